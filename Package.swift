@@ -1,0 +1,24 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "archc",
+    products: [
+        .executable(name: "archc", targets: ["archc"]),
+        .library(name: "ArchDriver", targets: ["ArchDriver"]),
+    ],
+    targets: [
+        // Syntax: source files, lexer, parser, AST, diagnostics.
+        .target(name: "ArchSyntax"),
+        // Semantics: symbolic shapes, the closed op set, block expansion, the checked graph.
+        .target(name: "ArchSemantics", dependencies: ["ArchSyntax"]),
+        // Driver: the one pipeline every command shares, and the reports.
+        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics"]),
+        .executableTarget(name: "archc", dependencies: ["ArchDriver"]),
+        .testTarget(
+            name: "ArchTests",
+            dependencies: ["ArchSyntax", "ArchSemantics", "ArchDriver"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,190 @@
+import Foundation
+import ArchSyntax
+import ArchSemantics
+
+/// Command-line front: parses arguments, runs the pipeline, prints reports. Returns the exit code.
+public enum Driver {
+    public static let version = "archc 0.1.0"
+
+    public struct Output {
+        public var stdout = ""
+        public var stderr = ""
+        public var status: Int32 = 0
+    }
+
+    static let usage = """
+    OVERVIEW: archc compiles a small text language that describes neural networks.
+
+    USAGE: archc COMMAND [OPTIONS]
+
+    COMMANDS:
+      check FILE...            parse and shape-check specs; report every error
+      params FILE              parameter and MAC counts per layer (like torchinfo)
+      ops                      list the built-in ops with their arguments
+
+    OPTIONS:
+      --help, -h               show help (also after a command)
+      --version                show the version
+
+    See 'archc COMMAND --help' for a command's options.
+    """
+
+    static let checkUsage = """
+    USAGE: archc check FILE... [--set NAME=VALUE ...] [--dump-graph]
+
+    Parses and checks each file; prints diagnostics on stderr.
+    Exit status: 0 when every file is well-formed and well-shaped, 1 otherwise, 2 on a usage error.
+
+    OPTIONS:
+      --set NAME=VALUE         bind a symbolic dimension (batch, seq, ...)
+      --dump-graph             print the checked graph
+    """
+
+    static let paramsUsage = """
+    USAGE: archc params FILE [--depth N] [--json] [--names] [--set NAME=VALUE ...]
+
+    Prints the layer tree with output shapes, parameters and multiply-accumulates, then totals.
+    The batch dimension is 1 unless bound with --set batch=N.
+
+    OPTIONS:
+      --depth N                show layers nested up to N deep (default 3; --json: all)
+      --json                   one JSON object: params, macs, flops, layers, ...
+      --names                  every state_dict tensor: name and shape, in PyTorch's order
+      --set NAME=VALUE         bind a symbolic dimension (seq, batch, ...)
+    """
+
+    static let opsUsage = """
+    USAGE: archc ops [--markdown]
+
+    Lists every op of the language with its arguments, shape rule and parameters.
+    """
+
+    public static func run(_ args: [String]) -> Output {
+        var out = Output()
+        guard let command = args.first else {
+            out.stderr = usage + "\n"
+            out.status = 2
+            return out
+        }
+        let rest = Array(args.dropFirst())
+        switch command {
+        case "--help", "-h", "help":
+            out.stdout = usage + "\n"
+        case "--version", "version":
+            out.stdout = version + "\n"
+        case "check":
+            if rest.contains("--help") || rest.contains("-h") { out.stdout = checkUsage + "\n"; return out }
+            return check(rest)
+        case "params":
+            if rest.contains("--help") || rest.contains("-h") { out.stdout = paramsUsage + "\n"; return out }
+            return params(rest)
+        case "ops":
+            if rest.contains("--help") || rest.contains("-h") { out.stdout = opsUsage + "\n"; return out }
+            out.stdout = OpsReference.render(markdown: rest.contains("--markdown"))
+        default:
+            let known = ["check", "params", "ops"]
+            out.stderr = "error: unknown command '\(command)'\(Suggest.didYouMean(command, in: known))\n\n" + usage + "\n"
+            out.status = 2
+        }
+        return out
+    }
+
+    struct UsageError: Error { let message: String }
+
+    /// Splits options from files. `--set` takes NAME=VALUE; value-taking options are listed.
+    static func parseOptions(_ args: [String], flags: Set<String>, valued: Set<String>) throws
+        -> (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int]) {
+        var files: [String] = [], set: Set<String> = [], values: [String: String] = [:], bindings: [String: Int] = [:]
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "--set" || a.hasPrefix("--set=") {
+                let spec: String
+                if a == "--set" {
+                    guard i + 1 < args.count else { throw UsageError(message: "--set needs NAME=VALUE") }
+                    spec = args[i + 1]
+                    i += 1
+                } else { spec = String(a.dropFirst(6)) }
+                let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                    throw UsageError(message: "--set expects NAME=VALUE, got '\(spec)'")
+                }
+                guard let v = Int(parts[1]), v >= 1, v <= Int(Int32.max) else {
+                    throw UsageError(message: "--set \(parts[0]) needs a positive whole number, got '\(parts[1])'")
+                }
+                bindings[parts[0]] = v
+            } else if flags.contains(a) {
+                set.insert(a)
+            } else if valued.contains(a) {
+                guard i + 1 < args.count else { throw UsageError(message: "\(a) needs a value") }
+                values[a] = args[i + 1]
+                i += 1
+            } else if a.hasPrefix("-") && a != "-" {
+                let all = Array(flags) + Array(valued) + ["--set"]
+                throw UsageError(message: "unknown option '\(a)'\(Suggest.didYouMean(a, in: all))")
+            } else {
+                files.append(a)
+            }
+            i += 1
+        }
+        return (files, set, values, bindings)
+    }
+
+    static func usageError(_ m: String, _ help: String) -> Output {
+        Output(stdout: "", stderr: "error: \(m)\n\n\(help)\n", status: 2)
+    }
+
+    static func check(_ args: [String]) -> Output {
+        let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
+        do { opts = try parseOptions(args, flags: ["--dump-graph"], valued: []) } catch let e as UsageError {
+            return usageError(e.message, checkUsage)
+        } catch { return usageError("\(error)", checkUsage) }
+        guard !opts.files.isEmpty else { return usageError("check needs at least one FILE", checkUsage) }
+        var out = Output()
+        for f in opts.files {
+            let c = Pipeline.compile(path: f, bindings: opts.bindings)
+            out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
+            if c.diagnostics.droppedErrors > 0 { out.stderr += "note: \(c.diagnostics.droppedErrors) more errors not shown\n" }
+            if !c.succeeded { out.status = 1 } else if opts.flags.contains("--dump-graph"), let g = c.graph { out.stdout += GraphPrinter.print(g) }
+        }
+        let errors = out.stderr.components(separatedBy: ": error: ").count - 1
+        if out.status != 0 { out.stderr += "\(errors == 0 ? "" : "\(errors) error\(errors == 1 ? "" : "s") ")found; nothing checked out\n" }
+        return out
+    }
+
+    static func params(_ args: [String]) -> Output {
+        let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
+        do { opts = try parseOptions(args, flags: ["--json", "--names"], valued: ["--depth"]) } catch let e as UsageError {
+            return usageError(e.message, paramsUsage)
+        } catch { return usageError("\(error)", paramsUsage) }
+        guard opts.files.count == 1 else { return usageError(opts.files.isEmpty ? "params needs a FILE" : "params takes one FILE", paramsUsage) }
+        var depth = opts.flags.contains("--json") ? Int.max : 3
+        if let d = opts.values["--depth"] {
+            guard let n = Int(d), n >= 0 else { return usageError("--depth needs a whole number, got '\(d)'", paramsUsage) }
+            depth = n
+        }
+        var bindings = opts.bindings
+        if bindings["batch"] == nil { bindings["batch"] = 1 }
+        let c = Pipeline.compile(path: opts.files[0], bindings: bindings)
+        var out = Output()
+        out.stderr = DiagnosticRenderer.render(c.diagnostics.diagnostics)
+        guard c.succeeded, let g = c.graph else {
+            out.status = 1
+            return out
+        }
+        if opts.flags.contains("--names") {
+            out.stdout = ParamsReport.names(g)
+            return out
+        }
+        do {
+            let s = try Summary(g)
+            out.stdout = opts.flags.contains("--json") ? ParamsReport.json(s, depth: depth) : ParamsReport.table(s, depth: depth)
+        } catch let e as ArithmeticOverflow {
+            out.stderr += "\(opts.files[0]): error: the \(e.what) overflows a 64-bit integer\n"
+            out.status = 1
+        } catch {
+            out.status = 1
+        }
+        return out
+    }
+}

@@ -1,0 +1,66 @@
+import ArchSemantics
+
+/// Number and size formatting shared by the reports.
+enum Format {
+    /// 11689512 -> "11,689,512"
+    static func grouped(_ n: Int) -> String {
+        let s = String(n.magnitude)
+        var out = ""
+        for (i, c) in s.enumerated() {
+            if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    static func shape(_ s: Shape?) -> String {
+        guard let s else { return "--" }
+        return describe(s)
+    }
+
+    static func bytes(_ n: Int) -> String {
+        let mb = Double(n) / 1_048_576
+        return mb >= 1024 ? fixed(mb / 1024, 2) + " GB" : fixed(mb, 2) + " MB"
+    }
+
+    static func fixed(_ x: Double, _ digits: Int) -> String {
+        var p = 1.0
+        for _ in 0..<digits { p *= 10 }
+        let r = (x * p).rounded() / p
+        var s = String(r)
+        if let dot = s.firstIndex(of: ".") {
+            let decimals = s.distance(from: dot, to: s.endIndex) - 1
+            if decimals < digits { s += String(repeating: "0", count: digits - decimals) }
+        } else {
+            s += "." + String(repeating: "0", count: digits)
+        }
+        return s
+    }
+
+    static func percent(_ part: Int, _ whole: Int) -> String {
+        whole == 0 ? "--" : fixed(Double(part) * 100 / Double(whole), 2) + "%"
+    }
+
+    static func pad(_ s: String, _ w: Int, right: Bool = false) -> String {
+        let n = s.count
+        if n >= w { return s }
+        let fill = String(repeating: " ", count: w - n)
+        return right ? fill + s : s + fill
+    }
+
+    /// JSON string literal.
+    static func json(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,82 @@
+import ArchSemantics
+
+/// The counts `archc params` reports, computed once from the graph with overflow checks.
+public struct Summary {
+    public struct Row {
+        public var name: String
+        public var type: String
+        public var depth: Int
+        public var outputShape: Shape?
+        public var params: Int
+        public var macs: Int?
+    }
+
+    public var model: String
+    public var rows: [Row] = []
+    public var params = 0
+    public var bufferElements = 0
+    public var macs: Int? = 0
+    public var otherOps: Int? = 0
+    public var outputShape: Shape?
+    public var paramBytes = 0
+    public var peakActivationBytes: Int?
+    /// Symbols still unbound (MACs and memory depend on them).
+    public var unboundSymbols: [String] = []
+
+    public init(_ g: Graph) throws {
+        model = g.modelName
+        for p in g.params {
+            if p.isBuffer { bufferElements = try checkedAdd(bufferElements, p.count, "buffer count") } else { params = try checkedAdd(params, p.count, "parameter count") }
+        }
+        paramBytes = try checkedMul(params, 4, "parameter memory")
+        for n in g.nodes {
+            macs = try add(macs, n.macs)
+            otherOps = try add(otherOps, n.otherOps)
+        }
+        outputShape = g.output.map { g.values[$0].shape }
+        var symbols = Set<String>()
+        for v in g.values { for d in v.shape { symbols.formUnion(d.symbols) } }
+        unboundSymbols = symbols.sorted()
+        for m in g.modules {
+            var p = 0
+            var mc: Int? = 0
+            for n in g.nodes[m.nodes] {
+                for id in n.ownParams where !g.params[id].isBuffer { p = try checkedAdd(p, g.params[id].count, "parameter count") }
+                mc = try add(mc, n.macs)
+            }
+            let shape = m.nodes.isEmpty ? nil : g.values[g.nodes[m.nodes.upperBound - 1].output].shape
+            rows.append(Row(name: m.name, type: m.type, depth: m.path.count, outputShape: shape, params: p, macs: mc))
+        }
+        peakActivationBytes = try Summary.peakActivations(g)
+    }
+
+    func add(_ a: Int?, _ b: Int?) throws -> Int? {
+        guard let a, let b else { return nil }
+        return try checkedAdd(a, b, "MAC count")
+    }
+
+    /// Largest total size of the float32 tensors alive at once, running the nodes in order and
+    /// freeing each value after its last reader (inputs included).
+    static func peakActivations(_ g: Graph) throws -> Int? {
+        var lastUse = [Int](repeating: -1, count: g.values.count)
+        for (i, n) in g.nodes.enumerated() { for v in n.inputs { lastUse[v] = max(lastUse[v], i) } }
+        if let o = g.output { lastUse[o] = Int.max }
+        var sizes = [Int](repeating: 0, count: g.values.count)
+        for (i, t) in g.values.enumerated() {
+            guard let n = try t.elementCount() else { return nil }
+            sizes[i] = try checkedMul(n, 4, "activation memory")
+        }
+        var live = 0, peak = 0
+        for (_, v) in g.inputs { live = try checkedAdd(live, sizes[v]) }
+        peak = live
+        var freeAt = [Int: [Int]]()
+        for (v, u) in lastUse.enumerated() where u >= 0 && u != Int.max { freeAt[u, default: []].append(v) }
+        for (i, n) in g.nodes.enumerated() {
+            live = try checkedAdd(live, sizes[n.output], "activation memory")
+            peak = max(peak, live)
+            for v in freeAt[i] ?? [] { live -= sizes[v] }
+            if lastUse[n.output] < 0 { live -= sizes[n.output] }
+        }
+        return peak
+    }
+}

@@ -1,0 +1,194 @@
+import ArchSyntax
+
+/// Matches a layer line's arguments to an op's signature: positional arguments in order, then
+/// `keyword value` options (a flag may stand alone). Every problem is reported, not just the first.
+struct ArgumentBinder {
+    let evaluator: Evaluator
+    let report: (Diagnostic) -> Void
+    static let maxSize = Int(Int32.max)
+
+    struct Bound {
+        var values: [String: Value] = [:]
+        var locs: [String: SourceLoc] = [:]
+        var ok = true
+    }
+
+    func bind(_ items: [Expr], op: OpSpec, opLoc: SourceLoc) -> Bound {
+        var out = Bound()
+        func fail(_ m: String, _ loc: SourceLoc, _ notes: [Diagnostic.Note] = []) {
+            report(.error(m, at: loc, notes: notes))
+            out.ok = false
+        }
+        var pos = 0
+        var i = 0
+        while i < items.count {
+            let e = items[i]
+            if let w = e.word, let opt = op.option(w) {
+                if out.values[w] != nil { fail("option '\(w)' is given twice", e.loc) }
+                if case .flag = opt.kind {
+                    if i + 1 < items.count, let v = try? evaluator.eval(items[i + 1]), case .bool = v {
+                        out.values[w] = v
+                        out.locs[w] = items[i + 1].loc
+                        i += 2
+                    } else {
+                        out.values[w] = .bool(true)
+                        out.locs[w] = e.loc
+                        i += 1
+                    }
+                    continue
+                }
+                guard i + 1 < items.count else {
+                    fail("option '\(w)' of '\(op.name)' needs a value (\(opt.kind.describe))", e.loc)
+                    break
+                }
+                let ve = items[i + 1]
+                if let v = check(ve, opt, op: op, fail: fail) {
+                    out.values[w] = v
+                    out.locs[w] = ve.loc
+                }
+                i += 2
+                continue
+            }
+            // Positional.
+            if pos < op.positional.count {
+                let spec = op.positional[pos]
+                if case .ints = spec.kind {
+                    var ints: [Value] = []
+                    let first = e.loc
+                    while i < items.count, items[i].word.map({ op.option($0) == nil }) ?? true {
+                        if let v = check(items[i], ArgSpec(spec.name, .int(min: Int.min)), op: op, fail: fail) { ints.append(v) }
+                        i += 1
+                    }
+                    out.values[spec.name] = .list(ints)
+                    out.locs[spec.name] = first
+                    pos += 1
+                    continue
+                }
+                if let v = check(e, spec, op: op, fail: fail) {
+                    out.values[spec.name] = v
+                    out.locs[spec.name] = e.loc
+                }
+                pos += 1
+                i += 1
+                continue
+            }
+            if let w = e.word, evaluator.env[w] == nil {
+                let names = op.options.map(\.name)
+                if names.isEmpty {
+                    fail("'\(op.name)' takes no option named '\(w)'", e.loc)
+                } else {
+                    fail("unknown option '\(w)' for '\(op.name)'\(Suggest.didYouMean(w, in: names))", e.loc,
+                         [.init("'\(op.name)' accepts: " + names.joined(separator: ", "))])
+                }
+            } else {
+                let n = op.positional.count
+                let list = op.positional.map(\.name).joined(separator: ", ")
+                fail("too many arguments: '\(op.name)' takes \(n == 0 ? "no positional arguments" : "\(n) (\(list))")", e.loc)
+            }
+            i += 1
+        }
+        // Defaults and missing arguments.
+        let missing = op.positional[min(pos, op.positional.count)...].filter { $0.defaultValue == nil && out.values[$0.name] == nil }
+        if !missing.isEmpty {
+            let sig = op.positional.map { $0.defaultValue == nil ? $0.name.uppercased() : "[\($0.name.uppercased())]" }.joined(separator: " ")
+            fail("'\(op.name)' needs \(missing.map(\.name).joined(separator: " and "))", opLoc,
+                 [.init("usage: \(op.name) \(sig)")])
+        }
+        for a in op.positional + op.options where out.values[a.name] == nil {
+            if let d = a.defaultValue { out.values[a.name] = d }
+        }
+        return out
+    }
+
+    /// Evaluates an argument and checks it against its kind; reports and returns nil on a mismatch.
+    func check(_ e: Expr, _ spec: ArgSpec, op: OpSpec, fail: (String, SourceLoc, [Diagnostic.Note]) -> Void) -> Value? {
+        let v: Value
+        do { v = try evaluator.eval(e) } catch let err as EvalError {
+            fail(err.message, err.loc, [])
+            return nil
+        } catch { return nil }
+        func bad(_ extra: String = "") -> Value? {
+            fail("'\(spec.name)' of '\(op.name)' must be \(spec.kind.describe), got \(v.kindName)\(extra)", e.loc, [])
+            return nil
+        }
+        func sizeOK(_ n: Int, min: Int = 1) -> Bool {
+            if n < min {
+                fail("'\(spec.name)' of '\(op.name)' must be at least \(min), got \(n)", e.loc, [])
+                return false
+            }
+            if n > ArgumentBinder.maxSize {
+                fail("'\(spec.name)' of '\(op.name)' is \(n), which is absurdly large (the limit is \(ArgumentBinder.maxSize))", e.loc, [])
+                return false
+            }
+            return true
+        }
+        switch spec.kind {
+        case .int(let m):
+            if case .int(let n) = v { return m == Int.min || sizeOK(n, min: m) ? v : nil }
+            if case .dim(let d) = v, m >= 1 {
+                fail("'\(spec.name)' of '\(op.name)' must be a fixed size, but \(d) is symbolic", e.loc, [.init("bind it with --set \(d.symbols.first ?? "NAME")=VALUE")])
+                return nil
+            }
+            return bad()
+        case .size:
+            if case .int(let n) = v { return sizeOK(n) ? v : nil }
+            if case .list(let vs) = v {
+                for x in vs {
+                    guard case .int(let n) = x else { return bad() }
+                    if !sizeOK(n) { return nil }
+                }
+                return v
+            }
+            return bad()
+        case .float(let lo, let hi):
+            let x: Double
+            switch v {
+            case .float(let f): x = f
+            case .int(let n): x = Double(n)
+            default: return bad()
+            }
+            guard x.isFinite, x >= lo, x <= hi else {
+                fail("'\(spec.name)' of '\(op.name)' must be between \(lo) and \(hi), got \(x)", e.loc, [])
+                return nil
+            }
+            return .float(x)
+        case .bool, .flag:
+            if case .bool = v { return v }
+            return bad(" (write on or off)")
+        case .choice(let ws):
+            if case .word(let w) = v {
+                if ws.contains(w) { return v }
+                fail("'\(w)' is not a valid \(spec.name) for '\(op.name)'\(Suggest.didYouMean(w, in: ws))", e.loc,
+                     [.init("expected one of: " + ws.joined(separator: ", "))])
+                return nil
+            }
+            if case .bool(false) = v, ws.contains("off") { return .word("off") }
+            return bad()
+        case .intOrChoice(let m, let ws):
+            if case .int(let n) = v { return sizeOK(n, min: m) ? v : nil }
+            if case .word(let w) = v, ws.contains(w) { return v }
+            return bad()
+        case .sizeOrChoice(let ws):
+            if case .word(let w) = v, ws.contains(w) { return v }
+            if case .int(let n) = v { return sizeOK(n, min: 0) ? v : nil }
+            if case .list(let vs) = v, vs.allSatisfy({ if case .int(let n) = $0 { return n >= 0 && n <= ArgumentBinder.maxSize } else { return false } }) { return v }
+            return bad()
+        case .ref:
+            if case .word = v { return v }
+            if let w = e.word { return .word(w) }
+            return bad()
+        case .ints:
+            return v
+        case .shape:
+            if case .int(let n) = v { return .list([.int(n)]) }
+            if case .list(let vs) = v {
+                for x in vs {
+                    if case .int(let n) = x, n > ArgumentBinder.maxSize { _ = sizeOK(n); return nil }
+                    if x.asDim == nil { return bad() }
+                }
+                return v
+            }
+            return bad()
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import ArchSyntax
+
+extension Elaborator {
+    /// Expands a user block: binds its parameters (positional, then `name value`), opens a module
+    /// named by the label or position, and elaborates the body with the parameters in scope.
+    func expandBlock(_ b: BlockDecl, call l: LayerStmt, args: [Expr], label: Identifier?, input: Int?) -> Int? {
+        let name = b.name.text
+        usedBlocks.insert(name)
+        if blockStack.contains(name) {
+            error("block '\(name)' uses itself: \((blockStack + [name]).joined(separator: " -> "))", at: l.op.loc,
+                  notes: [.init("blocks cannot be recursive; repeat with xN instead")])
+            aborted = true
+            return nil
+        }
+        if blockStack.count >= Elaborator.maxExpansionDepth {
+            error("blocks nested more than \(Elaborator.maxExpansionDepth) deep", at: l.op.loc)
+            aborted = true
+            return nil
+        }
+        guard var calleeEnv = bindBlockArguments(b, args: args, callLoc: l.op.loc, input: input) else {
+            _ = nextName(label: label)
+            return nil
+        }
+        calleeEnv.removeValue(forKey: "")
+        let module = openModule(name: nextName(label: label), type: name, loc: l.loc)
+        let savedEnv = env
+        env = calleeEnv
+        blockStack.append(name)
+        let out = elaborateSequence(b.body, input: input)
+        blockStack.removeLast()
+        env = savedEnv
+        closeModule(module)
+        recordLabel(label, value: out, params: labelParams(since: module))
+        return out
+    }
+
+    func bindBlockArguments(_ b: BlockDecl, args: [Expr], callLoc: SourceLoc, input: Int?) -> [String: Value]? {
+        let caller = Evaluator(env: env)
+        let names = b.params.map(\.name.text)
+        var given: [String: Value] = [:]
+        var ok = true
+        var pos = 0, i = 0
+        func eval(_ e: Expr) -> Value? {
+            do { return try caller.eval(e) } catch let err as EvalError { error(err.message, at: err.loc); ok = false } catch {}
+            return nil
+        }
+        while i < args.count {
+            let e = args[i]
+            if let w = e.word, names.contains(w), i + 1 < args.count {
+                if given[w] != nil { error("'\(w)' is given twice", at: e.loc); ok = false }
+                given[w] = eval(args[i + 1])
+                i += 2
+                continue
+            }
+            if let w = e.word, caller.env[w] == nil, i + 1 < args.count, Suggest.nearest(w, in: names) != nil, !names.contains(w) {
+                error("block '\(b.name.text)' has no parameter '\(w)'\(Suggest.didYouMean(w, in: names))", at: e.loc,
+                      notes: [.init("its parameters: " + names.joined(separator: ", "), at: b.loc)])
+                ok = false
+                i += 2
+                continue
+            }
+            while pos < names.count && given[names[pos]] != nil { pos += 1 }
+            guard pos < names.count else {
+                error("too many arguments: block '\(b.name.text)' takes \(names.count) (\(names.joined(separator: ", ")))", at: e.loc,
+                      notes: [.init("block '\(b.name.text)' is defined here", at: b.loc)])
+                return nil
+            }
+            given[names[pos]] = eval(e)
+            pos += 1
+            i += 1
+        }
+        guard ok else { return nil }
+        // The callee sees its parameters and two facts about its input.
+        var calleeEnv: [String: Value] = [:]
+        if let input {
+            let s = graph.values[input].shape
+            if let last = s.last { calleeEnv["dim"] = last.value.map(Value.int) ?? .dim(last) }
+            if s.count >= 2 { calleeEnv["channels"] = s[1].value.map(Value.int) ?? .dim(s[1]) }
+        }
+        var missing: [String] = []
+        for p in b.params {
+            if let v = given[p.name.text] {
+                calleeEnv[p.name.text] = v
+            } else if let d = p.defaultValue {
+                do { calleeEnv[p.name.text] = try Evaluator(env: calleeEnv).eval(d) } catch let err as EvalError {
+                    error(err.message, at: err.loc, notes: [.init("evaluating the default of '\(p.name.text)' for the use here", at: callLoc)])
+                    return nil
+                } catch { return nil }
+            } else {
+                missing.append(p.name.text)
+            }
+        }
+        if !missing.isEmpty {
+            error("block '\(b.name.text)' needs \(missing.joined(separator: " and "))", at: callLoc,
+                  notes: [.init("usage: \(b.name.text) " + b.params.map { $0.defaultValue == nil ? $0.name.text.uppercased() : "[\($0.name.text) V]" }.joined(separator: " "), at: b.loc)])
+            return nil
+        }
+        return calleeEnv
+    }
+}

@@ -1,0 +1,197 @@
+import ArchSyntax
+
+extension Elaborator {
+    /// One layer line: an op of the closed set, a structural op with a body, or a user block; repeated xN.
+    func elaborateLayer(_ l: LayerStmt, input: Int?) -> Int? {
+        var name = l.op.text
+        var args = l.args
+        if name == "norm" {
+            guard let kindWord = args.first?.word, let real = OpRegistry.normKinds[kindWord] else {
+                error("'norm' needs a kind: layer, batch, rms or group", at: args.first?.loc ?? l.op.loc,
+                      notes: [.init("for example: norm layer")])
+                return nil
+            }
+            name = real
+            args.removeFirst()
+        }
+        let block = blocks[name]
+        let op = block == nil ? OpRegistry.op(named: name) : nil
+        if block == nil && op == nil {
+            let candidates = OpRegistry.names + Array(blocks.keys)
+            var notes: [Diagnostic.Note] = []
+            if Suggest.nearest(name, in: candidates) == nil {
+                notes.append(.init("see Grammar.md or 'archc ops' for the ops; define your own with 'block \(name)(...) { ... }'"))
+            }
+            error("unknown op '\(name)'\(Suggest.didYouMean(name, in: candidates))", at: l.op.loc, notes: notes)
+            return nil
+        }
+        if let op, op.body == .none, !l.bodies.isEmpty {
+            error("'\(op.name)' takes no '{ }' body", at: l.op.loc, notes: [.init("group layers with 'seq { ... }', 'residual { ... }' or a block")])
+        }
+        if let op, op.body != .none, l.bodies.isEmpty {
+            error("'\(op.name)' needs a body in braces", at: l.op.loc, notes: [.init("for example: \(op.name) { linear 64 }")])
+            return nil
+        }
+        let count = l.repeatCount?.count ?? 1
+        if count < 1 {
+            error("a layer repeated x\(count) vanishes", at: l.repeatCount!.loc, notes: [.init("repeat at least once (x1), or delete the line")])
+            return input
+        }
+        if count > Elaborator.maxNodes {
+            error("x\(count) repeats more than \(Elaborator.maxNodes) times", at: l.repeatCount!.loc)
+            return nil
+        }
+        // A labelled repetition is a group named by the label whose members are 0...n-1.
+        let group = count > 1 && l.label != nil
+        var groupModule: Int?
+        if group {
+            let name = nextName(label: l.label)
+            groupModule = openModule(name: name, type: "\(l.op.text) x\(count)", loc: l.loc)
+        }
+        var current = input
+        for rep in 0..<count {
+            if aborted { break }
+            let repetition = count > 1 ? "repetition \(rep + 1) of x\(count)" : nil
+            let note = block != nil ? "in block '\(name)' used at \(l.op.loc.description)" + (repetition.map { ", " + $0 } ?? "")
+                                    : repetition.map { "in \($0) at \(l.op.loc.description)" }
+            if let note { trace.append(note) }
+            let label = group ? nil : l.label
+            if let block {
+                current = expandBlock(block, call: l, args: args, label: label, input: current)
+            } else if let op {
+                current = op.body == .none ? applyOp(op, line: l, args: args, label: label, input: current)
+                                           : applyStructure(op, line: l, args: args, label: label, input: current)
+            }
+            if note != nil { trace.removeLast() }
+        }
+        if let groupModule { closeModule(groupModule) }
+        if group { recordLabel(l.label, value: current, params: labelParams(since: groupModule)) }
+        return current
+    }
+
+    // MARK: modules
+
+    func openModule(name: String, type: String, loc: SourceLoc) -> Int {
+        checkUniqueName(name, loc: loc)
+        let path = currentPath + [name]
+        graph.modules.append(Graph.Module(path: path, type: type, loc: loc, nodes: graph.nodes.count..<graph.nodes.count))
+        scopes.append(Scope(path: path))
+        return graph.modules.count - 1
+    }
+
+    func closeModule(_ index: Int) {
+        graph.modules[index].nodes = graph.modules[index].nodes.lowerBound..<graph.nodes.count
+        scopes.removeLast()
+    }
+
+    func checkUniqueName(_ name: String, loc: SourceLoc) {
+        if scopes[scopes.count - 1].names.contains(name) {
+            error("'\(name)' names two layers in \(currentPath.isEmpty ? "the model" : "'\(currentPath.joined(separator: "."))'")", at: loc,
+                  notes: [.init("parameter names must be unique; give one of them another label")])
+        }
+        scopes[scopes.count - 1].names.insert(name)
+    }
+
+    func labelParams(since module: Int?) -> [Int] {
+        guard let module else { return [] }
+        return graph.nodes[graph.modules[module].nodes].flatMap(\.params)
+    }
+
+    // MARK: ops of the closed set
+
+    func applyOp(_ op: OpSpec, line l: LayerStmt, args: [Expr], label: Identifier?, input: Int?) -> Int? {
+        let binder = ArgumentBinder(evaluator: Evaluator(env: env), report: report)
+        let bound = binder.bind(args, op: op, opLoc: l.op.loc)
+        // Resolve references to earlier tensors.
+        var refs: [String: TensorType] = [:]
+        var refValues: [Int] = []
+        var tied: [(id: Int, name: String, shape: [Int])] = []
+        var ok = bound.ok
+        for a in op.positional + op.options {
+            guard case .ref = a.kind, case .word(let w)? = bound.values[a.name] else { continue }
+            guard let info = lookupLabel(w) else {
+                error("no earlier layer or input is labelled '\(w)'\(Suggest.didYouMean(w, in: allLabels))", at: bound.locs[a.name],
+                      notes: [.init("label a layer by writing 'NAME:' before it")])
+                ok = false
+                continue
+            }
+            if a.name == "tied" {
+                tied = info.params.map { (id: $0, name: graph.params[$0].name, shape: graph.params[$0].shape) }
+            } else {
+                refs[a.name] = graph.values[info.value]
+                refValues.append(info.value)
+            }
+        }
+        let name = nextName(label: label)
+        guard ok, let input, !aborted else { return nil }
+        var ctx = OpContext(op: op, args: bound.values, argLocs: bound.locs, input: graph.values[input],
+                            refs: refs, tiedCandidates: tied, label: label?.text)
+        do {
+            try op.rule(&ctx)
+        } catch let e as OpError {
+            let loc = e.argument.flatMap { bound.locs[$0] } ?? l.op.loc
+            error(e.message, at: loc, notes: e.notes + provenance(input))
+            return nil
+        } catch let e as ArithmeticOverflow {
+            error("\(e.what) of '\(op.name)' overflows a 64-bit integer", at: l.op.loc,
+                  notes: [.init("the sizes are too large to count; check them")])
+            return nil
+        } catch {
+            return nil
+        }
+        for (m, notes, arg) in ctx.warnings { warning(m, at: arg.flatMap { bound.locs[$0] } ?? l.op.loc, notes: notes) }
+        return addNode(op: op, ctx: ctx, name: name, label: label, line: l, inputs: [input] + refValues)
+    }
+
+    func addNode(op: OpSpec, ctx: OpContext, name: String, label: Identifier?, line l: LayerStmt, inputs: [Int]) -> Int? {
+        if graph.nodes.count >= Elaborator.maxNodes {
+            error("the network expands to more than \(Elaborator.maxNodes) layers", at: l.loc, notes: [.init("check the repetition counts")])
+            aborted = true
+            return nil
+        }
+        let bare = ctx.params.contains { $0.localName.isEmpty }
+        if !bare || label == nil { checkUniqueName(name, loc: label?.loc ?? l.op.loc) } else { checkUniqueName(name, loc: label!.loc) }
+        let path = currentPath + [name]
+        var ids: [Int] = [], own: [Int] = []
+        for p in ctx.params {
+            if let t = p.tiedTo { ids.append(t); continue }
+            let full = p.localName.isEmpty ? (currentPath + [label?.text ?? op.bareTensorName ?? name]).joined(separator: ".")
+                                           : (path + [p.localName]).joined(separator: ".")
+            let count = p.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+            if !paramNames.insert(full).inserted {
+                error("two parameters are named '\(full)'", at: label?.loc ?? l.op.loc, notes: [.init("give this layer a different label")])
+            }
+            graph.params.append(Graph.Param(name: full, shape: p.shape, isBuffer: p.isBuffer, isInteger: p.isInteger,
+                                            node: graph.nodes.count, count: count))
+            ids.append(graph.params.count - 1)
+            own.append(graph.params.count - 1)
+        }
+        let out = graph.addValue(ctx.output)
+        graph.nodes.append(Graph.Node(op: op.name, path: path, args: ctx.args, inputs: inputs, output: out, params: ids, ownParams: own,
+                                      macs: ctx.macs, otherOps: ctx.otherOps, loc: l.loc))
+        graph.modules.append(Graph.Module(path: path, type: op.name, loc: l.loc, nodes: (graph.nodes.count - 1)..<graph.nodes.count))
+        recordLabel(label, value: out, params: ids)
+        warnRedundantBias(op: op)
+        return out
+    }
+
+    /// A conv or linear with a bias straight before a batchnorm: the norm subtracts the mean anyway.
+    func warnRedundantBias(op: OpSpec) {
+        guard op.name == "batchnorm", graph.nodes.count >= 2 else { return }
+        let prev = graph.nodes[graph.nodes.count - 2], bn = graph.nodes[graph.nodes.count - 1]
+        guard ["conv", "linear"].contains(prev.op), bn.inputs.first == prev.output, case .bool(true)? = prev.args["bias"] else { return }
+        warning("the bias of this \(prev.op) is redundant: the batchnorm after it removes the mean", at: prev.loc,
+                notes: [.init("add 'bias off' to save \(graph.values[prev.output].shape[1]) parameters")])
+    }
+
+    /// Where the input of a failing layer came from: "input has shape [...] from here".
+    func provenance(_ value: Int) -> [Diagnostic.Note] {
+        if let n = graph.nodes.last(where: { $0.output == value }) {
+            return [.init("its input \(describe(graph.values[value].shape)) comes from '\(n.path.joined(separator: "."))'", at: n.loc)]
+        }
+        if let i = graph.inputs.first(where: { $0.value == value }) {
+            return [.init("its input \(describe(graph.values[value].shape)) is the model input '\(i.name)'")]
+        }
+        return []
+    }
+}

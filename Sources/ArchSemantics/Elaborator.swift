@@ -1,0 +1,199 @@
+import ArchSyntax
+
+/// Expands a parsed file into the checked graph: binds block parameters, unrolls repetitions,
+/// resolves labels, names every parameter, and applies each op's shape rule. Problems are reported
+/// with the block instantiations they happened in; elaboration goes on so one run reports them all.
+public final class Elaborator {
+    let diags: DiagnosticEngine
+    let bindings: [String: Int]
+    let graph = Graph()
+    var blocks: [String: BlockDecl] = [:]
+    var usedBlocks: Set<String> = []
+    var env: [String: Value] = [:]
+    /// Innermost last: where the current code was expanded from.
+    var trace: [String] = []
+    var blockStack: [String] = []
+    var scopes: [Scope] = []
+    var aborted = false
+    var paramNames: Set<String> = []
+    public static let maxNodes = 1_000_000
+    public static let maxExpansionDepth = 64
+
+    struct Scope {
+        var path: [String]
+        var counter = 0
+        var labels: [String: LabelInfo] = [:]
+        var names: Set<String> = []
+    }
+
+    struct LabelInfo {
+        var value: Int
+        var params: [Int]
+        var loc: SourceLoc
+    }
+
+    public init(diags: DiagnosticEngine, bindings: [String: Int]) {
+        self.diags = diags
+        self.bindings = bindings
+    }
+
+    // MARK: reporting
+
+    func report(_ d: Diagnostic) {
+        var d = d
+        d.notes += trace.reversed().map { Diagnostic.Note($0) }
+        diags.emit(d)
+    }
+    func error(_ m: String, at loc: SourceLoc?, notes: [Diagnostic.Note] = []) { report(.error(m, at: loc, notes: notes)) }
+    func warning(_ m: String, at loc: SourceLoc?, notes: [Diagnostic.Note] = []) { report(.warning(m, at: loc, notes: notes)) }
+
+    // MARK: file
+
+    public func elaborate(_ unit: SourceUnit) -> Graph {
+        var layers: [Stmt] = []
+        var modelSeen: SourceLoc?
+        for s in unit.stmts {
+            switch s {
+            case .model(let id):
+                if let first = modelSeen {
+                    error("the model is named twice", at: id.loc, notes: [.init("first named here", at: first)])
+                }
+                modelSeen = id.loc
+                graph.modelName = id.text
+            case .block(let b):
+                if let prev = blocks[b.name.text] {
+                    error("block '\(b.name.text)' is defined twice", at: b.name.loc, notes: [.init("first defined here", at: prev.name.loc)])
+                } else if OpRegistry.op(named: b.name.text) != nil || b.name.text == "norm" {
+                    error("block '\(b.name.text)' has the name of a built-in op", at: b.name.loc, notes: [.init("rename the block, e.g. 'my_\(b.name.text)'")])
+                } else {
+                    blocks[b.name.text] = b
+                }
+            case .input(let d): declareInput(d)
+            case .layer, .ifStmt: layers.append(s)
+            }
+        }
+        if graph.modelName.isEmpty {
+            graph.modelName = unit.file.path.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? "model"
+        }
+        scopes = [Scope(path: [])]
+        for (name, v) in graph.inputs { scopes[0].labels[name] = LabelInfo(value: v, params: [], loc: SourceLoc(unit.file, 0..<0)) }
+        if graph.inputs.isEmpty {
+            let loc = layers.first?.loc ?? SourceLoc(unit.file, 0..<0)
+            error(unit.stmts.isEmpty ? "the file describes no network" : "the network has no input",
+                  at: loc, notes: [.init("declare one, as in 'input image 3x224x224' or 'input ids [seq] tokens'")])
+            return graph
+        }
+        if layers.isEmpty {
+            error("the network has no layers", at: unit.stmts.last?.loc, notes: [.init("add layers after the input, one per line, as in 'linear 10'")])
+        }
+        graph.output = elaborateSequence(layers, input: graph.inputs[0].value)
+        for (name, b) in blocks where !usedBlocks.contains(name) {
+            warning("block '\(name)' is never used", at: b.name.loc)
+        }
+        return graph
+    }
+
+    func declareInput(_ d: InputDecl) {
+        let ev = Evaluator(env: [:])
+        var dims: [Dim] = [try! Dim(symbol: "batch").bound(bindings)]
+        var kind = ElementKind.float
+        do {
+            let v = try ev.eval(d.shape)
+            let parts: [Value]
+            switch v {
+            case .list(let vs): parts = vs
+            case .int, .dim: parts = [v]
+            case .word(let w): parts = [.dim(Dim(symbol: w))]
+            default:
+                error("an input shape is sizes such as 3x224x224 or [seq, 512], not \(v.kindName)", at: d.shape.loc)
+                return
+            }
+            for p in parts {
+                guard let dim = p.asDim else { error("an input shape is made of sizes, not \(p.kindName)", at: d.shape.loc); return }
+                if let n = dim.value, n < 1 || n > ArgumentBinder.maxSize {
+                    error("input size \(n) is \(n < 1 ? "not positive" : "absurdly large (the limit is \(ArgumentBinder.maxSize))")", at: d.shape.loc)
+                    return
+                }
+                let b = try dim.bound(bindings)
+                if let n = b.value, n < 1 { error("--set gives \(dim) the size \(n); sizes must be positive", at: d.shape.loc); return }
+                dims.append(b)
+            }
+        } catch let e as EvalError {
+            error(e.message, at: e.loc)
+            return
+        } catch {
+            self.error("input size overflows", at: d.shape.loc)
+            return
+        }
+        for o in d.options {
+            switch o.word {
+            case "tokens", "int": kind = .int
+            case "float": kind = .float
+            default: error("unknown input option '\(o.word ?? "?")'\(Suggest.didYouMean(o.word ?? "", in: ["tokens", "float"]))", at: o.loc,
+                           notes: [.init("'tokens' marks token ids (for embed); inputs are floating-point otherwise")])
+            }
+        }
+        if graph.inputs.contains(where: { $0.name == d.name.text }) {
+            error("input '\(d.name.text)' is declared twice", at: d.name.loc)
+            return
+        }
+        graph.inputs.append((d.name.text, graph.addValue(TensorType(dims, kind))))
+    }
+
+    // MARK: sequences
+
+    /// Runs statements in order; returns the final value, or nil once an error has poisoned the flow.
+    func elaborateSequence(_ stmts: [Stmt], input: Int?) -> Int? {
+        var current = input
+        for s in stmts {
+            if aborted { return nil }
+            switch s {
+            case .layer(let l): current = elaborateLayer(l, input: current)
+            case .ifStmt(let i): current = elaborateIf(i, input: current)
+            case .model(let id): error("'model' belongs at the top of the file", at: id.loc)
+            case .input(let d): error("'input' belongs at the top of the file, outside blocks", at: d.loc)
+            case .block(let b): error("block '\(b.name.text)' must be defined at the top level", at: b.loc)
+            }
+        }
+        return current
+    }
+
+    func elaborateIf(_ s: IfStmt, input: Int?) -> Int? {
+        let v: Value
+        do { v = try Evaluator(env: env).eval(s.condition) } catch let e as EvalError {
+            error(e.message, at: e.loc)
+            return nil
+        } catch { return nil }
+        guard case .bool(let b) = v else {
+            error("the condition of 'if' must be true or false, got \(v.kindName)", at: s.condition.loc,
+                  notes: [.init("compare values, as in 'if stride == 2'")])
+            return nil
+        }
+        if b { return elaborateSequence(s.then, input: input) }
+        return s.otherwise.map { elaborateSequence($0, input: input) } ?? input
+    }
+
+    // MARK: scopes and names
+
+    /// The name a layer takes in the current scope: its label, or its position (as in nn.Sequential).
+    func nextName(label: Identifier?) -> String {
+        let i = scopes[scopes.count - 1].counter
+        scopes[scopes.count - 1].counter += 1
+        return label?.text ?? String(i)
+    }
+
+    var currentPath: [String] { scopes.last!.path }
+
+    func lookupLabel(_ name: String) -> LabelInfo? {
+        for s in scopes.reversed() { if let l = s.labels[name] { return l } }
+        return nil
+    }
+
+    func recordLabel(_ label: Identifier?, value: Int?, params: [Int]) {
+        guard let label, let value else { return }
+        scopes[scopes.count - 1].labels[label.text] = LabelInfo(value: value, params: params, loc: label.loc)
+    }
+
+    var allLabels: [String] { scopes.flatMap { $0.labels.keys } }
+}
+

@@ -1,0 +1,86 @@
+import ArchSyntax
+
+/// The checked program: a dataflow graph of typed values, op nodes, named parameters, and the
+/// module tree that names them. Later stages (interpreter, code generation) consume this.
+public final class Graph: @unchecked Sendable {
+    public struct Param: Sendable {
+        public var name: String
+        public var shape: [Int]
+        public var isBuffer: Bool
+        public var isInteger: Bool
+        public var node: Int
+        public var count: Int
+    }
+
+    public struct Node: Sendable {
+        public var op: String
+        public var path: [String]
+        public var args: [String: Value]
+        public var inputs: [Int]
+        public var output: Int
+        /// Parameters this node uses; tied ones point at the owner's entry.
+        public var params: [Int]
+        /// Parameters this node introduced (tied weights are counted at their owner).
+        public var ownParams: [Int]
+        public var macs: Int?
+        public var otherOps: Int?
+        public var loc: SourceLoc
+    }
+
+    /// A named layer or group of layers: a row of the `params` table.
+    public struct Module: Sendable {
+        public var path: [String]
+        public var type: String
+        public var loc: SourceLoc
+        public var nodes: Range<Int>
+        public var name: String { path.joined(separator: ".") }
+    }
+
+    public var modelName: String = ""
+    public var inputs: [(name: String, value: Int)] = []
+    public var values: [TensorType] = []
+    public var nodes: [Node] = []
+    public var params: [Param] = []
+    public var modules: [Module] = []
+    public var output: Int?
+
+    public init() {}
+
+    public func addValue(_ t: TensorType) -> Int {
+        values.append(t)
+        return values.count - 1
+    }
+
+    public var parameterCount: Int { params.filter { !$0.isBuffer }.reduce(0) { $0 &+ $1.count } }
+
+    /// Parameters in the order a PyTorch state_dict lists them: in each module its own tensors
+    /// (parameters, then buffers), then its children in the order they were first declared.
+    public func stateDictOrder() -> [Int] {
+        final class Tree {
+            var own: [Int] = []
+            var children: [Tree] = []
+            var index: [String: Int] = [:]
+            func child(_ n: String) -> Tree {
+                if let i = index[n] { return children[i] }
+                let t = Tree()
+                index[n] = children.count
+                children.append(t)
+                return t
+            }
+        }
+        let root = Tree()
+        for (i, p) in params.enumerated() {
+            let parts = p.name.split(separator: ".").map(String.init)
+            var t = root
+            for part in parts.dropLast() { t = t.child(part) }
+            t.own.append(i)
+        }
+        var order: [Int] = []
+        func walk(_ t: Tree) {
+            order += t.own.filter { !params[$0].isBuffer } + t.own.filter { params[$0].isBuffer }
+            for c in t.children { walk(c) }
+        }
+        walk(root)
+        return order
+    }
+}

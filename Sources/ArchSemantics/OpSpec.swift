@@ -1,0 +1,95 @@
+import ArchSyntax
+
+/// The kinds of argument an op accepts.
+public indirect enum ArgKind: Sendable {
+    case int(min: Int)            // a whole number, at least `min`
+    case size                     // a size: an integer >= 1 or `3x3`
+    case float(min: Double, max: Double)
+    case bool                     // on / off
+    case flag                     // present means on; may be followed by on / off
+    case choice([String])         // one of the words
+    case intOrChoice(min: Int, [String])
+    case sizeOrChoice([String])   // `pad 1`, `pad 1x2`, `pad same`
+    case ref                      // the label of an earlier layer or an input
+    case ints                     // all remaining integers (`permute 0 2 3 1`)
+    case shape                    // `196x768` or `[seq, 768]`
+
+    public var describe: String {
+        switch self {
+        case .int(let m): return m <= 0 ? "an integer" : "an integer >= \(m)"
+        case .size: return "a size such as 3 or 3x3"
+        case .float: return "a number"
+        case .bool: return "on or off"
+        case .flag: return "nothing or on/off"
+        case .choice(let ws): return "one of " + ws.joined(separator: ", ")
+        case .intOrChoice(_, let ws): return "an integer or one of " + ws.joined(separator: ", ")
+        case .sizeOrChoice(let ws): return "a size or one of " + ws.joined(separator: ", ")
+        case .ref: return "the label of an earlier layer"
+        case .ints: return "integers"
+        case .shape: return "a shape such as 196x768"
+        }
+    }
+}
+
+public struct ArgSpec: Sendable {
+    public let name: String
+    public let kind: ArgKind
+    /// nil: required (positional) or absent by default (option).
+    public let defaultValue: Value?
+    public let doc: String
+    public init(_ name: String, _ kind: ArgKind, _ defaultValue: Value? = nil, _ doc: String = "") {
+        self.name = name
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.doc = doc
+    }
+}
+
+/// How an op uses braces after it.
+public enum BodyKind: Sendable { case none, sequence, residual, parallel }
+
+/// An op of the closed set: its signature, documentation and its rule, side by side.
+/// The rule infers the output type, declares parameters and counts MACs and other ops.
+public struct OpSpec: Sendable {
+    public let name: String
+    public let summary: String
+    public let positional: [ArgSpec]
+    public let options: [ArgSpec]
+    public let body: BodyKind
+    /// The op's single tensor is a bare `nn.Parameter` named by the layer's label
+    /// (or this name when unlabelled), not `label.weight`.
+    public let bareTensorName: String?
+    /// Shape rule and parameter formula in words, for Grammar.md and `archc ops`.
+    public let shapeDoc: String
+    public let paramDoc: String
+    public let rule: @Sendable (inout OpContext) throws -> Void
+
+    public init(_ name: String, _ summary: String, positional: [ArgSpec] = [], options: [ArgSpec] = [],
+                body: BodyKind = .none, bareTensorName: String? = nil,
+                shape: String, params: String = "none",
+                rule: @escaping @Sendable (inout OpContext) throws -> Void) {
+        self.name = name
+        self.summary = summary
+        self.positional = positional
+        self.options = options
+        self.body = body
+        self.bareTensorName = bareTensorName
+        self.shapeDoc = shape
+        self.paramDoc = params
+        self.rule = rule
+    }
+
+    public func option(_ name: String) -> ArgSpec? { options.first { $0.name == name } }
+}
+
+/// A failure of an op's rule: the message, fix notes, and the argument it is about (for the caret).
+public struct OpError: Error, Sendable {
+    public var message: String
+    public var notes: [Diagnostic.Note]
+    public var argument: String?
+    public init(_ message: String, notes: [Diagnostic.Note] = [], argument: String? = nil) {
+        self.message = message
+        self.notes = notes
+        self.argument = argument
+    }
+}

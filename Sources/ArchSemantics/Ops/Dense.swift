@@ -1,0 +1,112 @@
+/// Dense layers: linear, embedding, MLP, SwiGLU, mixture of experts.
+extension OpSpec {
+    static let bias = ArgSpec("bias", .bool, .bool(true), "add a learned bias")
+
+    /// Leading dimensions of the input (all but the feature dimension).
+    static func leading(_ s: Shape) -> [Dim] { Array(s.dropLast()) }
+
+    static let dense: [OpSpec] = [
+        OpSpec("linear", "fully connected layer on the last dimension (nn.Linear)",
+               positional: [ArgSpec("out", .int(min: 1), nil, "output features")],
+               options: [bias, ArgSpec("tied", .ref, nil, "share the weight of an earlier layer (GPT's output head)")],
+               shape: "[..., in] -> [..., out]", params: "weight [out, in], bias [out]") { ctx in
+            try ctx.requireFloat()
+            try ctx.requireRank(2...8, "[batch, ..., features]")
+            let inF = try ctx.known(ctx.input.shape.last!, "input width")
+            let out = ctx.int("out")
+            if ctx.has("tied") {
+                guard let t = ctx.tiedCandidates.first(where: { $0.shape == [out, inF] }) else {
+                    let have = ctx.tiedCandidates.map { "\($0.name) \($0.shape)" }.joined(separator: ", ")
+                    throw OpError("cannot tie this weight [\(out), \(inF)] to '\(ctx.word("tied") ?? "")'",
+                                  notes: [.init(have.isEmpty ? "that layer has no parameters" : "that layer has: \(have)")],
+                                  argument: "tied")
+                }
+                ctx.params.append(ParamDecl(localName: "weight", shape: [out, inF], isBuffer: false, isInteger: false, tiedTo: t.id))
+            } else {
+                try ctx.param("weight", [out, inF])
+            }
+            if ctx.bool("bias") { try ctx.param("bias", [out]) }
+            ctx.output.shape[ctx.input.rank - 1] = Dim(out)
+            try ctx.addMACs(leading(ctx.input.shape) + [Dim(inF), Dim(out)])
+        },
+        OpSpec("embed", "token embedding table (nn.Embedding)",
+               positional: [ArgSpec("vocab", .int(min: 1), nil, "number of token ids"), ArgSpec("dim", .int(min: 1), nil, "vector width")],
+               shape: "[...] token ids -> [..., dim]", params: "weight [vocab, dim]") { ctx in
+            guard ctx.input.kind == .int else {
+                throw OpError("embed expects token ids, but its input holds floating-point values \(describe(ctx.input.shape))",
+                              notes: [.init("declare the input with 'tokens', as in 'input ids [seq] tokens'")])
+            }
+            try ctx.param("weight", [ctx.int("vocab"), ctx.int("dim")])
+            ctx.output = TensorType(ctx.input.shape + [Dim(ctx.int("dim"))], .float)
+        },
+        OpSpec("mlp", "two-layer perceptron: fc1, activation, fc2 (timm Mlp)",
+               positional: [ArgSpec("hidden", .int(min: 1), nil, "hidden width")],
+               options: [ArgSpec("out", .int(min: 1), nil, "output width (default: input width)"),
+                         ArgSpec("act", .choice(["gelu", "gelu_tanh", "relu", "silu"]), .word("gelu")), bias],
+               shape: "[..., d] -> [..., out]", params: "fc1.weight [hidden, d], fc1.bias, fc2.weight [out, hidden], fc2.bias") { ctx in
+            try ctx.requireFloat()
+            let d = try ctx.known(ctx.input.shape.last!, "input width")
+            let h = ctx.int("hidden"), o = ctx.optionalInt("out") ?? d
+            try ctx.param("fc1.weight", [h, d])
+            if ctx.bool("bias") { try ctx.param("fc1.bias", [h]) }
+            try ctx.param("fc2.weight", [o, h])
+            if ctx.bool("bias") { try ctx.param("fc2.bias", [o]) }
+            let lead = leading(ctx.input.shape)
+            try ctx.addMACs(lead + [Dim(d), Dim(h)])
+            try ctx.addMACs(lead + [Dim(h), Dim(o)])
+            try ctx.addOther(lead + [Dim(h)])
+            ctx.output.shape[ctx.input.rank - 1] = Dim(o)
+        },
+        OpSpec("swiglu", "gated feed-forward: w2(silu(w1 x) * w3 x) (LLaMA, Mixtral)",
+               positional: [ArgSpec("hidden", .int(min: 1), nil, "hidden width")],
+               options: [ArgSpec("out", .int(min: 1), nil, "output width (default: input width)"),
+                         ArgSpec("bias", .bool, .bool(false))],
+               shape: "[..., d] -> [..., out]", params: "w1.weight [hidden, d], w2.weight [out, hidden], w3.weight [hidden, d]") { ctx in
+            try ctx.requireFloat()
+            let d = try ctx.known(ctx.input.shape.last!, "input width")
+            try swiglu(&ctx, prefix: "", d: d, h: ctx.int("hidden"), o: ctx.optionalInt("out") ?? d, bias: ctx.bool("bias"))
+            try ctx.addMACs(leading(ctx.input.shape) + [Dim(swigluMACs(d, ctx.int("hidden"), ctx.optionalInt("out") ?? d))])
+            ctx.output.shape[ctx.input.rank - 1] = Dim(ctx.optionalInt("out") ?? d)
+        },
+        OpSpec("moe", "mixture of experts with a linear router and top-k gating (Mixtral's sparse MoE block)",
+               positional: [ArgSpec("experts", .int(min: 1), nil, "number of experts")],
+               options: [ArgSpec("top", .int(min: 1), .int(2), "experts used per token"),
+                         ArgSpec("hidden", .int(min: 1), nil, "expert hidden width (required)"),
+                         ArgSpec("expert", .choice(["swiglu", "mlp"]), .word("swiglu"), "expert kind")],
+               shape: "[..., d] -> [..., d]",
+               params: "gate.weight [experts, d]; experts.i.w1/w2/w3 (swiglu) or experts.i.fc1/fc2 (mlp)") { ctx in
+            try ctx.requireFloat()
+            let d = try ctx.known(ctx.input.shape.last!, "input width")
+            let e = ctx.int("experts"), k = ctx.int("top")
+            guard let h = ctx.optionalInt("hidden") else {
+                throw OpError("moe needs 'hidden N', the width of each expert", notes: [.init("for example: moe \(e) top \(k) hidden \(d * 4)")])
+            }
+            guard k <= e else { throw OpError("top \(k) is more than the \(e) experts", argument: "top") }
+            try ctx.param("gate.weight", [e, d])
+            let perToken: Int
+            for i in 0..<e {
+                if ctx.word("expert") == "mlp" {
+                    try ctx.param("experts.\(i).fc1.weight", [h, d]); try ctx.param("experts.\(i).fc1.bias", [h])
+                    try ctx.param("experts.\(i).fc2.weight", [d, h]); try ctx.param("experts.\(i).fc2.bias", [d])
+                } else {
+                    try swiglu(&ctx, prefix: "experts.\(i).", d: d, h: h, o: d, bias: false)
+                }
+            }
+            perToken = ctx.word("expert") == "mlp" ? try checkedMul(2, try checkedMul(d, h)) : try swigluMACs(d, h, d)
+            let lead = leading(ctx.input.shape)
+            try ctx.addMACs(lead + [Dim(d), Dim(e)])
+            try ctx.addMACs(lead + [Dim(k), Dim(perToken)])
+            if k == e { ctx.warn("top \(k) of \(e) experts routes every token to every expert; this is a dense layer", argument: "top") }
+        },
+    ]
+
+    static func swiglu(_ ctx: inout OpContext, prefix: String, d: Int, h: Int, o: Int, bias: Bool) throws {
+        try ctx.param(prefix + "w1.weight", [h, d]); if bias { try ctx.param(prefix + "w1.bias", [h]) }
+        try ctx.param(prefix + "w2.weight", [o, h]); if bias { try ctx.param(prefix + "w2.bias", [o]) }
+        try ctx.param(prefix + "w3.weight", [h, d]); if bias { try ctx.param(prefix + "w3.bias", [h]) }
+    }
+
+    static func swigluMACs(_ d: Int, _ h: Int, _ o: Int) throws -> Int {
+        try checkedAdd(try checkedMul(2, try checkedMul(d, h)), try checkedMul(h, o))
+    }
+}

@@ -1,0 +1,57 @@
+/// Normalisation layers.
+extension OpSpec {
+    static let eps = ArgSpec("eps", .float(min: 0, max: 1), nil, "added to the variance (PyTorch's default when omitted)")
+
+    static func channelNorm(_ ctx: inout OpContext) throws -> Int {
+        try ctx.requireFloat()
+        try ctx.requireRank(2...5, "[batch, channels, ...]")
+        try ctx.addOther(ctx.input.shape)
+        return try ctx.known(ctx.input.shape[1], "channel count")
+    }
+
+    static let normalization: [OpSpec] = [
+        OpSpec("batchnorm", "batch normalisation over dimension 1 (nn.BatchNorm1d/2d)",
+               options: [eps, ArgSpec("momentum", .float(min: 0, max: 1)), ArgSpec("affine", .bool, .bool(true))],
+               shape: "unchanged",
+               params: "weight [c], bias [c]; buffers running_mean [c], running_var [c], num_batches_tracked []") { ctx in
+            let c = try channelNorm(&ctx)
+            if ctx.bool("affine") { try ctx.param("weight", [c]); try ctx.param("bias", [c]) }
+            ctx.buffer("running_mean", [c])
+            ctx.buffer("running_var", [c])
+            ctx.buffer("num_batches_tracked", [], integer: true)
+        },
+        OpSpec("layernorm", "layer normalisation over the last dimension (nn.LayerNorm)",
+               options: [eps, bias, ArgSpec("affine", .bool, .bool(true))],
+               shape: "unchanged", params: "weight [d], bias [d]") { ctx in
+            try ctx.requireFloat()
+            let d = try ctx.known(ctx.input.shape.last!, "normalised width")
+            if ctx.bool("affine") {
+                try ctx.param("weight", [d])
+                if ctx.bool("bias") { try ctx.param("bias", [d]) }
+            }
+            try ctx.addOther(ctx.input.shape)
+        },
+        OpSpec("rmsnorm", "root-mean-square normalisation over the last dimension (nn.RMSNorm)",
+               options: [eps], shape: "unchanged", params: "weight [d]") { ctx in
+            try ctx.requireFloat()
+            try ctx.param("weight", [try ctx.known(ctx.input.shape.last!, "normalised width")])
+            try ctx.addOther(ctx.input.shape)
+        },
+        OpSpec("groupnorm", "group normalisation over dimension 1 (nn.GroupNorm)",
+               positional: [ArgSpec("groups", .int(min: 1))], options: [eps],
+               shape: "unchanged", params: "weight [c], bias [c]") { ctx in
+            let c = try channelNorm(&ctx)
+            let g = ctx.int("groups")
+            guard c % g == 0 else {
+                throw OpError("groups \(g) does not divide the \(c) channels",
+                              notes: [.init("group counts that divide \(c): \(divisors(of: c, near: g))")], argument: "groups")
+            }
+            try ctx.param("weight", [c]); try ctx.param("bias", [c])
+        },
+    ]
+
+    static func divisors(of n: Int, near g: Int) -> String {
+        let ds = (1...max(1, min(n, 4096))).filter { n % $0 == 0 }
+        return ds.sorted { abs($0 - g) < abs($1 - g) }.prefix(2).sorted().map(String.init).joined(separator: ", ")
+    }
+}

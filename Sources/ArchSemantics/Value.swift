@@ -1,0 +1,155 @@
+import ArchSyntax
+
+/// An evaluated argument: what an expression in a layer line means once block parameters are bound.
+public enum Value: Sendable, Equatable, CustomStringConvertible {
+    case int(Int)
+    case dim(Dim)          // a symbolic size such as `seq`
+    case float(Double)
+    case bool(Bool)
+    case word(String)      // an enumerated value or an option name: `layer`, `tanh`, `same`
+    case list([Value])     // `3x3`, `[seq, 768]`
+
+    public var description: String {
+        switch self {
+        case .int(let n): return String(n)
+        case .dim(let d): return d.description
+        case .float(let x): return String(x)
+        case .bool(let b): return b ? "on" : "off"
+        case .word(let w): return w
+        case .list(let vs): return vs.map(\.description).joined(separator: "x")
+        }
+    }
+
+    public var asDim: Dim? {
+        switch self {
+        case .int(let n): return Dim(n)
+        case .dim(let d): return d
+        default: return nil
+        }
+    }
+
+    public var kindName: String {
+        switch self {
+        case .int: return "an integer"
+        case .dim: return "a size"
+        case .float: return "a number"
+        case .bool: return "on/off"
+        case .word(let w): return "the word '\(w)'"
+        case .list: return "a list of sizes"
+        }
+    }
+}
+
+public struct EvalError: Error, Sendable {
+    public var message: String
+    public var loc: SourceLoc
+}
+
+/// Evaluates expressions against the parameters of the block being expanded.
+public struct Evaluator {
+    public var env: [String: Value]
+    public init(env: [String: Value]) { self.env = env }
+
+    public func eval(_ e: Expr) throws -> Value {
+        switch e.kind {
+        case .int(let n): return .int(n)
+        case .float(let x): return .float(x)
+        case .bad: throw EvalError(message: "invalid value", loc: e.loc)
+        case .name(let n):
+            if let v = env[n] { return v }
+            switch n {
+            case "on", "true", "yes": return .bool(true)
+            case "off", "false", "no", "none": return .bool(false)
+            default: return .word(n)
+            }
+        case .dims(let parts):
+            return .list(try parts.map { p in
+                if let n = Int(p) { return .int(n) }
+                if let v = env[p], let d = v.asDim { return d.value.map(Value.int) ?? .dim(d) }
+                if p.first!.isNumber { throw EvalError(message: "size \(p) is too large", loc: e.loc) }
+                return .dim(Dim(symbol: p))
+            })
+        case .list(let items):
+            return .list(try items.map { item in
+                let v = try eval(item)
+                if case .word(let w) = v { return .dim(Dim(symbol: w)) }
+                return v
+            })
+        case .binary(let op, let l, let r):
+            return try binary(op, try eval(l), try eval(r), e)
+        }
+    }
+
+    func binary(_ op: BinaryOp, _ a: Value, _ b: Value, _ e: Expr) throws -> Value {
+        func fail(_ m: String) -> EvalError { EvalError(message: m, loc: e.loc) }
+        switch op {
+        case .eq, .ne:
+            let same: Bool
+            switch (a, b) {
+            case (.float(let x), _): same = x == numeric(b)
+            case (_, .float(let y)): same = numeric(a) == y
+            default:
+                if let x = a.asDim, let y = b.asDim { same = x == y } else { same = a == b }
+            }
+            return .bool(op == .eq ? same : !same)
+        case .lt, .le, .gt, .ge:
+            guard let x = numeric(a), let y = numeric(b) else {
+                throw fail("cannot compare \(a.kindName) with \(b.kindName) using '\(op.rawValue)'")
+            }
+            switch op {
+            case .lt: return .bool(x < y)
+            case .le: return .bool(x <= y)
+            case .gt: return .bool(x > y)
+            default: return .bool(x >= y)
+            }
+        case .add, .sub, .mul, .div:
+            if case .float = a { return try floatOp(op, a, b, e) }
+            if case .float = b { return try floatOp(op, a, b, e) }
+            guard let x = a.asDim, let y = b.asDim else {
+                throw fail("cannot apply '\(op.rawValue)' to \(a.kindName) and \(b.kindName)")
+            }
+            do {
+                let r: Dim
+                switch op {
+                case .add: r = try x + y
+                case .sub: r = try x + y.times(-1)
+                case .mul: r = try x * y
+                default:
+                    guard let d = y.value else { throw fail("cannot divide by the symbolic size \(y)") }
+                    guard d != 0 else { throw fail("division by zero") }
+                    if let n = x.value {
+                        guard n % d == 0 else { throw fail("\(n) / \(d) is not a whole number") }
+                        r = Dim(n / d)
+                    } else {
+                        r = d > 0 ? x.dividedFloor(by: d) : Dim(symbol: "(\(x))/(\(d))")
+                    }
+                }
+                return r.value.map(Value.int) ?? .dim(r)
+            } catch is ArithmeticOverflow {
+                throw fail("integer overflow in '\(op.rawValue)'")
+            }
+        }
+    }
+
+    func numeric(_ v: Value) -> Double? {
+        switch v {
+        case .int(let n): return Double(n)
+        case .float(let x): return x
+        default: return nil
+        }
+    }
+
+    func floatOp(_ op: BinaryOp, _ a: Value, _ b: Value, _ e: Expr) throws -> Value {
+        guard let x = numeric(a), let y = numeric(b) else {
+            throw EvalError(message: "cannot apply '\(op.rawValue)' to \(a.kindName) and \(b.kindName)", loc: e.loc)
+        }
+        switch op {
+        case .add: return .float(x + y)
+        case .sub: return .float(x - y)
+        case .mul: return .float(x * y)
+        default:
+            guard y != 0 else { throw EvalError(message: "division by zero", loc: e.loc) }
+            return .float(x / y)
+        }
+    }
+}

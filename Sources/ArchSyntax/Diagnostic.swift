@@ -1,0 +1,100 @@
+/// A message about the source: an error, a warning, or a note attached to either.
+public struct Diagnostic: Sendable {
+    public enum Severity: String, Sendable { case error, warning, note }
+    public var severity: Severity
+    public var message: String
+    public var loc: SourceLoc?
+    /// Follow-up lines: fix hints, where a value came from, block instantiation sites.
+    public var notes: [Note]
+
+    public struct Note: Sendable {
+        public var message: String
+        public var loc: SourceLoc?
+        public init(_ message: String, at loc: SourceLoc? = nil) {
+            self.message = message
+            self.loc = loc
+        }
+    }
+
+    public init(_ severity: Severity, _ message: String, at loc: SourceLoc?, notes: [Note] = []) {
+        self.severity = severity
+        self.message = message
+        self.loc = loc
+        self.notes = notes
+    }
+
+    public static func error(_ m: String, at loc: SourceLoc?, notes: [Note] = []) -> Diagnostic {
+        Diagnostic(.error, m, at: loc, notes: notes)
+    }
+    public static func warning(_ m: String, at loc: SourceLoc?, notes: [Note] = []) -> Diagnostic {
+        Diagnostic(.warning, m, at: loc, notes: notes)
+    }
+}
+
+/// Collects diagnostics; phases keep going after an error so one run reports them all.
+public final class DiagnosticEngine: @unchecked Sendable {
+    public private(set) var diagnostics: [Diagnostic] = []
+    /// Past this many errors the rest are dropped (a single note says so).
+    public let errorLimit: Int
+    public private(set) var droppedErrors = 0
+
+    public init(errorLimit: Int = 200) { self.errorLimit = errorLimit }
+
+    public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    public func emit(_ d: Diagnostic) {
+        if d.severity == .error && errorCount >= errorLimit {
+            droppedErrors += 1
+            return
+        }
+        // The same message at the same place once only (a repeated block reports once per site).
+        if diagnostics.contains(where: { $0.severity == d.severity && $0.message == d.message && $0.loc == d.loc }) {
+            return
+        }
+        diagnostics.append(d)
+    }
+
+    public func error(_ m: String, at loc: SourceLoc?, notes: [Diagnostic.Note] = []) {
+        emit(.error(m, at: loc, notes: notes))
+    }
+    public func warning(_ m: String, at loc: SourceLoc?, notes: [Diagnostic.Note] = []) {
+        emit(.warning(m, at: loc, notes: notes))
+    }
+}
+
+/// Renders diagnostics the way swiftc and clang do: location, message, source line, caret, notes.
+public enum DiagnosticRenderer {
+    public static func render(_ d: Diagnostic) -> String {
+        var out = ""
+        out += header(d.severity, d.message, d.loc)
+        if let loc = d.loc { out += snippet(loc) }
+        for n in d.notes {
+            out += header(.note, n.message, n.loc)
+            if let loc = n.loc { out += snippet(loc) }
+        }
+        return out
+    }
+
+    public static func render(_ ds: [Diagnostic]) -> String {
+        ds.map(render).joined()
+    }
+
+    static func header(_ sev: Diagnostic.Severity, _ message: String, _ loc: SourceLoc?) -> String {
+        if let loc { return "\(loc.description): \(sev.rawValue): \(message)\n" }
+        return "\(sev.rawValue): \(message)\n"
+    }
+
+    static func snippet(_ loc: SourceLoc) -> String {
+        let (line, col) = loc.file.lineAndColumn(of: loc.start)
+        let text = loc.file.lineText(line)
+        guard !text.isEmpty || loc.file.bytes.isEmpty == false else { return "" }
+        let lineEnd = loc.file.lineStarts[line - 1] + Array(text.utf8).count
+        let width = max(1, min(loc.range.upperBound, lineEnd) - loc.start)
+        // Keep the caret under the right column: tabs stay tabs, other bytes become spaces.
+        let prefix = Array(text.utf8.prefix(col - 1)).map { $0 == 9 ? "\t" : " " }.joined()
+        let shown = text.count > 300 ? String(text.prefix(300)) + "..." : text
+        let underline = "^" + String(repeating: "~", count: max(0, min(width, 200) - 1))
+        return "    \(shown)\n    \(prefix)\(underline)\n"
+    }
+}
