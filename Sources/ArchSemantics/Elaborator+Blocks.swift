@@ -46,7 +46,12 @@ extension Elaborator {
         }
         while i < args.count {
             let e = args[i]
-            if let w = e.word, names.contains(w), i + 1 < args.count {
+            if let w = e.word, names.contains(w), i + 1 == args.count {
+                error("'\(w)' names a parameter of block '\(b.name.text)', but no value follows it", at: e.loc,
+                      notes: [.init("write '\(w) VALUE', or '(\(w))' to pass the variable \(w) as a positional argument")])
+                return nil
+            }
+            if let w = e.word, names.contains(w) {
                 if given[w] != nil { error("'\(w)' is given twice", at: e.loc); ok = false }
                 given[w] = eval(args[i + 1])
                 i += 2

@@ -42,7 +42,8 @@ extension Elaborator {
             return nil
         }
         // A labelled repetition is a group named by the label whose members are 0...n-1.
-        let group = count > 1 && l.label != nil
+        let pattern = l.label?.text.hasSuffix("*") == true
+        let group = count > 1 && l.label != nil && !pattern
         var groupModule: Int?
         if group {
             let name = nextName(label: l.label)
@@ -55,7 +56,10 @@ extension Elaborator {
             let note = block != nil ? "in block '\(name)' used at \(l.op.loc.description)" + (repetition.map { ", " + $0 } ?? "")
                                     : repetition.map { "in \($0) at \(l.op.loc.description)" }
             if let note { trace.append(note) }
-            let label = group ? nil : l.label
+            let label = group ? nil : pattern ? Identifier(String(l.label!.text.dropLast()) + String(rep), l.label!.loc) : l.label
+            let savedIndex = env["index"]
+            if count > 1 { env["index"] = .int(rep) }
+            defer { env["index"] = savedIndex }
             if let block {
                 current = expandBlock(block, call: l, args: args, label: label, input: current)
             } else if let op {

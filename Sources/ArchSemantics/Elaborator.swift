@@ -52,6 +52,11 @@ public final class Elaborator {
     public func elaborate(_ unit: SourceUnit) -> Graph {
         var layers: [Stmt] = []
         var modelSeen: SourceLoc?
+        var preludeNames: Set<String> = []
+        for b in Prelude.blocks {
+            blocks[b.name.text] = b
+            preludeNames.insert(b.name.text)
+        }
         for s in unit.stmts {
             switch s {
             case .model(let id):
@@ -61,7 +66,9 @@ public final class Elaborator {
                 modelSeen = id.loc
                 graph.modelName = id.text
             case .block(let b):
-                if let prev = blocks[b.name.text] {
+                if preludeNames.remove(b.name.text) != nil {
+                    blocks[b.name.text] = b
+                } else if let prev = blocks[b.name.text] {
                     error("block '\(b.name.text)' is defined twice", at: b.name.loc, notes: [.init("first defined here", at: prev.name.loc)])
                 } else if OpRegistry.op(named: b.name.text) != nil || b.name.text == "norm" {
                     error("block '\(b.name.text)' has the name of a built-in op", at: b.name.loc, notes: [.init("rename the block, e.g. 'my_\(b.name.text)'")])
@@ -87,7 +94,8 @@ public final class Elaborator {
             error("the network has no layers", at: unit.stmts.last?.loc, notes: [.init("add layers after the input, one per line, as in 'linear 10'")])
         }
         graph.output = elaborateSequence(layers, input: graph.inputs[0].value)
-        for (name, b) in blocks where !usedBlocks.contains(name) {
+        for (name, b) in blocks.sorted(by: { $0.value.loc.start < $1.value.loc.start })
+            where !usedBlocks.contains(name) && b.name.loc.file !== Prelude.file {
             warning("block '\(name)' is never used", at: b.name.loc)
         }
         return graph

@@ -83,6 +83,11 @@ public struct Evaluator {
     func binary(_ op: BinaryOp, _ a: Value, _ b: Value, _ e: Expr) throws -> Value {
         func fail(_ m: String) -> EvalError { EvalError(message: m, loc: e.loc) }
         switch op {
+        case .and, .or:
+            guard case .bool(let x) = a, case .bool(let y) = b else {
+                throw fail("'\(op.rawValue)' needs true/false on both sides, got \(a.kindName) and \(b.kindName)")
+            }
+            return .bool(op == .and ? x && y : x || y)
         case .eq, .ne:
             let same: Bool
             switch (a, b) {
@@ -102,7 +107,7 @@ public struct Evaluator {
             case .gt: return .bool(x > y)
             default: return .bool(x >= y)
             }
-        case .add, .sub, .mul, .div:
+        case .add, .sub, .mul, .div, .mod:
             if case .float = a { return try floatOp(op, a, b, e) }
             if case .float = b { return try floatOp(op, a, b, e) }
             guard let x = a.asDim, let y = b.asDim else {
@@ -114,12 +119,16 @@ public struct Evaluator {
                 case .add: r = try x + y
                 case .sub: r = try x + y.times(-1)
                 case .mul: r = try x * y
+                case .mod:
+                    guard let n = x.value, let d = y.value else { throw fail("'%' needs fixed sizes") }
+                    guard d > 0 else { throw fail("'%' needs a positive divisor") }
+                    r = Dim(((n % d) + d) % d)
                 default:
                     guard let d = y.value else { throw fail("cannot divide by the symbolic size \(y)") }
                     guard d != 0 else { throw fail("division by zero") }
                     if let n = x.value {
-                        guard n % d == 0 else { throw fail("\(n) / \(d) is not a whole number") }
-                        r = Dim(n / d)
+                        // Floor division, as Python's //: `kernel / 2` is 1 for kernel 3.
+                        r = Dim(n >= 0 || n % d == 0 ? n / d : n / d - (d > 0 ? 1 : -1))
                     } else {
                         r = d > 0 ? x.dividedFloor(by: d) : Dim(symbol: "(\(x))/(\(d))")
                     }
@@ -147,6 +156,7 @@ public struct Evaluator {
         case .add: return .float(x + y)
         case .sub: return .float(x - y)
         case .mul: return .float(x * y)
+        case .mod: throw EvalError(message: "'%' needs whole numbers", loc: e.loc)
         default:
             guard y != 0 else { throw EvalError(message: "division by zero", loc: e.loc) }
             return .float(x / y)

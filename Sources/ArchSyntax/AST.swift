@@ -15,7 +15,8 @@ public indirect enum ExprKind: Sendable {
 }
 
 public enum BinaryOp: String, Sendable {
-    case add = "+", sub = "-", mul = "*", div = "/"
+    case add = "+", sub = "-", mul = "*", div = "/", mod = "%"
+    case and = "and", or = "or"
     case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
 }
 

@@ -56,6 +56,7 @@ public struct Lexer {
         case UInt8(ascii: "+"): return tok(.plus)
         case UInt8(ascii: "*"): return tok(.star)
         case UInt8(ascii: "/"): return tok(.slash)
+        case UInt8(ascii: "%"): return tok(.percent)
         case UInt8(ascii: "="):
             if peek() == UInt8(ascii: "=") { pos += 1; return tok(.eqeq) }
             return tok(.equal)

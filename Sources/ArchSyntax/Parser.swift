@@ -198,7 +198,20 @@ public struct Parser {
             let t = advance()
             label = Identifier(text(t), loc(t))
             _ = advance()
-            if atWord("if") { return parseIf() }
+            if atWord("if") {
+                error("a label names a layer, not an 'if'", at: current, notes: [.init("put the label on a layer inside the 'if'")])
+                return parseIf()
+            }
+        } else if at(.name) && peekKind() == .star && peekKind(2) == .colon {
+            // `encoder_layer_*: layer x12` names the repetitions encoder_layer_0, encoder_layer_1, ...
+            let t = advance()
+            let star = advance()
+            label = Identifier(text(t) + "*", SourceLoc(file, t.range.lowerBound..<star.range.upperBound))
+            _ = advance()
+            if atWord("if") {
+                error("a label names a layer, not an 'if'", at: current, notes: [.init("put the label on a layer inside the 'if'")])
+                return parseIf()
+            }
         }
         guard at(.name) else {
             error("expected a layer, found \(describe(current))", at: current,
@@ -269,7 +282,29 @@ public struct Parser {
 
     mutating func parseArgument() -> Expr? { parseExpression() }
 
-    mutating func parseExpression() -> Expr? { parseComparison() }
+    mutating func parseExpression() -> Expr? { parseOr() }
+
+    // or = and { "or" and }
+    mutating func parseOr() -> Expr? {
+        guard var lhs = parseAnd() else { return nil }
+        while atWord("or") {
+            _ = advance()
+            guard let rhs = parseAnd() else { return nil }
+            lhs = Expr(.binary(.or, lhs, rhs), SourceLoc(file, lhs.loc.start..<rhs.loc.range.upperBound))
+        }
+        return lhs
+    }
+
+    // and = comparison { "and" comparison }
+    mutating func parseAnd() -> Expr? {
+        guard var lhs = parseComparison() else { return nil }
+        while atWord("and") {
+            _ = advance()
+            guard let rhs = parseComparison() else { return nil }
+            lhs = Expr(.binary(.and, lhs, rhs), SourceLoc(file, lhs.loc.start..<rhs.loc.range.upperBound))
+        }
+        return lhs
+    }
 
     // comparison = sum [ ("==" | "!=" | "<" | "<=" | ">" | ">=") sum ]
     mutating func parseComparison() -> Expr? {
@@ -294,11 +329,12 @@ public struct Parser {
         return lhs
     }
 
-    // product = primary { ("*" | "/") primary }
+    // product = primary { ("*" | "/" | "%") primary }
     mutating func parseProduct() -> Expr? {
         guard var lhs = parsePrimary() else { return nil }
-        while at(.star) || at(.slash) {
-            let op: BinaryOp = advance().kind == .star ? .mul : .div
+        while at(.star) || at(.slash) || at(.percent) {
+            let k = advance().kind
+            let op: BinaryOp = k == .star ? .mul : k == .slash ? .div : .mod
             guard let rhs = parsePrimary() else { return nil }
             lhs = Expr(.binary(op, lhs, rhs), SourceLoc(file, lhs.loc.start..<rhs.loc.range.upperBound))
         }

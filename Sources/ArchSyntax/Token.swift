@@ -8,7 +8,7 @@ public struct Token: Sendable, Equatable {
         case repeat_       // x12
         case lbrace, rbrace, lparen, rparen, lbracket, rbracket
         case comma, colon, semicolon, equal
-        case plus, minus, star, slash
+        case plus, minus, star, slash, percent
         case eqeq, noteq, less, lesseq, greater, greatereq
         case newline
         case eof

@@ -31,7 +31,20 @@ extension OpSpec {
         },
         OpSpec("embed", "token embedding table (nn.Embedding)",
                positional: [ArgSpec("vocab", .int(min: 1), nil, "number of token ids"), ArgSpec("dim", .int(min: 1), nil, "vector width")],
-               shape: "[...] token ids -> [..., dim]", params: "weight [vocab, dim]") { ctx in
+               options: [ArgSpec("from", .ref, nil, "look up another input's token ids and add the vectors to the running tensor (BERT's token types)")],
+               shape: "[...] token ids -> [..., dim]; with from: unchanged", params: "weight [vocab, dim]") { ctx in
+            if let ids = ctx.refs["from"] {
+                guard ids.kind == .int else {
+                    throw OpError("'\(ctx.word("from") ?? "")' holds floating-point values, not token ids", argument: "from")
+                }
+                let looked = ids.shape + [Dim(ctx.int("dim"))]
+                guard looked == ctx.input.shape else {
+                    throw OpError("the embeddings of '\(ctx.word("from") ?? "")' have shape \(describe(looked)), which cannot be added to \(describe(ctx.input.shape))", argument: "from")
+                }
+                try ctx.param("weight", [ctx.int("vocab"), ctx.int("dim")])
+                try ctx.addOther(ctx.input.shape)
+                return
+            }
             guard ctx.input.kind == .int else {
                 throw OpError("embed expects token ids, but its input holds floating-point values \(describe(ctx.input.shape))",
                               notes: [.init("declare the input with 'tokens', as in 'input ids [seq] tokens'")])
