@@ -1,0 +1,89 @@
+import Foundation
+import XCTest
+@testable import ArchDriver
+
+/// The command forms later tools rely on: exit codes, --help, --version, --json, --names, --depth.
+final class CommandLineTests: XCTestCase {
+    func spec(_ name: String) -> String { Support.specs.appendingPathComponent(name).path }
+
+    func testVersionAndHelp() {
+        XCTAssertEqual(Support.run("--version").stdout, "archc 0.1.0\n")
+        for args in [["--help"], ["check", "--help"], ["params", "--help"], ["ops", "--help"]] {
+            let r = Driver.run(args)
+            XCTAssertEqual(r.status, 0)
+            XCTAssertTrue(r.stdout.contains("USAGE: archc"), "\(args)")
+        }
+    }
+
+    func testUsageErrorsExitTwo() {
+        XCTAssertEqual(Driver.run([]).status, 2)
+        XCTAssertEqual(Support.run("frobnicate").status, 2)
+        XCTAssertTrue(Support.run("chek", "x").stderr.contains("did you mean 'check'?"))
+        XCTAssertEqual(Support.run("check").status, 2)
+        XCTAssertEqual(Support.run("check", spec("mlp.arch"), "--bogus").status, 2)
+        XCTAssertEqual(Support.run("params", spec("mlp.arch"), "--depth", "x").status, 2)
+        XCTAssertEqual(Support.run("params", spec("mlp.arch"), "--set", "seq=0").status, 2)
+        XCTAssertEqual(Support.run("params", spec("mlp.arch"), "--set", "seq").status, 2)
+    }
+
+    func testCheckExitCodes() throws {
+        let ok = Support.run("check", spec("mlp.arch"), spec("resnet18.arch"))
+        XCTAssertEqual(ok.status, 0)
+        XCTAssertEqual(ok.stderr, "")
+        let missing = Support.run("check", "/nonexistent/x.arch")
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("no such file"))
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("archc-cli-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let bad = dir.appendingPathComponent("bad.arch")
+        try "input x 8\nlinear 0\n".write(to: bad, atomically: true, encoding: .utf8)
+        let r = Support.run("check", spec("mlp.arch"), bad.path)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("\(bad.path):2:8: error: 'out' of 'linear' must be at least 1, got 0\n"), r.stderr)
+    }
+
+    func testParamsTable() {
+        let r = Support.run("params", spec("resnet18.arch"))
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.contains("Total params: 11,689,512\n"))
+        XCTAssertTrue(r.stdout.contains("MACs: 1,814,073,344 (1.81 G-MACs)\n"))
+        XCTAssertTrue(r.stdout.contains("FLOPs (2 x MACs): 3,628,146,688\n"))
+        XCTAssertTrue(r.stdout.contains("Params size (fp32): 44.59 MB\n"))
+        XCTAssertTrue(r.stdout.contains("layer1 (basic x2)"))
+        XCTAssertTrue(r.stdout.contains("  0 (basic)"), "depth 3 shows the blocks inside layer1")
+        let shallow = Support.run("params", spec("resnet18.arch"), "--depth", "1")
+        XCTAssertFalse(shallow.stdout.contains("  0 (basic)"))
+    }
+
+    func testParamsJSON() throws {
+        let r = Support.run("params", spec("bert_base.arch"), "--json", "--set", "seq=128")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(obj["params"] as? Int, 109_482_240)
+        XCTAssertEqual(obj["macs"] as? Int, 11_174_215_680)
+        XCTAssertEqual(obj["flops"] as? Int, 22_348_431_360)
+        let layers = try XCTUnwrap(obj["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.first?["name"] as? String, "embeddings")
+        XCTAssertEqual(layers.first?["output_shape"] as? [Int], [1, 128, 768])
+    }
+
+    func testParamsNames() {
+        let r = Support.run("params", spec("mlp.arch"), "--names")
+        XCTAssertEqual(r.stdout, "fc1.weight [2048, 1024]\nfc1.bias [2048]\nfc2.weight [100, 2048]\nfc2.bias [100]\n")
+    }
+
+    func testDumpGraph() {
+        let r = Support.run("check", spec("mlp.arch"), "--dump-graph")
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.hasPrefix("graph mlp {\n  %0 = input x : [batch, 1024]\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("param fc1.weight [2048, 1024]"))
+    }
+
+    func testOpsListsEveryOp() {
+        let r = Support.run("ops")
+        for name in ["linear", "conv", "attention", "sgu", "moe", "lstm", "patchmerge", "residual"] {
+            XCTAssertTrue(r.stdout.contains("\n\(name)") || r.stdout.hasPrefix(name), name)
+        }
+    }
+}
