@@ -23,11 +23,11 @@ enum OpsReference {
                 out += "### `\(signature(op))`\n\n\(op.summary).\n\n"
                 for a in op.positional { out += "- positional \(optionLine(a))\n" }
                 for a in op.options { out += "- option \(optionLine(a))\n" }
-                out += "- shape: \(op.shapeDoc)\n- parameters: \(op.paramDoc)\n\n"
+                out += "- shape: \(op.shapeDoc)\n- parameters: \(op.paramDoc)\n- MACs: \(op.macDoc)\n\n"
             } else {
                 out += "\(signature(op))\n    \(op.summary)\n"
                 for a in op.positional + op.options { out += "    \(optionLine(a))\n" }
-                out += "    shape: \(op.shapeDoc)\n    parameters: \(op.paramDoc)\n\n"
+                out += "    shape: \(op.shapeDoc)\n    parameters: \(op.paramDoc)\n    MACs: \(op.macDoc)\n\n"
             }
         }
         return out

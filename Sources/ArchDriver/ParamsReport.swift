@@ -29,7 +29,7 @@ public enum ParamsReport {
         out += "Non-trainable params: 0\n"
         if s.bufferElements > 0 { out += "Buffers (not parameters): \(Format.grouped(s.bufferElements)) elements\n" }
         if let m = s.macs {
-            out += "MACs: \(Format.grouped(m)) (\(Format.fixed(Double(m) / 1e9, 2)) G-MACs)\n"
+            out += "MACs: \(Format.grouped(m)) (\(Format.fixed(Double(m) / 1e9, m >= 10_000_000 ? 2 : 4)) G-MACs)\n"
             out += "FLOPs (2 x MACs): \(Format.grouped(2 &* m))\n"
         } else {
             out += "MACs: depend on \(s.unboundSymbols.joined(separator: ", ")); pass --set \(s.unboundSymbols.first ?? "NAME")=N\n"

@@ -62,11 +62,13 @@ public struct OpSpec: Sendable {
     /// Shape rule and parameter formula in words, for Grammar.md and `archc ops`.
     public let shapeDoc: String
     public let paramDoc: String
+    /// The multiply-accumulate formula in words.
+    public let macDoc: String
     public let rule: @Sendable (inout OpContext) throws -> Void
 
     public init(_ name: String, _ summary: String, positional: [ArgSpec] = [], options: [ArgSpec] = [],
                 body: BodyKind = .none, bareTensorName: String? = nil,
-                shape: String, params: String = "none",
+                shape: String, params: String = "none", macs: String = "0",
                 rule: @escaping @Sendable (inout OpContext) throws -> Void) {
         self.name = name
         self.summary = summary
@@ -76,6 +78,7 @@ public struct OpSpec: Sendable {
         self.bareTensorName = bareTensorName
         self.shapeDoc = shape
         self.paramDoc = params
+        self.macDoc = macs
         self.rule = rule
     }
 

@@ -49,7 +49,8 @@ extension OpSpec {
                          ArgSpec("relpos", .flag, .bool(false), "learned relative position bias per head (Swin)"),
                          ArgSpec("memory", .ref, nil, "attend to an earlier tensor (cross-attention): keys and values come from it")],
                shape: "[b, n, d] -> [b, n, out]; with window: [b, h, w, d] -> [b, h, w, out]",
-               params: "packed: qkv.weight [3 dim, d], qkv.bias, proj.weight [out, dim], proj.bias; qknorm: q_norm.weight, k_norm.weight [dim / heads]; relpos: relative_position_bias_table [(2 window - 1)^2, heads]") { ctx in
+               params: "packed: qkv.weight [3 dim, d], qkv.bias, proj.weight [out, dim], proj.bias; qknorm: q_norm.weight, k_norm.weight [dim / heads]; relpos: relative_position_bias_table [(2 window - 1)^2, heads]",
+               macs: "n x d x dim (q) + m x d_kv x 2 dim (k, v) + n x m x dim (QK^T) + n x m x dim (AV) + n x dim x out; m = n without memory; windowed: per window of window^2 positions") { ctx in
             try ctx.requireFloat()
             guard let heads = ctx.optionalInt("heads") else {
                 throw OpError("attention needs 'heads N'", notes: [.init("for example: attention heads 12")])
@@ -119,7 +120,8 @@ extension OpSpec {
                          ArgSpec("attn", .int(min: 1), nil, "aMLP: width of a single-head tiny attention added to the gate"),
                          ArgSpec("from", .ref, nil, "aMLP: the tensor the tiny attention reads (default: the unit's input)")],
                shape: "[b, n, 2e] -> [b, n, e]",
-               params: "norm.weight [e], norm.bias [e], proj.weight [n, n], proj.bias [n]; attn: attn.qkv.weight [3 attn, d], attn.qkv.bias, attn.proj.weight [e, attn], attn.proj.bias") { ctx in
+               params: "norm.weight [e], norm.bias [e], proj.weight [n, n], proj.bias [n]; attn: attn.qkv.weight [3 attn, d], attn.qkv.bias, attn.proj.weight [e, attn], attn.proj.bias",
+               macs: "e x n x n (the token projection); tiny attention: n x d x 3 attn + 2 x n x n x attn + n x attn x e") { ctx in
             let (b, nDim, d2) = try tokens(ctx)
             guard d2 % 2 == 0 else { throw OpError("sgu splits the width in two halves, but \(d2) is odd", notes: [.init("make the preceding linear's width even, e.g. \(d2 + 1)")]) }
             let e = d2 / 2
@@ -146,7 +148,7 @@ extension OpSpec {
         OpSpec("patchmerge", "Swin's patch merging: concatenate 2x2 neighbours, layernorm, linear 4c -> 2c",
                options: [eps],
                shape: "[b, h, w, c] -> [b, ceil(h / 2), ceil(w / 2), 2c]",
-               params: "reduction.weight [2c, 4c], norm.weight [4c], norm.bias [4c]") { ctx in
+               params: "reduction.weight [2c, 4c], norm.weight [4c], norm.bias [4c]", macs: "(h / 2) (w / 2) x 4c x 2c") { ctx in
             try ctx.requireFloat()
             try ctx.requireRank(4...4, "a grid [batch, height, width, channels]")
             let c = try ctx.known(ctx.input.shape[3], "channel count")

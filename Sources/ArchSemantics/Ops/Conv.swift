@@ -71,7 +71,7 @@ extension OpSpec {
                positional: [ArgSpec("kernel", .size), ArgSpec("out", .int(min: 1), nil, "output channels")],
                options: convOptions,
                shape: "[b, c, *n] -> [b, out, *floor((n + 2 pad - dilation (kernel - 1) - 1) / stride + 1)]",
-               params: "weight [out, c / groups, *kernel], bias [out]") { ctx in
+               params: "weight [out, c / groups, *kernel], bias [out]", macs: "elements of the output x (c / groups) x kernel elements") { ctx in
             try ctx.requireFloat()
             let n = try spatialCount(ctx)
             let c = try ctx.known(ctx.input.shape[1], "channel count")
@@ -101,7 +101,7 @@ extension OpSpec {
                options: [ArgSpec("stride", .size, .int(1)), ArgSpec("pad", .size, .int(0)), ArgSpec("outpad", .size, .int(0), "output_padding"),
                          ArgSpec("dilation", .size, .int(1)), ArgSpec("groups", .intOrChoice(min: 1, ["depthwise"]), .int(1)), bias],
                shape: "[b, c, *n] -> [b, out, *((n - 1) stride - 2 pad + dilation (kernel - 1) + outpad + 1)]",
-               params: "weight [c, out / groups, *kernel], bias [out]") { ctx in
+               params: "weight [c, out / groups, *kernel], bias [out]", macs: "elements of the input x (out / groups) x kernel elements") { ctx in
             try ctx.requireFloat()
             let n = try spatialCount(ctx)
             let c = try ctx.known(ctx.input.shape[1], "channel count")
@@ -149,7 +149,7 @@ extension OpSpec {
                options: [ArgSpec("dim", .int(min: 1), nil, "embedding width (required)"),
                          ArgSpec("grid", .flag, .bool(false), "keep the patch grid: [b, h, w, dim] (Swin)"), bias],
                shape: "[b, c, h, w] -> [b, (h / size) (w / size), dim], or [b, h / size, w / size, dim] with grid",
-               params: "weight [dim, c, size, size], bias [dim]") { ctx in
+               params: "weight [dim, c, size, size], bias [dim]", macs: "patches x dim x c x size x size") { ctx in
             try ctx.requireFloat()
             try ctx.requireRank(4...4, "an image [batch, channels, height, width]")
             guard let dim = ctx.optionalInt("dim") else {

@@ -9,7 +9,7 @@ extension OpSpec {
         OpSpec("linear", "fully connected layer on the last dimension (nn.Linear)",
                positional: [ArgSpec("out", .int(min: 1), nil, "output features")],
                options: [bias, ArgSpec("tied", .ref, nil, "share the weight of an earlier layer (GPT's output head)")],
-               shape: "[..., in] -> [..., out]", params: "weight [out, in], bias [out]") { ctx in
+               shape: "[..., in] -> [..., out]", params: "weight [out, in], bias [out]", macs: "(elements of the input / in) x in x out") { ctx in
             try ctx.requireFloat()
             try ctx.requireRank(2...8, "[batch, ..., features]")
             let inF = try ctx.known(ctx.input.shape.last!, "input width")
@@ -56,7 +56,7 @@ extension OpSpec {
                positional: [ArgSpec("hidden", .int(min: 1), nil, "hidden width")],
                options: [ArgSpec("out", .int(min: 1), nil, "output width (default: input width)"),
                          ArgSpec("act", .choice(["gelu", "gelu_tanh", "relu", "silu"]), .word("gelu")), bias],
-               shape: "[..., d] -> [..., out]", params: "fc1.weight [hidden, d], fc1.bias, fc2.weight [out, hidden], fc2.bias") { ctx in
+               shape: "[..., d] -> [..., out]", params: "fc1.weight [hidden, d], fc1.bias, fc2.weight [out, hidden], fc2.bias", macs: "tokens x (d x hidden + hidden x out)") { ctx in
             try ctx.requireFloat()
             let d = try ctx.known(ctx.input.shape.last!, "input width")
             let h = ctx.int("hidden"), o = ctx.optionalInt("out") ?? d
@@ -74,7 +74,7 @@ extension OpSpec {
                positional: [ArgSpec("hidden", .int(min: 1), nil, "hidden width")],
                options: [ArgSpec("out", .int(min: 1), nil, "output width (default: input width)"),
                          ArgSpec("bias", .bool, .bool(false))],
-               shape: "[..., d] -> [..., out]", params: "w1.weight [hidden, d], w2.weight [out, hidden], w3.weight [hidden, d]") { ctx in
+               shape: "[..., d] -> [..., out]", params: "w1.weight [hidden, d], w2.weight [out, hidden], w3.weight [hidden, d]", macs: "tokens x (2 x d x hidden + hidden x out)") { ctx in
             try ctx.requireFloat()
             let d = try ctx.known(ctx.input.shape.last!, "input width")
             try swiglu(&ctx, prefix: "", d: d, h: ctx.int("hidden"), o: ctx.optionalInt("out") ?? d, bias: ctx.bool("bias"))
@@ -87,7 +87,7 @@ extension OpSpec {
                          ArgSpec("hidden", .int(min: 1), nil, "expert hidden width (required)"),
                          ArgSpec("expert", .choice(["swiglu", "mlp"]), .word("swiglu"), "expert kind")],
                shape: "[..., d] -> [..., d]",
-               params: "gate.weight [experts, d]; experts.i.w1/w2/w3 (swiglu) or experts.i.fc1/fc2 (mlp)") { ctx in
+               params: "gate.weight [experts, d]; experts.i.w1/w2/w3 (swiglu) or experts.i.fc1/fc2 (mlp)", macs: "tokens x (d x experts + top x one expert's MACs per token): the active experts only") { ctx in
             try ctx.requireFloat()
             let d = try ctx.known(ctx.input.shape.last!, "input width")
             let e = ctx.int("experts"), k = ctx.int("top")

@@ -6,7 +6,8 @@ extension OpSpec {
                options: [ArgSpec("layers", .int(min: 1), .int(1)), ArgSpec("bidirectional", .flag, .bool(false)), bias,
                          ArgSpec("last", .flag, .bool(false), "return only the last time step: [b, hidden]")],
                shape: "[b, t, in] -> [b, t, hidden * directions] (or [b, hidden * directions] with last)",
-               params: "per layer l and direction: weight_ih_l{l} [\(gates) hidden, in], weight_hh_l{l} [\(gates) hidden, hidden], bias_ih_l{l}, bias_hh_l{l} [\(gates) hidden]; '_reverse' for the backward direction") { ctx in
+               params: "per layer l and direction: weight_ih_l{l} [\(gates) hidden, in], weight_hh_l{l} [\(gates) hidden, hidden], bias_ih_l{l}, bias_hh_l{l} [\(gates) hidden]; '_reverse' for the backward direction",
+               macs: "per layer and direction: t x \(gates) hidden x (in + hidden)") { ctx in
             let (b, t, inF) = try tokens(ctx)
             let h = ctx.int("hidden")
             let dirs = ctx.bool("bidirectional") ? 2 : 1
