@@ -148,7 +148,7 @@ public enum Driver {
             if !c.succeeded { out.status = 1 } else if opts.flags.contains("--dump-graph"), let g = c.graph { out.stdout += GraphPrinter.print(g) }
         }
         let errors = out.stderr.components(separatedBy: ": error: ").count - 1
-        if out.status != 0 { out.stderr += "\(errors == 0 ? "" : "\(errors) error\(errors == 1 ? "" : "s") ")found; nothing checked out\n" }
+        if out.status != 0 && errors > 0 { out.stderr += "\(errors) error\(errors == 1 ? "" : "s") generated.\n" }
         return out
     }
 

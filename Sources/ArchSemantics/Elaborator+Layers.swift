@@ -134,7 +134,7 @@ extension Elaborator {
             try op.rule(&ctx)
         } catch let e as OpError {
             let loc = e.argument.flatMap { bound.locs[$0] } ?? l.op.loc
-            error(e.message, at: loc, notes: e.notes + provenance(input))
+            error(e.message, at: loc, notes: e.notes + provenance(input) + refValues.flatMap(provenance))
             return nil
         } catch let e as ArithmeticOverflow {
             error("\(e.what) of '\(op.name)' overflows a 64-bit integer", at: l.op.loc,
@@ -171,7 +171,7 @@ extension Elaborator {
             own.append(graph.params.count - 1)
         }
         let out = graph.addValue(ctx.output)
-        graph.nodes.append(Graph.Node(op: op.name, path: path, args: ctx.args, inputs: inputs, output: out, params: ids, ownParams: own,
+        graph.addNode(Graph.Node(op: op.name, path: path, args: ctx.args, inputs: inputs, output: out, params: ids, ownParams: own,
                                       macs: ctx.macs, otherOps: ctx.otherOps, loc: l.loc))
         graph.modules.append(Graph.Module(path: path, type: op.name, loc: l.loc, nodes: (graph.nodes.count - 1)..<graph.nodes.count))
         recordLabel(label, value: out, params: ids)
@@ -190,11 +190,12 @@ extension Elaborator {
 
     /// Where the input of a failing layer came from: "input has shape [...] from here".
     func provenance(_ value: Int) -> [Diagnostic.Note] {
-        if let n = graph.nodes.last(where: { $0.output == value }) {
-            return [.init("its input \(describe(graph.values[value].shape)) comes from '\(n.path.joined(separator: "."))'", at: n.loc)]
+        let shape = describe(graph.values[value].shape)
+        if let n = graph.node(producing: value) {
+            return [.init("\(shape) comes from '\(n.path.joined(separator: "."))'", at: n.loc)]
         }
         if let i = graph.inputs.first(where: { $0.value == value }) {
-            return [.init("its input \(describe(graph.values[value].shape)) is the model input '\(i.name)'")]
+            return [.init("\(shape) is the model input '\(i.name)'")]
         }
         return []
     }

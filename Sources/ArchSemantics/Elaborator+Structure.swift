@@ -32,13 +32,13 @@ extension Elaborator {
             let a = graph.values[body], b = graph.values[short]
             guard a.shape == b.shape else {
                 var notes: [Diagnostic.Note] = []
-                if let last = graph.nodes.last(where: { $0.output == body }) {
+                if let last = graph.node(producing: body) {
                     notes.append(.init("the body's output \(describe(a.shape)) comes from '\(last.path.joined(separator: "."))'", at: last.loc))
                 }
                 if shortcutStmts == nil {
                     notes.append(.init("the input \(describe(b.shape)) is added unchanged; add a 'shortcut { ... }' that maps it to \(describe(a.shape))" +
                                        (a.rank == 4 ? ", e.g. 'shortcut { conv 1 \(a.shape[1]) stride \(strideHint(b, a)) bias off; batchnorm }'" : "")))
-                } else if let sl = graph.nodes.last(where: { $0.output == short }) {
+                } else if let sl = graph.node(producing: short) {
                     notes.append(.init("the shortcut's output \(describe(b.shape)) comes from '\(sl.path.joined(separator: "."))'", at: sl.loc))
                 }
                 error("residual cannot add \(describe(a.shape)) and \(describe(b.shape))", at: l.op.loc, notes: notes)
@@ -71,7 +71,7 @@ extension Elaborator {
                 } else {
                     guard let b = OpSpec.broadcast(shape, s) else {
                         error("parallel branches give \(describe(shape)) and \(describe(s)), which cannot be \(mode == "add" ? "added" : "multiplied")", at: l.op.loc,
-                              notes: outs.compactMap { o in graph.nodes.last(where: { $0.output == o }).map { .init("a branch ends at '\($0.path.joined(separator: "."))'", at: $0.loc) } })
+                              notes: outs.compactMap { o in graph.node(producing: o).map { .init("a branch ends at '\($0.path.joined(separator: "."))'", at: $0.loc) } })
                         return nil
                     }
                     shape = b
@@ -93,7 +93,7 @@ extension Elaborator {
     func combine(_ op: String, _ inputs: [Int], _ type: TensorType, line l: LayerStmt) -> Int {
         let out = graph.addValue(type)
         let other = try? OpContext.accumulate(0, type.shape + [Dim(inputs.count - 1)])
-        graph.nodes.append(Graph.Node(op: op, path: currentPath + ["(\(op))"], args: [:], inputs: inputs, output: out, params: [], ownParams: [],
+        graph.addNode(Graph.Node(op: op, path: currentPath + ["(\(op))"], args: [:], inputs: inputs, output: out, params: [], ownParams: [],
                                       macs: 0, otherOps: other ?? nil, loc: l.loc))
         return out
     }

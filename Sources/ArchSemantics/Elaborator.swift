@@ -103,7 +103,7 @@ public final class Elaborator {
 
     func declareInput(_ d: InputDecl) {
         let ev = Evaluator(env: [:])
-        var dims: [Dim] = [try! Dim(symbol: "batch").bound(bindings)]
+        var dims: [Dim] = [bindings["batch"].map(Dim.init) ?? Dim(symbol: "batch")]
         var kind = ElementKind.float
         do {
             let v = try ev.eval(d.shape)

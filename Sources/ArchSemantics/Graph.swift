@@ -43,13 +43,24 @@ public final class Graph: @unchecked Sendable {
     public var params: [Param] = []
     public var modules: [Module] = []
     public var output: Int?
+    /// The node that computes each value (nil for inputs).
+    public private(set) var producer: [Int?] = []
 
     public init() {}
 
     public func addValue(_ t: TensorType) -> Int {
         values.append(t)
+        producer.append(nil)
         return values.count - 1
     }
+
+    public func addNode(_ n: Node) {
+        producer[n.output] = nodes.count
+        nodes.append(n)
+    }
+
+    /// The node that computes a value, if any.
+    public func node(producing value: Int) -> Node? { producer[value].map { nodes[$0] } }
 
     public var parameterCount: Int { params.filter { !$0.isBuffer }.reduce(0) { $0 &+ $1.count } }
 

@@ -113,7 +113,8 @@ public struct OpContext {
         _ = try checkedProduct(shape, "parameter count")
         params.append(ParamDecl(localName: name, shape: shape, isBuffer: false, isInteger: false))
     }
-    public mutating func buffer(_ name: String, _ shape: [Int], integer: Bool = false) {
+    public mutating func buffer(_ name: String, _ shape: [Int], integer: Bool = false) throws {
+        _ = try checkedProduct(shape, "buffer size")
         params.append(ParamDecl(localName: name, shape: shape, isBuffer: true, isInteger: integer))
     }
 

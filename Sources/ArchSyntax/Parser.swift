@@ -7,6 +7,9 @@ public struct Parser {
     let diags: DiagnosticEngine
     var depth = 0
     public static let maxNesting = 64
+    /// Operators in one argument; bounds the depth of expression trees (and of their evaluation).
+    var operatorCount = 0
+    public static let maxOperators = 256
 
     public init(file: SourceFile, diags: DiagnosticEngine) {
         self.file = file
@@ -280,7 +283,19 @@ public struct Parser {
     // MARK: expressions
     // argument = comparison (arguments are separated by blanks; operators join them)
 
-    mutating func parseArgument() -> Expr? { parseExpression() }
+    mutating func parseArgument() -> Expr? {
+        operatorCount = 0
+        return parseExpression()
+    }
+
+    /// Counts an operator; false (with an error) past the limit.
+    mutating func countOperator(_ t: Token) -> Bool {
+        operatorCount += 1
+        if operatorCount == Parser.maxOperators + 1 {
+            error("expression has more than \(Parser.maxOperators) operators", at: t)
+        }
+        return operatorCount <= Parser.maxOperators
+    }
 
     mutating func parseExpression() -> Expr? { parseOr() }
 
@@ -288,7 +303,7 @@ public struct Parser {
     mutating func parseOr() -> Expr? {
         guard var lhs = parseAnd() else { return nil }
         while atWord("or") {
-            _ = advance()
+            guard countOperator(advance()) else { return nil }
             guard let rhs = parseAnd() else { return nil }
             lhs = Expr(.binary(.or, lhs, rhs), SourceLoc(file, lhs.loc.start..<rhs.loc.range.upperBound))
         }
@@ -299,7 +314,7 @@ public struct Parser {
     mutating func parseAnd() -> Expr? {
         guard var lhs = parseComparison() else { return nil }
         while atWord("and") {
-            _ = advance()
+            guard countOperator(advance()) else { return nil }
             guard let rhs = parseComparison() else { return nil }
             lhs = Expr(.binary(.and, lhs, rhs), SourceLoc(file, lhs.loc.start..<rhs.loc.range.upperBound))
         }
@@ -322,7 +337,9 @@ public struct Parser {
     mutating func parseSum() -> Expr? {
         guard var lhs = parseProduct() else { return nil }
         while at(.plus) || at(.minus) {
-            let op: BinaryOp = advance().kind == .plus ? .add : .sub
+            let t = advance()
+            guard countOperator(t) else { return nil }
+            let op: BinaryOp = t.kind == .plus ? .add : .sub
             guard let rhs = parseProduct() else { return nil }
             lhs = Expr(.binary(op, lhs, rhs), SourceLoc(file, lhs.loc.start..<rhs.loc.range.upperBound))
         }
@@ -333,7 +350,9 @@ public struct Parser {
     mutating func parseProduct() -> Expr? {
         guard var lhs = parsePrimary() else { return nil }
         while at(.star) || at(.slash) || at(.percent) {
-            let k = advance().kind
+            let t = advance()
+            guard countOperator(t) else { return nil }
+            let k = t.kind
             let op: BinaryOp = k == .star ? .mul : k == .slash ? .div : .mod
             guard let rhs = parsePrimary() else { return nil }
             lhs = Expr(.binary(op, lhs, rhs), SourceLoc(file, lhs.loc.start..<rhs.loc.range.upperBound))

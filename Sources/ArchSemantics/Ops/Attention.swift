@@ -71,13 +71,14 @@ extension OpSpec {
                 dkv = try ctx.known(mem.shape[2], "memory width")
                 m = mem.shape[1]
             }
-            var ownTensors: [(String, [Int])] = []
             if ctx.bool("relpos") {
+                // Swin's table of biases for every relative offset, and the index into it for every pair of positions.
                 guard let w = ctx.optionalInt("window") else { throw OpError("relpos needs 'window N'", argument: "relpos") }
-                ownTensors.append(("relative_position_bias_table", [(2 * w - 1) * (2 * w - 1), heads]))
+                let span = try checkedSub(try checkedMul(2, w), 1)
+                let positions = try checkedMul(w, w)
+                try ctx.param("relative_position_bias_table", [try checkedMul(span, span), heads])
+                try ctx.buffer("relative_position_index", [try checkedMul(positions, positions)], integer: true)
             }
-            for (n, s) in ownTensors { try ctx.param(n, s) }
-            if ctx.bool("relpos"), let w = ctx.optionalInt("window") { ctx.buffer("relative_position_index", [w * w * w * w], integer: true) }
             try attentionParams(&ctx, layout: m == nil ? layout : (layout == "packed" ? "separate" : layout), dq: d, dkv: dkv, di: di, o: o, bias: bias, outBias: outBias)
             if ctx.word("qknorm") != "off" {
                 let ln = ctx.word("qknorm") == "layer"
@@ -95,7 +96,7 @@ extension OpSpec {
                 let w = ctx.int("window")
                 if ctx.int("shift") >= w { throw OpError("shift \(ctx.int("shift")) must be smaller than the window \(w)", argument: "shift") }
                 let gh = try ctx.input.shape[1].dividedCeil(by: w), gw = try ctx.input.shape[2].dividedCeil(by: w)
-                let t = Dim(w * w)
+                let t = Dim(try checkedMul(w, w))
                 let windows = [b, gh, gw]
                 try ctx.addMACs(windows + [t, Dim(d), Dim(3 * di)])
                 try ctx.addMACs(windows + [t, t, Dim(2 * di)])

@@ -16,9 +16,9 @@ extension OpSpec {
                params: "weight [c], bias [c]; buffers running_mean [c], running_var [c], num_batches_tracked []") { ctx in
             let c = try channelNorm(&ctx)
             if ctx.bool("affine") { try ctx.param("weight", [c]); try ctx.param("bias", [c]) }
-            ctx.buffer("running_mean", [c])
-            ctx.buffer("running_var", [c])
-            ctx.buffer("num_batches_tracked", [], integer: true)
+            try ctx.buffer("running_mean", [c])
+            try ctx.buffer("running_var", [c])
+            try ctx.buffer("num_batches_tracked", [], integer: true)
         },
         OpSpec("layernorm", "layer normalisation over the last dimension (nn.LayerNorm)",
                options: [eps, bias, ArgSpec("affine", .bool, .bool(true))],
