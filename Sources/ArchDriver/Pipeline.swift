@@ -39,9 +39,13 @@ public enum Pipeline {
         checkEncoding(file, diags)
         let unit = Parser.parse(file, diags: diags)
         let graph = Elaborator(diags: diags, bindings: bindings).elaborate(unit)
-        for problem in GraphVerifier.verify(graph) {
-            diags.error("internal error: \(problem)", at: nil, notes: [.init("this is a bug in archc; please report it with the spec")])
+        // A graph built without errors must be well-formed; with errors it may be partial.
+        if !diags.hasErrors {
+            for problem in GraphVerifier.verify(graph) {
+                diags.error("internal error: \(problem)", at: nil, notes: [.init("this is a bug in archc; please report it with the spec")])
+            }
         }
+        diags.sortBySourceOrder()
         return Compilation(file: file, graph: graph, diagnostics: diags)
     }
 

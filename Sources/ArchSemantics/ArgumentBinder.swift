@@ -79,6 +79,8 @@ struct ArgumentBinder {
                 } else {
                     fail("unknown option '\(w)' for '\(op.name)'\(Suggest.didYouMean(w, in: names))", e.loc,
                          [.init("'\(op.name)' accepts: " + names.joined(separator: ", "))])
+                    // Its value, if one follows, belongs to it: no second error for a stray argument.
+                    if i + 1 < items.count, items[i + 1].word.map({ op.option($0) == nil && evaluator.env[$0] == nil }) != true { i += 1 }
                 }
             } else {
                 let n = op.positional.count
@@ -154,7 +156,7 @@ struct ArgumentBinder {
             return .float(x)
         case .bool, .flag:
             if case .bool = v { return v }
-            return bad(" (write on or off)")
+            return bad()
         case .choice(let ws):
             if case .word(let w) = v {
                 if ws.contains(w) { return v }

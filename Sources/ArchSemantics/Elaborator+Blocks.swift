@@ -6,6 +6,10 @@ extension Elaborator {
     func expandBlock(_ b: BlockDecl, call l: LayerStmt, args: [Expr], label: Identifier?, input: Int?) -> Int? {
         let name = b.name.text
         usedBlocks.insert(name)
+        // Problems with the use itself (recursion, arguments) are reported at the use site, without
+        // the "in block ... used at" note of this use, which only applies to the body.
+        let useNote = trace.popLast()
+        defer { if let useNote { trace.append(useNote) } }
         if blockStack.contains(name) {
             error("block '\(name)' uses itself: \((blockStack + [name]).joined(separator: " -> "))", at: l.op.loc,
                   notes: [.init("blocks cannot be recursive; repeat with xN instead")])
@@ -17,16 +21,17 @@ extension Elaborator {
             aborted = true
             return nil
         }
-        guard var calleeEnv = bindBlockArguments(b, args: args, callLoc: l.op.loc, input: input) else {
+        guard let calleeEnv = bindBlockArguments(b, args: args, callLoc: l.op.loc, input: input) else {
             _ = nextName(label: label)
             return nil
         }
-        calleeEnv.removeValue(forKey: "")
         let module = openModule(name: nextName(label: label), type: name, loc: l.loc)
         let savedEnv = env
         env = calleeEnv
         blockStack.append(name)
+        if let useNote { trace.append(useNote) }
         let out = elaborateSequence(b.body, input: input)
+        if useNote != nil { trace.removeLast() }
         blockStack.removeLast()
         env = savedEnv
         closeModule(module)
@@ -46,16 +51,19 @@ extension Elaborator {
         }
         while i < args.count {
             let e = args[i]
-            if let w = e.word, names.contains(w), i + 1 == args.count {
-                error("'\(w)' names a parameter of block '\(b.name.text)', but no value follows it", at: e.loc,
-                      notes: [.init("write '\(w) VALUE', or '(\(w))' to pass the variable \(w) as a positional argument")])
-                return nil
-            }
             if let w = e.word, names.contains(w) {
-                if given[w] != nil { error("'\(w)' is given twice", at: e.loc); ok = false }
-                given[w] = eval(args[i + 1])
-                i += 2
-                continue
+                if i + 1 < args.count {
+                    if given[w] != nil { error("'\(w)' is given twice", at: e.loc); ok = false }
+                    given[w] = eval(args[i + 1])
+                    i += 2
+                    continue
+                }
+                // A last word naming a parameter is a value when the caller has a variable of that name.
+                if caller.env[w] == nil {
+                    error("'\(w)' names a parameter of block '\(b.name.text)', but no value follows it", at: e.loc,
+                          notes: [.init("write '\(w) VALUE', or '(\(w))' to pass the variable \(w) as a positional argument")])
+                    return nil
+                }
             }
             if let w = e.word, caller.env[w] == nil, i + 1 < args.count, Suggest.nearest(w, in: names) != nil, !names.contains(w) {
                 error("block '\(b.name.text)' has no parameter '\(w)'\(Suggest.didYouMean(w, in: names))", at: e.loc,

@@ -88,12 +88,16 @@ extension Elaborator {
         scopes.removeLast()
     }
 
-    func checkUniqueName(_ name: String, loc: SourceLoc) {
+    /// Reports a second layer of the same name in a scope; returns false when it is one.
+    @discardableResult
+    func checkUniqueName(_ name: String, loc: SourceLoc) -> Bool {
         if scopes[scopes.count - 1].names.contains(name) {
             error("'\(name)' names two layers in \(currentPath.isEmpty ? "the model" : "'\(currentPath.joined(separator: "."))'")", at: loc,
                   notes: [.init("parameter names must be unique; give one of them another label")])
+            return false
         }
         scopes[scopes.count - 1].names.insert(name)
+        return true
     }
 
     func labelParams(since module: Int?) -> [Int] {
@@ -134,7 +138,7 @@ extension Elaborator {
             try op.rule(&ctx)
         } catch let e as OpError {
             let loc = e.argument.flatMap { bound.locs[$0] } ?? l.op.loc
-            error(e.message, at: loc, notes: e.notes + provenance(input) + refValues.flatMap(provenance))
+            error(e.message, at: loc, notes: e.notes + (e.showsInput ? provenance(input) + refValues.flatMap(provenance) : []))
             return nil
         } catch let e as ArithmeticOverflow {
             error("\(e.what) of '\(op.name)' overflows a 64-bit integer", at: l.op.loc,
@@ -153,8 +157,7 @@ extension Elaborator {
             aborted = true
             return nil
         }
-        let bare = ctx.params.contains { $0.localName.isEmpty }
-        if !bare || label == nil { checkUniqueName(name, loc: label?.loc ?? l.op.loc) } else { checkUniqueName(name, loc: label!.loc) }
+        let uniqueLayer = checkUniqueName(name, loc: label?.loc ?? l.op.loc)
         let path = currentPath + [name]
         var ids: [Int] = [], own: [Int] = []
         for p in ctx.params {
@@ -162,7 +165,7 @@ extension Elaborator {
             let full = p.localName.isEmpty ? (currentPath + [label?.text ?? op.bareTensorName ?? name]).joined(separator: ".")
                                            : (path + [p.localName]).joined(separator: ".")
             let count = p.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-            if !paramNames.insert(full).inserted {
+            if !paramNames.insert(full).inserted && uniqueLayer {
                 error("two parameters are named '\(full)'", at: label?.loc ?? l.op.loc, notes: [.init("give this layer a different label")])
             }
             graph.params.append(Graph.Param(name: full, shape: p.shape, isBuffer: p.isBuffer, isInteger: p.isInteger,
@@ -188,11 +191,16 @@ extension Elaborator {
                 notes: [.init("add 'bias off' to save \(graph.values[prev.output].shape[1]) parameters")])
     }
 
+    /// `'layer1.0.conv1' (conv)`
+    static func describeLayer(_ n: Graph.Node) -> String {
+        "'\(n.path.joined(separator: "."))' (\(n.op))"
+    }
+
     /// Where the input of a failing layer came from: "input has shape [...] from here".
     func provenance(_ value: Int) -> [Diagnostic.Note] {
         let shape = describe(graph.values[value].shape)
         if let n = graph.node(producing: value) {
-            return [.init("\(shape) comes from '\(n.path.joined(separator: "."))'", at: n.loc)]
+            return [.init("\(shape) comes from \(Elaborator.describeLayer(n))", at: n.loc)]
         }
         if let i = graph.inputs.first(where: { $0.value == value }) {
             return [.init("\(shape) is the model input '\(i.name)'")]

@@ -33,13 +33,13 @@ extension Elaborator {
             guard a.shape == b.shape else {
                 var notes: [Diagnostic.Note] = []
                 if let last = graph.node(producing: body) {
-                    notes.append(.init("the body's output \(describe(a.shape)) comes from '\(last.path.joined(separator: "."))'", at: last.loc))
+                    notes.append(.init("the body's output \(describe(a.shape)) comes from \(Elaborator.describeLayer(last))", at: last.loc))
                 }
                 if shortcutStmts == nil {
                     notes.append(.init("the input \(describe(b.shape)) is added unchanged; add a 'shortcut { ... }' that maps it to \(describe(a.shape))" +
                                        (a.rank == 4 ? ", e.g. 'shortcut { conv 1 \(a.shape[1]) stride \(strideHint(b, a)) bias off; batchnorm }'" : "")))
                 } else if let sl = graph.node(producing: short) {
-                    notes.append(.init("the shortcut's output \(describe(b.shape)) comes from '\(sl.path.joined(separator: "."))'", at: sl.loc))
+                    notes.append(.init("the shortcut's output \(describe(b.shape)) comes from \(Elaborator.describeLayer(sl))", at: sl.loc))
                 }
                 error("residual cannot add \(describe(a.shape)) and \(describe(b.shape))", at: l.op.loc, notes: notes)
                 return nil
@@ -71,7 +71,7 @@ extension Elaborator {
                 } else {
                     guard let b = OpSpec.broadcast(shape, s) else {
                         error("parallel branches give \(describe(shape)) and \(describe(s)), which cannot be \(mode == "add" ? "added" : "multiplied")", at: l.op.loc,
-                              notes: outs.compactMap { o in graph.node(producing: o).map { .init("a branch ends at '\($0.path.joined(separator: "."))'", at: $0.loc) } })
+                              notes: outs.compactMap { o in graph.node(producing: o).map { .init("a branch ends at \(Elaborator.describeLayer($0))", at: $0.loc) } })
                         return nil
                     }
                     shape = b

@@ -90,15 +90,40 @@ public final class Elaborator {
                   at: loc, notes: [.init("declare one, as in 'input image 3x224x224' or 'input ids [seq] tokens'")])
             return graph
         }
-        if layers.isEmpty {
+        if layers.isEmpty && !diags.hasErrors {
             error("the network has no layers", at: unit.stmts.last?.loc, notes: [.init("add layers after the input, one per line, as in 'linear 10'")])
         }
         graph.output = elaborateSequence(layers, input: graph.inputs[0].value)
+        checkTotals()
         for (name, b) in blocks.sorted(by: { $0.value.loc.start < $1.value.loc.start })
             where !usedBlocks.contains(name) && b.name.loc.file !== Prelude.file {
             warning("block '\(name)' is never used", at: b.name.loc)
         }
         return graph
+    }
+
+    /// The totals must fit in 64 bits too: report the layer at which the running sum overflows.
+    func checkTotals() {
+        var params = 0, macs = 0
+        for p in graph.params where !p.isBuffer {
+            let (r, o) = params.addingReportingOverflow(p.count)
+            if o {
+                error("the parameter count overflows a 64-bit integer at '\(p.name)'", at: graph.nodes[p.node].loc,
+                      notes: [.init("the sizes are too large to count; check them")])
+                return
+            }
+            params = r
+        }
+        for n in graph.nodes {
+            guard let m = n.macs else { continue }
+            let (r, o) = macs.addingReportingOverflow(m)
+            if o {
+                error("the MAC count overflows a 64-bit integer at \(Elaborator.describeLayer(n))", at: n.loc,
+                      notes: [.init("the sizes are too large to count; check them")])
+                return
+            }
+            macs = r
+        }
     }
 
     func declareInput(_ d: InputDecl) {

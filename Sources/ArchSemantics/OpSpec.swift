@@ -90,9 +90,12 @@ public struct OpError: Error, Sendable {
     public var message: String
     public var notes: [Diagnostic.Note]
     public var argument: String?
-    public init(_ message: String, notes: [Diagnostic.Note] = [], argument: String? = nil) {
+    /// Whether the input's shape (and where it came from) helps explain the error.
+    public var showsInput: Bool
+    public init(_ message: String, notes: [Diagnostic.Note] = [], argument: String? = nil, showsInput: Bool = true) {
         self.message = message
         self.notes = notes
         self.argument = argument
+        self.showsInput = showsInput
     }
 }

@@ -55,6 +55,15 @@ public final class DiagnosticEngine: @unchecked Sendable {
         diagnostics.append(d)
     }
 
+    /// Orders diagnostics by where they point (file order), keeping discovery order for equal places;
+    /// those without a place go last. Parse and semantic errors then read top to bottom.
+    public func sortBySourceOrder() {
+        diagnostics = diagnostics.enumerated().sorted { a, b in
+            let ka = a.element.loc.map { $0.start } ?? Int.max, kb = b.element.loc.map { $0.start } ?? Int.max
+            return ka != kb ? ka < kb : a.offset < b.offset
+        }.map(\.element)
+    }
+
     public func error(_ m: String, at loc: SourceLoc?, notes: [Diagnostic.Note] = []) {
         emit(.error(m, at: loc, notes: notes))
     }

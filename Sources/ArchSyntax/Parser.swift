@@ -272,7 +272,7 @@ public struct Parser {
             if at(.rbrace) { _ = advance(); break }
             if at(.eof) {
                 error("missing '}' to close this '{'", at: open)
-                break
+                return nil  // the statement is dropped: checking half a body would only add noise
             }
             if let s = parseStatement() { stmts.append(s) }
             endStatement()

@@ -30,7 +30,7 @@ extension OpSpec {
                positional: [ArgSpec("p", .float(min: 0, max: 1), .float(0.5), "drop probability, below 1")],
                shape: "unchanged") { ctx in
             if ctx.float("p") >= 1 {
-                throw OpError("dropout probability \(ctx.float("p")) drops everything", notes: [.init("use a probability below 1, such as 0.1")], argument: "p")
+                throw OpError("dropout probability \(ctx.float("p")) drops everything", notes: [.init("use a probability below 1, such as 0.1")], argument: "p", showsInput: false)
             }
         },
     ]

@@ -94,7 +94,7 @@ extension OpSpec {
             let b = ctx.input.shape[0]
             if windowed {
                 let w = ctx.int("window")
-                if ctx.int("shift") >= w { throw OpError("shift \(ctx.int("shift")) must be smaller than the window \(w)", argument: "shift") }
+                if ctx.int("shift") >= w { throw OpError("shift \(ctx.int("shift")) must be smaller than the window \(w)", argument: "shift", showsInput: false) }
                 let gh = try ctx.input.shape[1].dividedCeil(by: w), gw = try ctx.input.shape[2].dividedCeil(by: w)
                 let t = Dim(try checkedMul(w, w))
                 let windows = [b, gh, gw]

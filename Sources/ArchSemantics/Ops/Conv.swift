@@ -13,8 +13,8 @@ extension OpSpec {
         let span = try checkedAdd(try checkedMul(d, k - 1), 1)
         let shifted = try n.plus(try checkedSub(try checkedMul(2, p), span))
         if let v = shifted.value, v < 0 {
-            throw OpError("window \(span) is larger than the padded input \(try n.plus(2 * p)) along spatial axis \(axis)",
-                          notes: [.init("use a smaller kernel, more padding, or remove a downsampling layer before this one")])
+            throw OpError("the kernel spans \(span) positions, more than the \(try n.plus(2 * p)) of the padded input (spatial axis \(axis))",
+                          notes: [.init("use a smaller kernel, more padding, or remove a downsampling layer before this one")], argument: "kernel")
         }
         return try (ceil ? shifted.dividedCeil(by: s) : shifted.dividedFloor(by: s)).plus(1)
     }
@@ -47,7 +47,7 @@ extension OpSpec {
             let s = ctx.has("stride") ? try ctx.sizes("stride", n) : k
             let p = try ctx.sizes("pad", n)
             for i in 0..<n where p[i] * 2 > k[i] {
-                throw OpError("pad \(p[i]) is more than half the kernel \(k[i])", notes: [.init("PyTorch rejects this; use pad \(k[i] / 2)")], argument: "pad")
+                throw OpError("pad \(p[i]) is more than half the kernel \(k[i])", notes: [.init("PyTorch rejects this; use pad \(k[i] / 2)")], argument: "pad", showsInput: false)
             }
             for i in 0..<n {
                 ctx.output.shape[2 + i] = try slide(ctx.input.shape[2 + i], k: k[i], s: s[i], p: p[i], d: 1, ceil: ctx.bool("ceil"), axis: i)
@@ -81,7 +81,7 @@ extension OpSpec {
             ctx.output.shape[1] = Dim(out)
             if ctx.word("pad") == "same" {
                 guard s.allSatisfy({ $0 == 1 }) else {
-                    throw OpError("pad same needs stride 1", notes: [.init("give the padding as a number, e.g. pad \(k[0] / 2)")], argument: "pad")
+                    throw OpError("pad same needs stride 1", notes: [.init("give the padding as a number, e.g. pad \(k[0] / 2)")], argument: "pad", showsInput: false)
                 }
                 if k.contains(where: { $0 % 2 == 0 }) {
                     ctx.warn("pad same with an even kernel pads one side more than the other", argument: "pad")

@@ -19,7 +19,7 @@ extension OpSpec {
                     let have = ctx.tiedCandidates.map { "\($0.name) \($0.shape)" }.joined(separator: ", ")
                     throw OpError("cannot tie this weight [\(out), \(inF)] to '\(ctx.word("tied") ?? "")'",
                                   notes: [.init(have.isEmpty ? "that layer has no parameters" : "that layer has: \(have)")],
-                                  argument: "tied")
+                                  argument: "tied", showsInput: false)
                 }
                 ctx.params.append(ParamDecl(localName: "weight", shape: [out, inF], isBuffer: false, isInteger: false, tiedTo: t.id))
             } else {
@@ -92,9 +92,9 @@ extension OpSpec {
             let d = try ctx.known(ctx.input.shape.last!, "input width")
             let e = ctx.int("experts"), k = ctx.int("top")
             guard let h = ctx.optionalInt("hidden") else {
-                throw OpError("moe needs 'hidden N', the width of each expert", notes: [.init("for example: moe \(e) top \(k) hidden \(d * 4)")])
+                throw OpError("moe needs 'hidden N', the width of each expert", notes: [.init("for example: moe \(e) top \(k) hidden \(d * 4)")], showsInput: false)
             }
-            guard k <= e else { throw OpError("top \(k) is more than the \(e) experts", argument: "top") }
+            guard k <= e else { throw OpError("top \(k) is more than the \(e) experts", argument: "top", showsInput: false) }
             try ctx.param("gate.weight", [e, d])
             let perToken: Int
             for i in 0..<e {
