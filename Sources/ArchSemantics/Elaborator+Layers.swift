@@ -67,6 +67,8 @@ extension Elaborator {
                                            : applyStructure(op, line: l, args: args, label: label, input: current)
             }
             if note != nil { trace.removeLast() }
+            // Once a repetition fails, the next ones would only repeat its errors.
+            if current == nil { break }
         }
         if let groupModule { closeModule(groupModule) }
         if group { recordLabel(l.label, value: current, params: labelParams(since: groupModule)) }

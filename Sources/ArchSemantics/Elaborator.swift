@@ -16,7 +16,7 @@ public final class Elaborator {
     var scopes: [Scope] = []
     var aborted = false
     var paramNames: Set<String> = []
-    public static let maxNodes = 1_000_000
+    public static let maxNodes = 200_000
     public static let maxExpansionDepth = 64
 
     struct Scope {

@@ -122,13 +122,16 @@ public struct Evaluator {
                 case .mod:
                     guard let n = x.value, let d = y.value else { throw fail("'%' needs fixed sizes") }
                     guard d > 0 else { throw fail("'%' needs a positive divisor") }
-                    r = Dim(((n % d) + d) % d)
+                    let rem = n % d
+                    r = Dim(rem < 0 ? rem + d : rem)
                 default:
                     guard let d = y.value else { throw fail("cannot divide by the symbolic size \(y)") }
                     guard d != 0 else { throw fail("division by zero") }
                     if let n = x.value {
                         // Floor division, as Python's //: `kernel / 2` is 1 for kernel 3.
-                        r = Dim(n >= 0 || n % d == 0 ? n / d : n / d - (d > 0 ? 1 : -1))
+                        let (q, o) = n.dividedReportingOverflow(by: d)
+                        if o { throw fail("integer overflow in '/'") }
+                        r = Dim(q * d != n && (n < 0) != (d < 0) ? q - 1 : q)
                     } else {
                         r = d > 0 ? x.dividedFloor(by: d) : Dim(symbol: "(\(x))/(\(d))")
                     }

@@ -40,8 +40,8 @@ public final class DiagnosticEngine: @unchecked Sendable {
 
     public init(errorLimit: Int = 200) { self.errorLimit = errorLimit }
 
-    public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
-    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    public private(set) var errorCount = 0
+    public var hasErrors: Bool { errorCount > 0 }
 
     public func emit(_ d: Diagnostic) {
         if d.severity == .error && errorCount >= errorLimit {
@@ -53,6 +53,7 @@ public final class DiagnosticEngine: @unchecked Sendable {
             return
         }
         diagnostics.append(d)
+        if d.severity == .error { errorCount += 1 }
     }
 
     /// Orders diagnostics by where they point (file order), keeping discovery order for equal places;
