@@ -25,13 +25,22 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible {
         var parts: [String] = []
         for name in terms.keys.sorted() {
             let c = terms[name]!
-            let atom = name.contains(where: { "+-".contains($0) }) ? "(\(name))" : name
+            let atom = Dim.hasTopLevelSum(name) ? "(\(name))" : name
             let body = c == 1 ? atom : c == -1 ? "-\(atom)" : "\(c)*\(atom)"
             parts.append(body)
         }
         var s = parts.joined(separator: " + ").replacingOccurrences(of: "+ -", with: "- ")
         if constant > 0 { s += " + \(constant)" } else if constant < 0 { s += " - \(-constant)" }
         return s.replacingOccurrences(of: " ", with: "")
+    }
+
+    /// Whether a symbol's text has a `+` or `-` outside parentheses (and so needs them around it).
+    static func hasTopLevelSum(_ name: String) -> Bool {
+        var depth = 0
+        for c in name {
+            if c == "(" { depth += 1 } else if c == ")" { depth -= 1 } else if depth == 0 && (c == "+" || c == "-") { return true }
+        }
+        return false
     }
 
     public static func + (a: Dim, b: Dim) throws -> Dim {
