@@ -14,10 +14,12 @@ let package = Package(
         .target(name: "ArchSemantics", dependencies: ["ArchSyntax"]),
         // Driver: the one pipeline every command shares, and the reports.
         .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics"]),
+        // Tensor files: safetensors and .npy, read and written with every size checked.
+        .target(name: "ArchIO"),
         .executableTarget(name: "archc", dependencies: ["ArchDriver"]),
         .testTarget(
             name: "ArchTests",
-            dependencies: ["ArchSyntax", "ArchSemantics", "ArchDriver"],
+            dependencies: ["ArchSyntax", "ArchSemantics", "ArchDriver", "ArchIO"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -3,6 +3,7 @@ import XCTest
 @testable import ArchSyntax
 @testable import ArchSemantics
 @testable import ArchDriver
+@testable import ArchIO
 
 /// Shared helpers for the test suite.
 enum Support {
