@@ -35,10 +35,11 @@ public enum Pipeline {
         return compile(SourceFile(path: path, bytes: [UInt8](data)), bindings: bindings, diags: diags)
     }
 
-    public static func compile(_ file: SourceFile, bindings: [String: Int], diags: DiagnosticEngine = DiagnosticEngine()) -> Compilation {
+    public static func compile(_ file: SourceFile, bindings: [String: Int], diags: DiagnosticEngine = DiagnosticEngine(),
+                               limits: Limits = .standard) -> Compilation {
         checkEncoding(file, diags)
         let unit = Parser.parse(file, diags: diags)
-        let graph = Elaborator(diags: diags, bindings: bindings).elaborate(unit)
+        let graph = Elaborator(diags: diags, bindings: bindings, limits: limits).elaborate(unit)
         // A graph built without errors must be well-formed; with errors it may be partial.
         if !diags.hasErrors {
             for problem in GraphVerifier.verify(graph) {

@@ -47,7 +47,8 @@ public struct Summary {
             let shape = m.nodes.isEmpty ? nil : g.values[g.nodes[m.nodes.upperBound - 1].output].shape
             rows.append(Row(name: m.name, type: m.type, depth: m.path.count, outputShape: shape, params: p, macs: mc))
         }
-        peakActivationBytes = try Summary.peakActivations(g)
+        // Beyond 2^63 bytes the estimate is meaningless; report none rather than fail.
+        peakActivationBytes = try? Summary.peakActivations(g) ?? nil
     }
 
     func add(_ a: Int?, _ b: Int?) throws -> Int? {

@@ -132,12 +132,13 @@ struct ArgumentBinder {
                 return nil
             }
             return bad()
-        case .size:
-            if case .int(let n) = v { return sizeOK(n) ? v : nil }
+        case .size, .padding:
+            let least = { if case .padding = spec.kind { return 0 } else { return 1 } }()
+            if case .int(let n) = v { return sizeOK(n, min: least) ? v : nil }
             if case .list(let vs) = v {
                 for x in vs {
                     guard case .int(let n) = x else { return bad() }
-                    if !sizeOK(n) { return nil }
+                    if !sizeOK(n, min: least) { return nil }
                 }
                 return v
             }

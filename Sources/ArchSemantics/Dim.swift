@@ -83,7 +83,9 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible {
     }
 
     public func dividedCeil(by n: Int) throws -> Dim {
-        if let v = value { return Dim(v / n + (v % n == 0 ? 0 : 1)) }
+        precondition(n > 0)
+        if let v = value { return Dim(v / n + (v % n > 0 ? 1 : 0)) }  // Swift's / truncates toward zero
+        if isMultiple(of: n) { return dividedFloor(by: n) }
         return try plus(n - 1).dividedFloor(by: n)
     }
 

@@ -16,8 +16,8 @@ extension Elaborator {
             aborted = true
             return nil
         }
-        if blockStack.count >= Elaborator.maxExpansionDepth {
-            error("blocks nested more than \(Elaborator.maxExpansionDepth) deep", at: l.op.loc)
+        if blockStack.count >= limits.blockDepth {
+            error("blocks nested more than \(limits.blockDepth) deep", at: l.op.loc)
             aborted = true
             return nil
         }

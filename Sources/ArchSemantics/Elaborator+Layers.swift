@@ -25,6 +25,10 @@ extension Elaborator {
             error("unknown op '\(name)'\(Suggest.didYouMean(name, in: candidates))", at: l.op.loc, notes: notes)
             return nil
         }
+        if block != nil, !l.bodies.isEmpty {
+            error("block '\(name)' takes no '{ }' body", at: l.op.loc, notes: [.init("the block's own body is in its definition")])
+            return nil
+        }
         if let op, op.body == .none, !l.bodies.isEmpty {
             error("'\(op.name)' takes no '{ }' body", at: l.op.loc, notes: [.init("group layers with 'seq { ... }', 'residual { ... }' or a block")])
         }
@@ -37,8 +41,8 @@ extension Elaborator {
             error("a layer repeated x\(count) vanishes", at: l.repeatCount!.loc, notes: [.init("repeat at least once (x1), or delete the line")])
             return input
         }
-        if count > Elaborator.maxNodes {
-            error("x\(count) repeats more than \(Elaborator.maxNodes) times", at: l.repeatCount!.loc)
+        if count > limits.nodes {
+            error("x\(count) repeats more than \(limits.nodes) times", at: l.repeatCount!.loc)
             return nil
         }
         // A labelled repetition is a group named by the label whose members are 0...n-1.
@@ -52,6 +56,13 @@ extension Elaborator {
         var current = input
         for rep in 0..<count {
             if aborted { break }
+            steps += 1
+            if steps > limits.steps {
+                error("the network takes more than \(limits.steps) expansion steps", at: l.repeatCount?.loc ?? l.op.loc,
+                      notes: [.init("check the repetition counts")])
+                aborted = true
+                break
+            }
             let repetition = count > 1 ? "repetition \(rep + 1) of x\(count)" : nil
             let note = block != nil ? "in block '\(name)' used at \(l.op.loc.description)" + (repetition.map { ", " + $0 } ?? "")
                                     : repetition.map { "in \($0) at \(l.op.loc.description)" }
@@ -135,7 +146,8 @@ extension Elaborator {
         let name = nextName(label: label)
         guard ok, let input, !aborted else { return nil }
         var ctx = OpContext(op: op, args: bound.values, argLocs: bound.locs, input: graph.values[input],
-                            refs: refs, tiedCandidates: tied, label: label?.text)
+                            refs: refs, tiedCandidates: tied, label: label?.text,
+                            tensorBudget: limits.tensors - graph.params.count, tensorLimit: limits.tensors)
         do {
             try op.rule(&ctx)
         } catch let e as OpError {
@@ -154,8 +166,8 @@ extension Elaborator {
     }
 
     func addNode(op: OpSpec, ctx: OpContext, name: String, label: Identifier?, line l: LayerStmt, inputs: [Int]) -> Int? {
-        if graph.nodes.count >= Elaborator.maxNodes {
-            error("the network expands to more than \(Elaborator.maxNodes) layers", at: l.loc, notes: [.init("check the repetition counts")])
+        if graph.nodes.count >= limits.nodes {
+            error("the network expands to more than \(limits.nodes) layers", at: l.loc, notes: [.init("check the repetition counts")])
             aborted = true
             return nil
         }
@@ -174,6 +186,11 @@ extension Elaborator {
                                             node: graph.nodes.count, count: count))
             ids.append(graph.params.count - 1)
             own.append(graph.params.count - 1)
+        }
+        do { _ = try ctx.output.elementCount() } catch {
+            self.error("the output \(describe(ctx.output.shape)) of '\(op.name)' has more elements than a 64-bit integer counts", at: l.op.loc,
+                       notes: [.init("the sizes are too large; check them")])
+            return nil
         }
         let out = graph.addValue(ctx.output)
         graph.addNode(Graph.Node(op: op.name, path: path, args: ctx.args, inputs: inputs, output: out, params: ids, ownParams: own,

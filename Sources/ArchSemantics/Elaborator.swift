@@ -16,8 +16,10 @@ public final class Elaborator {
     var scopes: [Scope] = []
     var aborted = false
     var paramNames: Set<String> = []
-    public static let maxNodes = 200_000
-    public static let maxExpansionDepth = 64
+    let limits: Limits
+    /// Layer lines elaborated so far, and groups open at once (see Limits).
+    var steps = 0
+    var nesting = 0
 
     struct Scope {
         var path: [String]
@@ -32,9 +34,10 @@ public final class Elaborator {
         var loc: SourceLoc
     }
 
-    public init(diags: DiagnosticEngine, bindings: [String: Int]) {
+    public init(diags: DiagnosticEngine, bindings: [String: Int], limits: Limits = .standard) {
         self.diags = diags
         self.bindings = bindings
+        self.limits = limits
     }
 
     // MARK: reporting
@@ -85,6 +88,7 @@ public final class Elaborator {
         scopes = [Scope(path: [])]
         for (name, v) in graph.inputs { scopes[0].labels[name] = LabelInfo(value: v, params: [], loc: SourceLoc(unit.file, 0..<0)) }
         if graph.inputs.isEmpty {
+            if diags.hasErrors { return graph }  // an earlier error (a failed input line, say) explains it
             let loc = layers.first?.loc ?? SourceLoc(unit.file, 0..<0)
             error(unit.stmts.isEmpty ? "the file describes no network" : "the network has no input",
                   at: loc, notes: [.init("declare one, as in 'input image 3x224x224' or 'input ids [seq] tokens'")])
@@ -127,7 +131,7 @@ public final class Elaborator {
     }
 
     func declareInput(_ d: InputDecl) {
-        let ev = Evaluator(env: [:])
+        let ev = Evaluator(env: [:], namesAreSizes: true)
         var dims: [Dim] = [bindings["batch"].map(Dim.init) ?? Dim(symbol: "batch")]
         var kind = ElementKind.float
         do {
@@ -136,7 +140,6 @@ public final class Elaborator {
             switch v {
             case .list(let vs): parts = vs
             case .int, .dim: parts = [v]
-            case .word(let w): parts = [.dim(Dim(symbol: w))]
             default:
                 error("an input shape is sizes such as 3x224x224 or [seq, 512], not \(v.kindName)", at: d.shape.loc)
                 return
@@ -170,6 +173,10 @@ public final class Elaborator {
             error("input '\(d.name.text)' is declared twice", at: d.name.loc)
             return
         }
+        do { _ = try TensorType(dims).elementCount() } catch {
+            self.error("input '\(d.name.text)' has more elements than a 64-bit integer counts", at: d.shape.loc)
+            return
+        }
         graph.inputs.append((d.name.text, graph.addValue(TensorType(dims, kind))))
     }
 
@@ -177,6 +184,13 @@ public final class Elaborator {
 
     /// Runs statements in order; returns the final value, or nil once an error has poisoned the flow.
     func elaborateSequence(_ stmts: [Stmt], input: Int?) -> Int? {
+        nesting += 1
+        defer { nesting -= 1 }
+        if nesting > limits.nesting {
+            error("layers nested more than \(limits.nesting) deep (groups and blocks inside each other)", at: stmts.first?.loc)
+            aborted = true
+            return nil
+        }
         var current = input
         for s in stmts {
             if aborted { return nil }

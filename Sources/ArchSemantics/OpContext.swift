@@ -21,6 +21,9 @@ public struct OpContext {
     /// For `tied`: the parameters of the referenced layer (global ids and shapes).
     public let tiedCandidates: [(id: Int, name: String, shape: [Int])]
     public let label: String?
+    /// How many more parameter tensors the network may declare.
+    public let tensorBudget: Int
+    let tensorLimit: Int
 
     public var output: TensorType
     public var params: [ParamDecl] = []
@@ -29,7 +32,7 @@ public struct OpContext {
     public var warnings: [(String, [Diagnostic.Note], String?)] = []
 
     init(op: OpSpec, args: [String: Value], argLocs: [String: SourceLoc], input: TensorType,
-         refs: [String: TensorType], tiedCandidates: [(id: Int, name: String, shape: [Int])], label: String?) {
+         refs: [String: TensorType], tiedCandidates: [(id: Int, name: String, shape: [Int])], label: String?, tensorBudget: Int, tensorLimit: Int) {
         self.op = op
         self.args = args
         self.argLocs = argLocs
@@ -37,6 +40,8 @@ public struct OpContext {
         self.refs = refs
         self.tiedCandidates = tiedCandidates
         self.label = label
+        self.tensorBudget = tensorBudget
+        self.tensorLimit = tensorLimit
         self.output = input
     }
 
@@ -108,6 +113,13 @@ public struct OpContext {
     }
 
     // MARK: parameters and counts
+
+    /// Checks, before a loop declares them, that `count` more tensors fit the network's budget.
+    public func reserveTensors(_ count: Int, _ what: String) throws {
+        if count > tensorBudget {
+            throw OpError("\(what) would declare more than \(tensorLimit) parameter tensors", showsInput: false)
+        }
+    }
 
     public mutating func param(_ name: String, _ shape: [Int]) throws {
         _ = try checkedProduct(shape, "parameter count")

@@ -4,6 +4,7 @@ import ArchSyntax
 public indirect enum ArgKind: Sendable {
     case int(min: Int)            // a whole number, at least `min`
     case size                     // a size: an integer >= 1 or `3x3`
+    case padding                  // like size, but 0 is allowed
     case float(min: Double, max: Double)
     case bool                     // on / off
     case flag                     // present means on; may be followed by on / off
@@ -18,6 +19,7 @@ public indirect enum ArgKind: Sendable {
         switch self {
         case .int(let m): return m <= 0 ? "an integer" : "an integer >= \(m)"
         case .size: return "a size such as 3 or 3x3"
+        case .padding: return "a size such as 0, 1 or 1x2"
         case .float: return "a number"
         case .bool: return "on or off"
         case .flag: return "nothing or on/off"

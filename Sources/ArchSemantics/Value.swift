@@ -48,7 +48,12 @@ public struct EvalError: Error, Sendable {
 /// Evaluates expressions against the parameters of the block being expanded.
 public struct Evaluator {
     public var env: [String: Value]
-    public init(env: [String: Value]) { self.env = env }
+    /// In an input's shape an unknown name is a symbolic size (`[seq + 1, 8]`), not a word.
+    public var namesAreSizes = false
+    public init(env: [String: Value], namesAreSizes: Bool = false) {
+        self.env = env
+        self.namesAreSizes = namesAreSizes
+    }
 
     public func eval(_ e: Expr) throws -> Value {
         switch e.kind {
@@ -60,7 +65,7 @@ public struct Evaluator {
             switch n {
             case "on", "true", "yes": return .bool(true)
             case "off", "false", "no", "none": return .bool(false)
-            default: return .word(n)
+            default: return namesAreSizes ? .dim(Dim(symbol: n)) : .word(n)
             }
         case .dims(let parts):
             return .list(try parts.map { p in

@@ -37,6 +37,8 @@ public final class DiagnosticEngine: @unchecked Sendable {
     /// Past this many errors the rest are dropped (a single note says so).
     public let errorLimit: Int
     public private(set) var droppedErrors = 0
+    public private(set) var droppedWarnings = 0
+    private var seen: Set<String> = []
 
     public init(errorLimit: Int = 200) { self.errorLimit = errorLimit }
 
@@ -48,10 +50,13 @@ public final class DiagnosticEngine: @unchecked Sendable {
             droppedErrors += 1
             return
         }
-        // The same message at the same place once only (a repeated block reports once per site).
-        if diagnostics.contains(where: { $0.severity == d.severity && $0.message == d.message && $0.loc == d.loc }) {
+        if d.severity == .warning && diagnostics.count - errorCount >= errorLimit {
+            droppedWarnings += 1
             return
         }
+        // The same message at the same place once only (a repeated block reports once per site).
+        let key = "\(d.severity)|\(d.loc.map { "\(ObjectIdentifier($0.file).hashValue):\($0.start)" } ?? "-")|\(d.message)"
+        if !seen.insert(key).inserted { return }
         diagnostics.append(d)
         if d.severity == .error { errorCount += 1 }
     }

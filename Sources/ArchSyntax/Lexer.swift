@@ -99,7 +99,15 @@ public struct Lexer {
         if !isFloat, peek() == UInt8(ascii: "x"), let n = peek(1), Lexer.isDigit(n) || Lexer.isIdentStart(n) {
             while peek() == UInt8(ascii: "x"), let n = peek(1), Lexer.isDigit(n) || Lexer.isIdentStart(n) {
                 pos += 1
-                if Lexer.isDigit(n) { digits() } else { while let c = peek(), Lexer.isIdentStart(c) && c != UInt8(ascii: "x") || Lexer.isDigit(c) { pos += 1 } }
+                if Lexer.isDigit(n) { digits() } else { pos += 1 }
+            }
+            // A name inside `3xHxW` is one letter; `3xmax_len` would split at its x, so it is refused.
+            if let c = peek(), Lexer.isIdentChar(c) {
+                while let c = peek(), Lexer.isIdentChar(c) { pos += 1 }
+                let text = file.text(start..<pos)
+                diags.error("size '\(text)' is ambiguous: names inside NxM sizes are single letters", at: SourceLoc(file, start..<pos),
+                            notes: [.init("write the size as a list: [\(text.split(separator: "x", maxSplits: 1).joined(separator: ", "))]")])
+                return Token(.invalid, start..<pos)
             }
             return Token(.dims, start..<pos)
         }

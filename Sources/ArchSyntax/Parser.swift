@@ -60,9 +60,20 @@ public struct Parser {
         diags.error(m, at: SourceLoc(file, range), notes: notes)
     }
 
-    /// Skip to the end of the current line (error recovery), without eating a closing brace.
+    /// Skip to the end of the current line (error recovery), without eating a closing brace that
+    /// belongs to an enclosing body; a body opened on the skipped line is skipped whole.
     mutating func synchronize() {
-        while !atLineEnd() && !at(.rbrace) { _ = advance() }
+        var level = 0
+        while !at(.eof) {
+            if at(.lbrace) { level += 1 } else if at(.rbrace) {
+                if level == 0 { return }
+                level -= 1
+                if level == 0 { _ = advance(); if atLineEnd() { return } else { continue } }
+            } else if level == 0 && atLineEnd() {
+                return
+            }
+            _ = advance()
+        }
     }
 
     mutating func skipSeparators() {
@@ -102,6 +113,12 @@ public struct Parser {
             case "input": return parseInput()
             case "block": return parseBlock()
             case "if": return parseIf()
+            case "else":
+                error("'else' must follow the '}' of an 'if' on the same line", at: current,
+                      notes: [.init("write '} else {'")])
+                _ = advance()
+                synchronize()
+                return nil
             default: break
             }
         }
@@ -182,6 +199,14 @@ public struct Parser {
         if atWord("else") {
             _ = advance()
             if atWord("if") {
+                // An `else if` chain nests like braces do, and is bounded the same way.
+                depth += 1
+                defer { depth -= 1 }
+                if depth > Parser.maxNesting {
+                    error("more than \(Parser.maxNesting) 'else if' branches nested", at: current)
+                    synchronize()
+                    return nil
+                }
                 if let s = parseIf() { otherwise = [s] }
             } else if at(.lbrace) {
                 otherwise = parseBody()

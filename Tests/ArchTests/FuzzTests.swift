@@ -5,17 +5,21 @@ import XCTest
 @testable import ArchDriver
 
 /// Deterministic fuzzing: seeded random mutations of the spec library (token swaps, deletions and
-/// duplications, edge-case numbers, truncation, random and invalid bytes, duplicated and spliced
-/// lines, braces) through the whole pipeline, reports included. Each mutant must end in success or
-/// in error diagnostics with a message: never a crash, a trap, a hang or an internal error.
+/// duplications, edge-case numbers, truncation, random and invalid bytes, duplicated lines, lines
+/// swapped in from other specs, braces, generated layer lines of every op) through the whole
+/// pipeline, reports included. Each mutant must end in success or in error diagnostics with a
+/// message: never a crash, a trap, a hang or an internal error. A hang is caught by a watchdog
+/// (the mutant is printed; the runaway thread cannot be stopped, so the run ends there).
 ///
 /// To keep a debug build fast the seeds are the specs without their comment lines and with
 /// repetitions cut to at most x2, plus slices of them (inputs, block definitions and a few
 /// top-level statements). Set ARCHC_FUZZ_TRACE=/some/file to have each mutant written there before
 /// it is compiled: after a crash that file holds the culprit.
 final class FuzzTests: XCTestCase {
-    static let seed: UInt64 = 0xA2C_5EED
-    static let mutantCount = 10_000
+    /// Fixed, so every run checks the same mutants; ARCHC_FUZZ_SEED and ARCHC_FUZZ_COUNT override
+    /// them for a longer hunt (the assertions stay the same).
+    static let seed: UInt64 = ProcessInfo.processInfo.environment["ARCHC_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0xA2C_5EED
+    static let mutantCount = ProcessInfo.processInfo.environment["ARCHC_FUZZ_COUNT"].flatMap { Int($0) } ?? 10_000
     /// A mutant taking longer than this is reported as a hang.
     static let hangSeconds = 10.0
 
@@ -33,88 +37,180 @@ final class FuzzTests: XCTestCase {
         mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
         mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
     }
+}
 
-    static let numbers = ["0", "-1", "-7", "1", "2", "3", "7", "16", "64", "99999999999", "2147483647", "2147483648", "4294967296",
-                          "9223372036854775807", "9223372036854775808", "-9223372036854775808", "99999999999999999999", "1_000",
-                          "1e-6", "0.5", "-0.5", "1e308", "1e999", "0x0", "1x0", "2147483647x2147483647", "99999999999x3", "3xHxW", "7x7x7"]
-    static let repeats = ["x0", "x1", "x2", "x3", "x2147483647", "x99999999999", "x99999999999999999999", "x1000001", "x00"]
-    static let words = ["{", "}", "(", ")", "[", "]", ",", ":", ";", "=", "*", "-", "+", "/", "%", "==", "!=", "<", ">=", "and", "or",
-                        "model", "input", "block", "if", "else", "residual", "shortcut", "parallel", "seq", "norm", "tokens",
-                        "x2", "tied", "from", "memory", "heads", "window", "groups", "depthwise", "same", "on", "off", "index",
-                        "dim", "channels", "last", "bidirectional", "ceil", "keep", "grid", "causal", "relpos", "a:", "0:", "n*:",
-                        "#", "stem.proj", "conv", "linear", "attention", "lstm", "moe", "flatten", "permute 0 2 3 1", "reshape -1"]
-    static let badBytes: [[UInt8]] = [[0x00], [0xFF], [0xFE], [0xC0], [0x80], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80],
-                                      [0xF4, 0x90, 0x80, 0x80], [0xEF, 0xBB, 0xBF], [0x09], [0x0D], [0x0A], [0x7F]]
+// MARK: seeds
 
-    /// The tokens of a text (newlines and the end excluded), found by the compiler's own lexer.
-    static func tokens(_ b: [UInt8]) -> [Token] {
-        Lexer.tokenize(SourceFile(path: "", bytes: b), diags: DiagnosticEngine()).filter { $0.kind != .newline && $0.kind != .eof }
-    }
+extension FuzzTests {
+    static func isBlank(_ l: [UInt8]) -> Bool { l.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }
+    static func starts(_ l: [UInt8], _ word: String) -> Bool { l.starts(with: Array(word.utf8)) }
 
-    static func lines(_ b: [UInt8]) -> [[UInt8]] { b.split(separator: 10, omittingEmptySubsequences: false).map(Array.init) }
-    static func joined(_ ls: [[UInt8]]) -> [UInt8] { Array(ls.joined(separator: [10])) }
-
-    /// Applies one random mutation.
-    static func mutate(_ bytes: [UInt8], _ rng: inout Random, library: [[UInt8]]) -> [UInt8] {
-        var b = bytes
-        if b.isEmpty { return rng.pick([[0x7B], [0x0A], [0xFF], Array("input x 8".utf8)]) }
-        let toks = tokens(b)
-        let at = rng.below(b.count + 1)
-        switch rng.below(14) {
-        case 0 where toks.count > 1:  // swap two tokens
-            let x = rng.pick(toks).range, y = rng.pick(toks).range
-            let (lo, hi) = x.lowerBound < y.lowerBound ? (x, y) : (y, x)
-            if lo.upperBound <= hi.lowerBound {
-                let a = Array(b[lo]), c = Array(b[hi])
-                b.replaceSubrange(hi, with: a)
-                b.replaceSubrange(lo, with: c)
-            }
-        case 1 where !toks.isEmpty:  // delete a token
-            b.removeSubrange(rng.pick(toks).range)
-        case 2 where !toks.isEmpty:  // duplicate a token
-            let r = rng.pick(toks).range
-            b.insert(contentsOf: Array(b[r]) + [32], at: r.lowerBound)
-        case 3, 4:  // an edge-case number in place of a number (or of any token)
-            let numeric = toks.filter { [.int, .float, .dims, .repeat_].contains($0.kind) }
-            if let t = numeric.isEmpty ? toks.first : rng.pick(numeric) {
-                b.replaceSubrange(t.range, with: Array((t.kind == .repeat_ ? rng.pick(repeats) : rng.pick(numbers)).utf8))
-            }
-        case 5:  // truncate at a random byte (possibly inside a UTF-8 sequence)
-            b = Array(b.prefix(rng.below(b.count)))
-        case 6:  // insert random bytes: invalid UTF-8, NUL, control characters, anything
-            for _ in 0...rng.below(3) {
-                let bad = rng.chance(50) ? rng.pick(badBytes) : [UInt8(truncatingIfNeeded: rng.next())]
-                b.insert(contentsOf: bad, at: rng.below(b.count + 1))
-            }
-        case 7:  // duplicate or delete a line
-            var ls = lines(b)
-            let k = rng.below(ls.count)
-            if rng.chance(60) { ls.insert(ls[k], at: k) } else { ls.remove(at: k) }
-            b = joined(ls)
-        case 8:  // delete a brace
-            let braces = toks.filter { $0.kind == .lbrace || $0.kind == .rbrace }
-            if let t = braces.isEmpty ? nil : rng.pick(braces) { b.removeSubrange(t.range) }
-        case 9:  // insert a brace
-            b.insert(contentsOf: Array(rng.pick([" {", " }", "{\n", "\n}", " { }", "}}", "{{"]).utf8), at: at)
-        case 10:  // swap a line with one of another spec, or splice one in
-            var ls = lines(b)
-            let other = lines(rng.pick(library)).filter { !$0.isEmpty }
-            if !other.isEmpty {
-                let k = rng.below(ls.count)
-                if rng.chance(50) { ls[k] = rng.pick(other) } else { ls.insert(rng.pick(other), at: k) }
-            }
-            b = joined(ls)
-        case 11:  // a keyword, an option or punctuation at a token boundary
-            let pos = toks.isEmpty ? 0 : (rng.chance(50) ? rng.pick(toks).range.lowerBound : rng.pick(toks).range.upperBound)
-            b.insert(contentsOf: Array((" " + rng.pick(words) + " ").utf8), at: pos)
-        case 12:  // cut the file to a slice of its lines
-            let ls = lines(b)
-            let s = rng.below(ls.count), n = 1 + rng.below(8)
-            b = joined(Array(ls[s..<min(ls.count, s + n)]))
-        default:  // flip a bit
-            let k = rng.below(b.count)
-            b[k] ^= UInt8(truncatingIfNeeded: 1 << rng.below(8))
+    /// A spec without its comment and blank lines, its repetitions cut to at most x2.
+    static func core(_ spec: [UInt8]) -> [UInt8] {
+        var b = joined(lines(spec).filter { l in !isBlank(l) && l.first { $0 != 32 } != UInt8(ascii: "#") })
+        for t in tokens(b).reversed() where t.kind == .repeat_ {
+            if let n = Int(String(decoding: b[t.range].dropFirst(), as: UTF8.self)), n > 2 { b.replaceSubrange(t.range, with: Array("x2".utf8)) }
         }
         return b
+    }
+
+    /// Top-level statements as groups of lines: from a line at brace depth 0 to the line that returns there.
+    static func statements(_ b: [UInt8]) -> [[[UInt8]]] {
+        var groups: [[[UInt8]]] = [], cur: [[UInt8]] = [], depth = 0
+        for l in lines(b) {
+            cur.append(l)
+            for c in l { if c == UInt8(ascii: "{") { depth += 1 } else if c == UInt8(ascii: "}") { depth -= 1 } }
+            if depth <= 0 { groups.append(cur); cur = []; depth = 0 }
+        }
+        if !cur.isEmpty { groups.append(cur) }
+        return groups
+    }
+
+    /// `block NAME(...) {` -> NAME
+    static func blockName(_ line: [UInt8]) -> String {
+        let ts = tokens(line)
+        return ts.count > 1 ? String(decoding: line[ts[1].range], as: UTF8.self) : ""
+    }
+
+    /// Slices of a spec: its model and input lines, its blocks, and one to three consecutive top-level layers.
+    static func slices(_ core: [UInt8]) -> [[UInt8]] {
+        let groups = statements(core)
+        let header = groups.filter { starts($0[0], "model ") || starts($0[0], "input ") }
+        let blocks = groups.filter { starts($0[0], "block ") }
+        let layers = groups.filter { !starts($0[0], "model ") && !starts($0[0], "input ") && !starts($0[0], "block ") }
+        func names(_ g: [[UInt8]]) -> Set<String> {
+            let b = joined(g)
+            return Set(tokens(b).filter { $0.kind == .name }.map { String(decoding: b[$0.range], as: UTF8.self) })
+        }
+        var out: [[UInt8]] = []
+        for i in layers.indices {
+            for n in 1...3 where i + n <= layers.count {
+                // The blocks the layers use, directly or through other blocks.
+                var used = names(Array(layers[i..<(i + n)].joined())), kept: [[[UInt8]]] = []
+                while let b = blocks.first(where: { g in !kept.contains(g) && used.contains(blockName(g[0])) }) {
+                    kept.append(b)
+                    used.formUnion(names(b))
+                }
+                out.append(joined((header + blocks.filter { kept.contains($0) } + layers[i..<(i + n)]).flatMap { $0 }))
+            }
+        }
+        return out
+    }
+
+    /// Non-ASCII and control bytes escaped, so a mutant can be pasted into a test.
+    static func show(_ b: [UInt8]) -> String {
+        let s = b.prefix(4000).map { c -> String in
+            c == 10 || (c >= 32 && c < 127 && c != 92) ? String(UnicodeScalar(c)) : String(format: "\\x%02X", c)
+        }.joined()
+        return b.count > 4000 ? s + "... (\(b.count) bytes)" : s
+    }
+}
+
+// MARK: the run
+
+extension FuzzTests {
+    /// Shared between the fuzzing thread and the watchdog on the test's thread.
+    final class Progress: @unchecked Sendable {
+        let lock = NSLock()
+        var current = -1
+        var started = Date()
+        var mutant: [UInt8] = []
+        var failures: [String] = []
+        var succeeded = 0, diagnosed = 0, summaryOverflows = 0
+        var mutating = 0.0
+        var stop = false
+        func with<T>(_ f: (Progress) -> T) -> T { lock.lock(); defer { lock.unlock() }; return f(self) }
+    }
+
+    /// Compiles one mutant through everything `archc check` and `archc params` do; returns a failure, if any.
+    static func check(_ bytes: [UInt8], _ n: Int, _ progress: Progress) -> String? {
+        let c = Pipeline.compile(SourceFile(path: "mutant\(n).arch", bytes: bytes), bindings: ["batch": 1, "seq": 16])
+        let errors = c.diagnostics.diagnostics.filter { $0.severity == .error }
+        _ = DiagnosticRenderer.render(c.diagnostics.diagnostics)
+        if c.succeeded, let g = c.graph {
+            guard errors.isEmpty else { return "mutant \(n) succeeded with errors" }
+            guard g.output != nil else { return "mutant \(n) succeeded without an output" }
+            do {
+                let s = try Summary(g)
+                _ = ParamsReport.table(s, depth: 3)
+                _ = ParamsReport.json(s, depth: Int.max)
+                _ = ParamsReport.names(g)
+                progress.with { $0.succeeded += 1 }
+            } catch is ArithmeticOverflow {
+                // `archc params` reports this as an error ("the parameter memory overflows ...").
+                _ = ParamsReport.names(g)
+                progress.with { $0.summaryOverflows += 1 }
+            } catch {
+                return "mutant \(n): Summary threw \(error)"
+            }
+            return nil
+        }
+        progress.with { $0.diagnosed += 1 }
+        if errors.isEmpty { return "mutant \(n) failed without an error diagnostic" }
+        if let bad = errors.first(where: { $0.message.trimmingCharacters(in: .whitespaces).isEmpty || $0.message.hasPrefix("internal error") }) {
+            return "mutant \(n): bad diagnostic '\(bad.message)'\n\(DiagnosticRenderer.render(c.diagnostics.diagnostics))"
+        }
+        return nil
+    }
+
+    static func fuzz(_ cores: [[UInt8]], _ slices: [[UInt8]], _ library: [[UInt8]], _ progress: Progress) {
+        let trace = ProcessInfo.processInfo.environment["ARCHC_FUZZ_TRACE"]
+        for n in 0..<mutantCount {
+            // One generator per mutant: mutant n is the same whatever the others did.
+            var rng = Random(state: seed &+ UInt64(n) &* 0xD1B5_4A32_D192_ED03)
+            let t0 = Date()
+            var bytes = rng.chance(10) ? rng.pick(cores) : rng.pick(slices)
+            let k = rng.below(10)
+            for _ in 0..<(k < 6 ? 1 : k < 9 ? 2 : 3) { bytes = mutate(bytes, &rng, library: library) }
+            let spent = Date().timeIntervalSince(t0)
+            if progress.with({ p in
+                p.current = n; p.started = Date(); p.mutant = bytes; p.mutating += spent
+                return p.stop
+            }) { return }
+            if let trace { _ = FileManager.default.createFile(atPath: trace, contents: Data(bytes)) }
+            if let f = check(bytes, n, progress) {
+                progress.with { $0.failures.append(f + "\n--- mutant \(n) ---\n" + show(bytes)) }
+            }
+        }
+    }
+
+    func testMutatedSpecsEndInSuccessOrDiagnostics() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Support.specs.path).filter { $0.hasSuffix(".arch") }.sorted()
+        let library = try files.map { [UInt8](try Data(contentsOf: Support.specs.appendingPathComponent($0))) }
+        let cores = library.map(Self.core)
+        let slices = cores.flatMap(Self.slices)
+        XCTAssertGreaterThan(slices.count, 100)
+        let cleanSlices = slices.filter { Pipeline.compile(SourceFile(path: "s.arch", bytes: $0), bindings: ["batch": 1, "seq": 16]).succeeded }.count
+        print("slices: \(slices.count), clean \(cleanSlices)")
+        let progress = Progress()
+        let done = DispatchSemaphore(value: 0)
+        let start = Date()
+        let worker = Thread {
+            Self.fuzz(cores, slices, library, progress)
+            done.signal()
+        }
+        worker.stackSize = 8 << 20
+        worker.start()
+        var hung = false
+        while done.wait(timeout: .now() + 0.25) == .timedOut {
+            let (n, started, mutant) = progress.with { ($0.current, $0.started, $0.mutant) }
+            if Date().timeIntervalSince(started) > Self.hangSeconds {
+                XCTFail("mutant \(n) has run for more than \(Self.hangSeconds) s (a hang):\n\(Self.show(mutant))")
+                progress.with { $0.stop = true }
+                hung = true
+                break
+            }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let (ok, diagnosed, overflows, failures, mutating) = progress.with { ($0.succeeded, $0.diagnosed, $0.summaryOverflows, $0.failures, $0.mutating) }
+        print("fuzz: \(ok + diagnosed + overflows) mutants in \(String(format: "%.2f", seconds)) s (\(String(format: "%.2f", mutating)) s mutating): \(ok) checked cleanly, "
+              + "\(diagnosed) ended in error diagnostics, \(overflows) checked but too large for the summary")
+        for f in failures.prefix(20) { XCTFail(f) }
+        XCTAssertTrue(failures.isEmpty, "\(failures.count) mutants failed")
+        if !hung {
+            XCTAssertEqual(ok + diagnosed + overflows, Self.mutantCount)
+            XCTAssertGreaterThan(ok, Self.mutantCount / 20, "some mutants should still check")
+            XCTAssertGreaterThan(diagnosed, Self.mutantCount / 4, "most mutations should break the spec")
+        }
     }
 }

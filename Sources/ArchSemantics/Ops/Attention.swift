@@ -14,8 +14,8 @@ extension OpSpec {
         switch layout {
         case "fused":
             guard dq == dkv else { throw OpError("qkv fused needs one input width", argument: "qkv") }
-            try ctx.param(prefix + "in_proj_weight", [3 * di, dq])
-            if bias { try ctx.param(prefix + "in_proj_bias", [3 * di]) }
+            try ctx.param(prefix + "in_proj_weight", [try checkedMul(3, di), dq])
+            if bias { try ctx.param(prefix + "in_proj_bias", [try checkedMul(3, di)]) }
             try ctx.param(prefix + "out_proj.weight", [o, di])
             if outBias { try ctx.param(prefix + "out_proj.bias", [o]) }
         case "separate":
@@ -27,7 +27,7 @@ extension OpSpec {
             if outBias { try ctx.param(prefix + "out_proj.bias", [o]) }
         default:
             try ctx.param(prefix + "qkv.weight", [try checkedMul(3, di), dq])
-            if bias { try ctx.param(prefix + "qkv.bias", [3 * di]) }
+            if bias { try ctx.param(prefix + "qkv.bias", [try checkedMul(3, di)]) }
             try ctx.param(prefix + "proj.weight", [o, di])
             if outBias { try ctx.param(prefix + "proj.bias", [o]) }
         }
@@ -98,8 +98,8 @@ extension OpSpec {
                 let gh = try ctx.input.shape[1].dividedCeil(by: w), gw = try ctx.input.shape[2].dividedCeil(by: w)
                 let t = Dim(try checkedMul(w, w))
                 let windows = [b, gh, gw]
-                try ctx.addMACs(windows + [t, Dim(d), Dim(3 * di)])
-                try ctx.addMACs(windows + [t, t, Dim(2 * di)])
+                try ctx.addMACs(windows + [t, Dim(d), Dim(try checkedMul(3, di))])
+                try ctx.addMACs(windows + [t, t, Dim(try checkedMul(2, di))])
                 try ctx.addMACs(windows + [t, Dim(di), Dim(o)])
                 try ctx.addOther(windows + [Dim(heads), t, t])
                 ctx.output.shape[3] = Dim(o)
@@ -107,8 +107,8 @@ extension OpSpec {
                 let n = ctx.input.shape[1]
                 let mm = m ?? n
                 try ctx.addMACs([b, n, Dim(d), Dim(di)])
-                try ctx.addMACs([b, mm, Dim(dkv), Dim(2 * di)])
-                try ctx.addMACs([b, n, mm, Dim(2 * di)])
+                try ctx.addMACs([b, mm, Dim(dkv), Dim(try checkedMul(2, di))])
+                try ctx.addMACs([b, n, mm, Dim(try checkedMul(2, di))])
                 try ctx.addMACs([b, n, Dim(di), Dim(o)])
                 try ctx.addOther([b, Dim(heads), n, mm])
                 ctx.output.shape[2] = Dim(o)
@@ -138,8 +138,8 @@ extension OpSpec {
                 }
                 let ds = try ctx.known(src.shape[2], "attention input width")
                 try attentionParams(&ctx, prefix: "attn.", layout: "packed", dq: ds, dkv: ds, di: da, o: e, bias: true, outBias: true)
-                try ctx.addMACs([b, Dim(n), Dim(ds), Dim(3 * da)])
-                try ctx.addMACs([b, Dim(n), Dim(n), Dim(2 * da)])
+                try ctx.addMACs([b, Dim(n), Dim(ds), Dim(try checkedMul(3, da))])
+                try ctx.addMACs([b, Dim(n), Dim(n), Dim(try checkedMul(2, da))])
                 try ctx.addMACs([b, Dim(n), Dim(da), Dim(e)])
             } else if ctx.has("from") {
                 throw OpError("'from' names the tiny attention's input; add 'attn 64'", argument: "from")
@@ -153,12 +153,13 @@ extension OpSpec {
             try ctx.requireFloat()
             try ctx.requireRank(4...4, "a grid [batch, height, width, channels]")
             let c = try ctx.known(ctx.input.shape[3], "channel count")
-            try ctx.param("reduction.weight", [2 * c, 4 * c])
-            try ctx.param("norm.weight", [4 * c]); try ctx.param("norm.bias", [4 * c])
+            let c2 = try checkedMul(2, c), c4 = try checkedMul(4, c)
+            try ctx.param("reduction.weight", [c2, c4])
+            try ctx.param("norm.weight", [c4]); try ctx.param("norm.bias", [c4])
             let h = try ctx.input.shape[1].dividedCeil(by: 2), w = try ctx.input.shape[2].dividedCeil(by: 2)
-            ctx.output.shape = [ctx.input.shape[0], h, w, Dim(2 * c)]
-            try ctx.addMACs([ctx.input.shape[0], h, w, Dim(4 * c), Dim(2 * c)])
-            try ctx.addOther([ctx.input.shape[0], h, w, Dim(4 * c)])
+            ctx.output.shape = [ctx.input.shape[0], h, w, Dim(c2)]
+            try ctx.addMACs([ctx.input.shape[0], h, w, Dim(c4), Dim(c2)])
+            try ctx.addOther([ctx.input.shape[0], h, w, Dim(c4)])
         },
     ]
 }

@@ -16,7 +16,10 @@ extension OpSpec {
             throw OpError("the kernel spans \(span) positions, more than the \(try n.plus(2 * p)) of the padded input (spatial axis \(axis))",
                           notes: [.init("use a smaller kernel, more padding, or remove a downsampling layer before this one")], argument: "kernel")
         }
-        return try (ceil ? shifted.dividedCeil(by: s) : shifted.dividedFloor(by: s)).plus(1)
+        var out = try (ceil ? shifted.dividedCeil(by: s) : shifted.dividedFloor(by: s)).plus(1)
+        // PyTorch's ceil mode: the last window must start inside the input or its left padding.
+        if ceil, let o = out.value, let len = n.value, (o - 1) * s >= len + p { out = Dim(o - 1) }
+        return out
     }
 
     static func spatialCount(_ ctx: OpContext) throws -> Int {
@@ -39,7 +42,7 @@ extension OpSpec {
 
     static func pool(_ name: String, _ summary: String) -> OpSpec {
         OpSpec(name, summary, positional: [ArgSpec("kernel", .size)],
-               options: [ArgSpec("stride", .size, nil, "default: the kernel size"), ArgSpec("pad", .size, .int(0)),
+               options: [ArgSpec("stride", .size, nil, "default: the kernel size"), ArgSpec("pad", .padding, .int(0)),
                          ArgSpec("ceil", .flag, .bool(false), "round the output size up")],
                shape: "[b, c, *spatial] -> [b, c, *floor((n + 2 pad - kernel) / stride + 1)]") { ctx in
             let n = try spatialCount(ctx)
@@ -98,7 +101,7 @@ extension OpSpec {
         },
         OpSpec("convt", "transposed convolution (nn.ConvTranspose1d, nn.ConvTranspose2d)",
                positional: [ArgSpec("kernel", .size), ArgSpec("out", .int(min: 1), nil, "output channels")],
-               options: [ArgSpec("stride", .size, .int(1)), ArgSpec("pad", .size, .int(0)), ArgSpec("outpad", .size, .int(0), "output_padding"),
+               options: [ArgSpec("stride", .size, .int(1)), ArgSpec("pad", .padding, .int(0)), ArgSpec("outpad", .padding, .int(0), "output_padding"),
                          ArgSpec("dilation", .size, .int(1)), ArgSpec("groups", .intOrChoice(min: 1, ["depthwise"]), .int(1)), bias],
                shape: "[b, c, *n] -> [b, out, *((n - 1) stride - 2 pad + dilation (kernel - 1) + outpad + 1)]",
                params: "weight [c, out / groups, *kernel], bias [out]", macs: "elements of the input x (out / groups) x kernel elements") { ctx in
@@ -141,6 +144,10 @@ extension OpSpec {
                options: [ArgSpec("mode", .choice(["nearest", "bilinear"]), .word("nearest"))],
                shape: "[b, c, *n] -> [b, c, *(n scale)]") { ctx in
             let n = try spatialCount(ctx)
+            if ctx.word("mode") == "bilinear" && n != 2 {
+                throw OpError("bilinear upsampling needs an image [batch, channels, height, width], but the input has shape \(describe(ctx.input.shape))",
+                              notes: [.init("use mode nearest for \(n)-d inputs")], argument: "mode")
+            }
             for i in 0..<n { ctx.output.shape[2 + i] = try ctx.input.shape[2 + i].times(ctx.int("scale")) }
             try ctx.addOther(ctx.output.shape)
         },

@@ -92,9 +92,10 @@ extension OpSpec {
             let d = try ctx.known(ctx.input.shape.last!, "input width")
             let e = ctx.int("experts"), k = ctx.int("top")
             guard let h = ctx.optionalInt("hidden") else {
-                throw OpError("moe needs 'hidden N', the width of each expert", notes: [.init("for example: moe \(e) top \(k) hidden \(d * 4)")], showsInput: false)
+                throw OpError("moe needs 'hidden N', the width of each expert", notes: [.init("for example: moe \(e) top \(k) hidden \(d.multipliedReportingOverflow(by: 4).overflow ? d : d * 4)")], showsInput: false)
             }
             guard k <= e else { throw OpError("top \(k) is more than the \(e) experts", argument: "top", showsInput: false) }
+            try ctx.reserveTensors(e.multipliedReportingOverflow(by: 4).overflow ? Int.max : e * 4, "\(e) experts")
             try ctx.param("gate.weight", [e, d])
             let perToken: Int
             for i in 0..<e {

@@ -12,6 +12,7 @@ extension OpSpec {
             let h = ctx.int("hidden")
             let dirs = ctx.bool("bidirectional") ? 2 : 1
             let g = try checkedMul(gates, h)
+            try ctx.reserveTensors(ctx.int("layers").multipliedReportingOverflow(by: 8).overflow ? Int.max : ctx.int("layers") * 8, "\(ctx.int("layers")) layers")
             var width = inF
             for l in 0..<ctx.int("layers") {
                 for dir in 0..<dirs {

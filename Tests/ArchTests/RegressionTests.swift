@@ -1,0 +1,82 @@
+import XCTest
+@testable import ArchSyntax
+@testable import ArchSemantics
+@testable import ArchDriver
+
+/// Inputs that once crashed, hung or gave PyTorch-incompatible answers; each now has a fixed outcome.
+final class RegressionTests: XCTestCase {
+    func errors(_ src: String, bindings: [String: Int] = ["batch": 1]) -> [String] {
+        Support.compile(src, bindings: bindings).diagnostics.diagnostics.filter { $0.severity == .error }.map(\.message)
+    }
+
+    func shape(_ src: String) -> String? {
+        let c = Support.compile(src, bindings: ["batch": 1])
+        guard c.succeeded, let g = c.graph, let o = g.output else { return nil }
+        return describe(g.values[o].shape)
+    }
+
+    func testOverflowingWidthsAreErrors() {
+        // With the batch symbolic the inputs fit; the widths the layers derive from them do not.
+        XCTAssertEqual(errors("input x 2x2x2147483647x2147483647\nflatten start 3\npatchmerge", bindings: [:]), ["size of 'patchmerge' overflows a 64-bit integer"])
+        XCTAssertEqual(errors("input x 2x2147483647x2147483647\nflatten start 2\nattention heads 1 qkv fused", bindings: [:]), ["size of 'attention' overflows a 64-bit integer"])
+        XCTAssertEqual(errors("input x 2x2147483647x2147483647\nflatten start 2\nmoe 2", bindings: [:]), ["moe needs 'hidden N', the width of each expert"])
+        XCTAssertEqual(errors("input x 2x2x2147483647x2147483647"), ["input 'x' has more elements than a 64-bit integer counts"])
+    }
+
+    func testDeepStructuresAreBounded() {
+        let chain = "input x 8\nif off { relu }" + String(repeating: " else if off { relu }", count: 3000)
+        XCTAssertFalse(errors(chain).isEmpty)
+        var blocks = "input x 8\n"
+        for i in 0..<63 {
+            blocks += "block b\(i) {\n" + String(repeating: "seq {", count: 60) + (i < 62 ? "b\(i + 1)" : "relu") + String(repeating: "}", count: 60) + "\n}\n"
+        }
+        XCTAssertEqual(errors(blocks + "b0\n"), ["layers nested more than 200 deep (groups and blocks inside each other)"])
+    }
+
+    func testBudgets() {
+        XCTAssertEqual(errors("input x 8\nmoe 2147483647 hidden 1"), ["2147483647 experts would declare more than 1000000 parameter tensors"])
+        XCTAssertEqual(errors("input x 4x8\nrnn 1 layers 2147483647"), ["2147483647 layers would declare more than 1000000 parameter tensors"])
+        var small = Limits()
+        small.steps = 1000
+        small.nodes = 500
+        let steps = Pipeline.compile(SourceFile(path: "t", text: "input x 8\nseq x400 {\nseq x400 { }\n}"), bindings: [:], limits: small)
+        XCTAssertEqual(steps.diagnostics.diagnostics.map(\.message), ["the network takes more than 1000 expansion steps"])
+        let nodes = Pipeline.compile(SourceFile(path: "t", text: "input x 8\nblock b {\n  relu x100\n}\nb x100\n"), bindings: [:], limits: small)
+        XCTAssertEqual(nodes.diagnostics.diagnostics.map(\.message), ["the network expands to more than 500 layers"])
+        let unused = "input x 8\n" + (0..<1000).map { "block u\($0) { relu }" }.joined(separator: "\n") + "\nrelu\n"
+        let c = Support.compile(unused)
+        XCTAssertEqual(c.diagnostics.diagnostics.count, 200, "warnings are capped like errors")
+        XCTAssertEqual(c.diagnostics.droppedWarnings, 800)
+    }
+
+    func testPoolingMatchesPyTorchCeilMode() {
+        // torch.nn.MaxPool2d(2, 2, padding=1, ceil_mode=True) on 5x5 gives 3x3; MaxPool1d(1, 3, ceil_mode=True) on 6 gives 2.
+        XCTAssertEqual(shape("input x 1x5x5\nmaxpool 2 stride 2 pad 1 ceil"), "[1, 1, 3, 3]")
+        XCTAssertEqual(shape("input x 1x6\nmaxpool 1 stride 3 ceil"), "[1, 1, 2]")
+        XCTAssertEqual(shape("input x 1x7x7\navgpool 2 ceil"), "[1, 1, 4, 4]")
+        XCTAssertEqual(shape("input x 1x6x6\nmaxpool 3 pad 0\nconvt 2 3 pad 0 outpad 0"), "[1, 3, 3, 3]")
+        XCTAssertEqual(errors("input x 2x8\nupsample 2 mode bilinear"),
+                       ["bilinear upsampling needs an image [batch, channels, height, width], but the input has shape [1, 2, 8]"])
+    }
+
+    func testSyntaxThatWasSilentlyMisread() {
+        XCTAssertEqual(errors("input x 3xmax_len\nrelu"), ["size '3xmax_len' is ambiguous: names inside NxM sizes are single letters"])
+        XCTAssertEqual(errors("input x 8\nblock b(n) { relu }\nb 4 { linear 3 }"), ["block 'b' takes no '{ }' body"])
+        XCTAssertEqual(errors("input x 8\nif on { relu }\nelse { gelu }"), ["'else' must follow the '}' of an 'if' on the same line"])
+        XCTAssertEqual(errors("input x 8\nlinear 4 ) {\nrelu\n}\nrelu"), ["expected a value, found ')'"], "the body of a broken line is skipped with it")
+        XCTAssertEqual(shape("input x [seq + 1, 8]\nlinear 4"), "[1, seq+1, 4]")
+    }
+
+    func testHugeButValidTensorsStillSummarise() throws {
+        let c = Support.compile("input x 2147483647x2147483647\ngelu", bindings: ["batch": 1])
+        XCTAssertTrue(c.succeeded)
+        let s = try Summary(XCTUnwrap(c.graph))
+        XCTAssertNil(s.peakActivationBytes, "more bytes than 64 bits count: no estimate rather than a failure")
+    }
+
+    func testCeilingDivision() throws {
+        XCTAssertEqual(try Dim(-7).dividedCeil(by: 2), Dim(-3))
+        XCTAssertEqual(try Dim(7).dividedCeil(by: 2), Dim(4))
+        XCTAssertEqual(try Dim(symbol: "seq").times(2).dividedCeil(by: 2), Dim(symbol: "seq"))
+    }
+}
