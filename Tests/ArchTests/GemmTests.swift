@@ -1,0 +1,73 @@
+import XCTest
+@testable import ArchKernels
+
+/// The packed SGEMM against a plain triple loop, over shapes that hit every edge: partial panels of
+/// rows and columns, K across block boundaries, strided operands, accumulation and epilogues.
+final class GemmTests: XCTestCase {
+    struct LCG {
+        var s: UInt64
+        mutating func next() -> Float {
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: s >> 11) % 2001 - 1000) / 1000
+        }
+    }
+
+    func reference(_ m: Int, _ n: Int, _ k: Int, _ a: [Float], _ lda: Int, _ b: [Float], _ ldb: Int) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n {
+            var s: Double = 0
+            for p in 0..<k { s += Double(a[i * lda + p]) * Double(b[p * ldb + j]) }
+            c[i * n + j] = Float(s)
+        } }
+        return c
+    }
+
+    func check(_ m: Int, _ n: Int, _ k: Int, pad: Int = 0, threads: Int = 0, file: StaticString = #filePath, line: UInt = #line) {
+        var rng = LCG(s: UInt64(m * 1_000_003 + n * 1009 + k))
+        let lda = k + pad, ldb = n + pad, ldc = n + pad
+        let a = (0..<(m * lda)).map { _ in rng.next() }, b = (0..<(k * ldb)).map { _ in rng.next() }
+        var c = [Float](repeating: .nan, count: m * ldc)
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            Gemm.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, c: cp.baseAddress!, ldc: ldc, threads: threads)
+        } } }
+        let want = reference(m, n, k, a, lda, b, ldb)
+        var worst: Float = 0
+        for i in 0..<m { for j in 0..<n { worst = max(worst, abs(c[i * ldc + j] - want[i * n + j])) } }
+        XCTAssertLessThanOrEqual(worst, 1e-4 * Float(max(1, k)).squareRoot(), "m \(m) n \(n) k \(k) pad \(pad)", file: file, line: line)
+    }
+
+    func testShapesAndEdges() {
+        for (m, n, k) in [(1, 1, 1), (6, 32, 1), (7, 33, 5), (5, 31, 17), (13, 70, 300), (96, 64, 256), (97, 65, 257), (1, 200, 3), (200, 1, 3)] {
+            check(m, n, k)
+        }
+        check(11, 45, 29, pad: 3)
+        check(64, 3136 / 16, 576, threads: 2)
+        check(30, 100, 40, threads: 1)
+    }
+
+    func testAccumulateAndEpilogue() {
+        let m = 7, n = 35, k = 9
+        var rng = LCG(s: 42)
+        let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(k * n)).map { _ in rng.next() }
+        let rowBias = (0..<m).map { Float($0) - 3 }
+        var c = [Float](repeating: 1, count: m * n)
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in rowBias.withUnsafeBufferPointer { bias in
+            Gemm.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n,
+                       accumulate: true, bias: bias.baseAddress, epilogue: Epilogue(bias: .perRow, activation: .relu))
+        } } } }
+        let plain = reference(m, n, k, a, k, b, n)
+        for i in 0..<m { for j in 0..<n {
+            XCTAssertEqual(c[i * n + j], max(0, plain[i * n + j] + 1 + rowBias[i]), accuracy: 1e-5)
+        } }
+    }
+
+    func testEmptyK() {
+        var c: [Float] = [5, 5]
+        let none: [Float] = []
+        none.withUnsafeBufferPointer { z in c.withUnsafeMutableBufferPointer { cp in
+            Gemm.sgemm(m: 1, n: 2, k: 0, a: UnsafePointer(bitPattern: 8)!, lda: 0, b: UnsafePointer(bitPattern: 8)!, ldb: 2, c: cp.baseAddress!, ldc: 2)
+            _ = z
+        } }
+        XCTAssertEqual(c, [0, 0])
+    }
+}
