@@ -141,13 +141,14 @@ public enum Driver {
         } catch { return usageError("\(error)", checkUsage) }
         guard !opts.files.isEmpty else { return usageError("check needs at least one FILE", checkUsage) }
         var out = Output()
+        var errors = 0
         for f in opts.files {
             let c = Pipeline.compile(path: f, bindings: opts.bindings)
+            errors += c.diagnostics.errorCount + c.diagnostics.droppedErrors
             out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
             if c.diagnostics.droppedErrors > 0 { out.stderr += "note: \(c.diagnostics.droppedErrors) more errors not shown\n" }
             if !c.succeeded { out.status = 1 } else if opts.flags.contains("--dump-graph"), let g = c.graph { out.stdout += GraphPrinter.print(g) }
         }
-        let errors = out.stderr.components(separatedBy: ": error: ").count - 1
         if out.status != 0 && errors > 0 { out.stderr += "\(errors) error\(errors == 1 ? "" : "s") generated.\n" }
         return out
     }

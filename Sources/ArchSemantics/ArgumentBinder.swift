@@ -21,7 +21,10 @@ struct ArgumentBinder {
         }
         var pos = 0
         var i = 0
+        var previousFlag: String?
         while i < items.count {
+            let flagBefore = previousFlag
+            previousFlag = nil
             let e = items[i]
             if let w = e.word, let opt = op.option(w) {
                 if out.values[w] != nil { fail("option '\(w)' is given twice", e.loc) }
@@ -33,6 +36,7 @@ struct ArgumentBinder {
                     } else {
                         out.values[w] = .bool(true)
                         out.locs[w] = e.loc
+                        previousFlag = w
                         i += 1
                     }
                     continue
@@ -74,6 +78,11 @@ struct ArgumentBinder {
             }
             if let w = e.word, evaluator.env[w] == nil {
                 let names = op.options.map(\.name)
+                if let flag = flagBefore, Suggest.nearest(w, in: names) == nil {
+                    fail("'\(flag)' is a flag: write '\(flag)', '\(flag) on' or '\(flag) off', not '\(flag) \(w)'", e.loc)
+                    i += 1
+                    continue
+                }
                 if names.isEmpty {
                     fail("'\(op.name)' takes no option named '\(w)'", e.loc)
                 } else {

@@ -122,6 +122,16 @@ public struct TensorType: Sendable, Equatable {
     }
     public var rank: Int { shape.count }
     public var description: String { describe(shape) + (kind == .int ? " (token ids)" : "") }
+    /// Elements with every symbol at its smallest (1): if even this overflows, no binding fits.
+    public func minimumElementCount() throws -> Int {
+        var n = 1
+        for d in shape {
+            let smallest = d.value ?? max(1, d.terms.values.reduce(d.constant) { $0.addingReportingOverflow($1).partialValue })
+            n = try checkedMul(n, smallest, "element count")
+        }
+        return n
+    }
+
     /// Number of elements when every dimension is known.
     public func elementCount() throws -> Int? {
         var n = 1

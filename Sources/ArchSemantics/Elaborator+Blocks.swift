@@ -39,6 +39,16 @@ extension Elaborator {
         return out
     }
 
+    /// The bare names an expression mentions.
+    static func names(in e: Expr) -> [String] {
+        switch e.kind {
+        case .name(let n): return [n]
+        case .binary(_, let l, let r): return names(in: l) + names(in: r)
+        case .list(let xs): return xs.flatMap(names(in:))
+        default: return []
+        }
+    }
+
     func bindBlockArguments(_ b: BlockDecl, args: [Expr], callLoc: SourceLoc, input: Int?) -> [String: Value]? {
         let caller = Evaluator(env: env)
         let names = b.params.map(\.name.text)
@@ -85,6 +95,8 @@ extension Elaborator {
         guard ok else { return nil }
         // The callee sees its parameters and two facts about its input.
         var calleeEnv: [String: Value] = [:]
+        // The repetition index of this use is visible inside the block too.
+        if let index = env["index"] { calleeEnv["index"] = index }
         if let input {
             let s = graph.values[input].shape
             if let last = s.last { calleeEnv["dim"] = last.value.map(Value.int) ?? .dim(last) }
@@ -95,6 +107,12 @@ extension Elaborator {
             if let v = given[p.name.text] {
                 calleeEnv[p.name.text] = v
             } else if let d = p.defaultValue {
+                let later = b.params.drop { $0.name.text != p.name.text }.dropFirst().map(\.name.text)
+                if let w = Self.names(in: d).first(where: { later.contains($0) && calleeEnv[$0] == nil }) {
+                    error("the default of '\(p.name.text)' uses '\(w)', a parameter declared after it", at: d.loc,
+                          notes: [.init("declare '\(w)' before '\(p.name.text)'")])
+                    return nil
+                }
                 do { calleeEnv[p.name.text] = try Evaluator(env: calleeEnv).eval(d) } catch let err as EvalError {
                     error(err.message, at: err.loc, notes: [.init("evaluating the default of '\(p.name.text)' for the use here", at: callLoc)])
                     return nil

@@ -187,7 +187,7 @@ extension Elaborator {
             ids.append(graph.params.count - 1)
             own.append(graph.params.count - 1)
         }
-        do { _ = try ctx.output.elementCount() } catch {
+        do { _ = try ctx.output.minimumElementCount() } catch {
             self.error("the output \(describe(ctx.output.shape)) of '\(op.name)' has more elements than a 64-bit integer counts", at: l.op.loc,
                        notes: [.init("the sizes are too large; check them")])
             return nil

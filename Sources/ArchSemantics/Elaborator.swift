@@ -43,6 +43,7 @@ public final class Elaborator {
     // MARK: reporting
 
     func report(_ d: Diagnostic) {
+        guard !d.message.isEmpty else { return }  // an EvalError for something already reported
         var d = d
         d.notes += trace.reversed().map { Diagnostic.Note($0) }
         diags.emit(d)
@@ -173,7 +174,7 @@ public final class Elaborator {
             error("input '\(d.name.text)' is declared twice", at: d.name.loc)
             return
         }
-        do { _ = try TensorType(dims).elementCount() } catch {
+        do { _ = try TensorType(dims).minimumElementCount() } catch {
             self.error("input '\(d.name.text)' has more elements than a 64-bit integer counts", at: d.shape.loc)
             return
         }
@@ -205,7 +206,22 @@ public final class Elaborator {
         return current
     }
 
-    func elaborateIf(_ s: IfStmt, input: Int?) -> Int? {
+    func elaborateIf(_ first: IfStmt, input: Int?) -> Int? {
+        var s = first
+        // `else if` chains are walked in a loop, not by recursion.
+        while true {
+            guard let taken = evaluateCondition(s) else { return nil }
+            if taken { return elaborateSequence(s.then, input: input) }
+            guard let otherwise = s.otherwise else { return input }
+            if otherwise.count == 1, case .ifStmt(let next) = otherwise[0] {
+                s = next
+                continue
+            }
+            return elaborateSequence(otherwise, input: input)
+        }
+    }
+
+    func evaluateCondition(_ s: IfStmt) -> Bool? {
         let v: Value
         do { v = try Evaluator(env: env).eval(s.condition) } catch let e as EvalError {
             error(e.message, at: e.loc)
@@ -216,8 +232,7 @@ public final class Elaborator {
                   notes: [.init("compare values, as in 'if stride == 2'")])
             return nil
         }
-        if b { return elaborateSequence(s.then, input: input) }
-        return s.otherwise.map { elaborateSequence($0, input: input) } ?? input
+        return b
     }
 
     // MARK: scopes and names

@@ -21,7 +21,8 @@ public enum Suggest {
         let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }) else { return nil }
         let limit = max(1, min(3, (word.count + 1) / 3))
-        if best.1 <= limit { return best.0 }
+        // A one-letter name is "close" to every other: suggest only when something is shared.
+        if best.1 <= limit && best.1 < max(word.count, best.0.count) { return best.0 }
         // A prefix or containment match (`attn` for `attention`).
         return candidates.first { $0.hasPrefix(word) && word.count >= 3 }
     }

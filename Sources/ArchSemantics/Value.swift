@@ -41,6 +41,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
 }
 
 public struct EvalError: Error, Sendable {
+    /// Empty when the problem was reported already (a literal the parser refused).
     public var message: String
     public var loc: SourceLoc
 }
@@ -59,7 +60,7 @@ public struct Evaluator {
         switch e.kind {
         case .int(let n): return .int(n)
         case .float(let x): return .float(x)
-        case .bad: throw EvalError(message: "invalid value", loc: e.loc)
+        case .bad: throw EvalError(message: "", loc: e.loc)  // the parser has reported it
         case .name(let n):
             if let v = env[n] { return v }
             switch n {

@@ -101,15 +101,21 @@ public enum DiagnosticRenderer {
     }
 
     static func snippet(_ loc: SourceLoc) -> String {
-        let (line, col) = loc.file.lineAndColumn(of: loc.start)
-        let text = loc.file.lineText(line)
-        guard !text.isEmpty || loc.file.bytes.isEmpty == false else { return "" }
-        let lineEnd = loc.file.lineStarts[line - 1] + Array(text.utf8).count
-        let width = max(1, min(loc.range.upperBound, lineEnd) - loc.start)
+        let (line, column) = loc.file.lineAndColumn(of: loc.start)
+        if loc.file.bytes.isEmpty { return "" }
+        let bytes = Array(loc.file.lineText(line).utf8)
+        let col = min(column, bytes.count + 1)
+        let lineStart = loc.file.lineStarts[line - 1]
+        let width = max(1, min(loc.range.upperBound, lineStart + bytes.count) - loc.start)
+        // Long lines show a window of about 120 bytes around the caret.
+        let window = 120
+        var from = 0
+        if bytes.count > 2 * window && col - 1 > window / 2 { from = col - 1 - window / 2 }
+        let to = min(bytes.count, from + 2 * window)
+        let shown = (from > 0 ? "..." : "") + String(decoding: bytes[from..<to], as: UTF8.self) + (to < bytes.count ? "..." : "")
         // Keep the caret under the right column: tabs stay tabs, other bytes become spaces.
-        let prefix = Array(text.utf8.prefix(col - 1)).map { $0 == 9 ? "\t" : " " }.joined()
-        let shown = text.count > 300 ? String(text.prefix(300)) + "..." : text
-        let underline = "^" + String(repeating: "~", count: max(0, min(width, 200) - 1))
+        let prefix = (from > 0 ? "   " : "") + bytes[from..<(col - 1)].map { $0 == 9 ? "\t" : " " }.joined()
+        let underline = "^" + String(repeating: "~", count: max(0, min(width, to - (col - 1), 200) - 1))
         return "    \(shown)\n    \(prefix)\(underline)\n"
     }
 }

@@ -9,6 +9,8 @@ public struct Parser {
     public static let maxNesting = 64
     /// Operators in one argument; bounds the depth of expression trees (and of their evaluation).
     var operatorCount = 0
+    var elseIfDepth = 0
+    public static let maxElseIf = 256
     public static let maxOperators = 256
 
     public init(file: SourceFile, diags: DiagnosticEngine) {
@@ -56,7 +58,10 @@ public struct Parser {
     }
 
     func error(_ m: String, at t: Token, notes: [Diagnostic.Note] = []) {
-        let range = t.kind == .newline || t.kind == .eof ? t.range.lowerBound..<t.range.lowerBound : t.range
+        // At the end of a line, point just after its last token (before any comment).
+        let atEnd = t.kind == .newline || t.kind == .eof
+        let end = atEnd && index > 0 && tokens[index - 1].kind != .newline ? tokens[index - 1].range.upperBound : t.range.lowerBound
+        let range = atEnd ? end..<end : t.range
         diags.error(m, at: SourceLoc(file, range), notes: notes)
     }
 
@@ -199,11 +204,12 @@ public struct Parser {
         if atWord("else") {
             _ = advance()
             if atWord("if") {
-                // An `else if` chain nests like braces do, and is bounded the same way.
-                depth += 1
-                defer { depth -= 1 }
-                if depth > Parser.maxNesting {
-                    error("more than \(Parser.maxNesting) 'else if' branches nested", at: current)
+                // An `else if` chain is parsed by recursion, so its length is bounded.
+                elseIfDepth += 1
+                defer { elseIfDepth -= 1 }
+                if elseIfDepth > Parser.maxElseIf {
+                    error("more than \(Parser.maxElseIf) 'else if' branches in one chain", at: current,
+                          notes: [.init("split the choice into a block, or use fewer branches")])
                     synchronize()
                     return nil
                 }

@@ -16,9 +16,14 @@ final class RegressionTests: XCTestCase {
     }
 
     func testOverflowingWidthsAreErrors() {
-        // With the batch symbolic the inputs fit; the widths the layers derive from them do not.
-        XCTAssertEqual(errors("input x 2x2x2147483647x2147483647\nflatten start 3\npatchmerge", bindings: [:]), ["size of 'patchmerge' overflows a 64-bit integer"])
-        XCTAssertEqual(errors("input x 2x2147483647x2147483647\nflatten start 2\nattention heads 1 qkv fused", bindings: [:]), ["size of 'attention' overflows a 64-bit integer"])
+        // The inputs fit in 64 bits; the widths and weights the layers derive from them do not.
+        for src in ["input x 1x1x1073741823x2147483647\nflatten start 3\npatchmerge",
+                    "input x 1x1073741823x2147483647\nflatten start 2\nattention heads 1 qkv fused",
+                    "input x 1x1073741823x2147483647\nflatten start 2\nswiglu 8"] {
+            let e = errors(src)
+            XCTAssertEqual(e.count, 1, src)
+            XCTAssertTrue(e.first?.hasSuffix("overflows a 64-bit integer") == true, "\(src): \(e)")
+        }
         XCTAssertEqual(errors("input x 2x2147483647x2147483647\nflatten start 2\nmoe 2", bindings: [:]), ["moe needs 'hidden N', the width of each expert"])
         XCTAssertEqual(errors("input x 2x2x2147483647x2147483647"), ["input 'x' has more elements than a 64-bit integer counts"])
     }
@@ -78,5 +83,34 @@ final class RegressionTests: XCTestCase {
         XCTAssertEqual(try Dim(-7).dividedCeil(by: 2), Dim(-3))
         XCTAssertEqual(try Dim(7).dividedCeil(by: 2), Dim(4))
         XCTAssertEqual(try Dim(symbol: "seq").times(2).dividedCeil(by: 2), Dim(symbol: "seq"))
+    }
+
+    func testMessagesThatWereMisleading() {
+        XCTAssertEqual(errors("input x [4, 8]\nattention heads 2 causal maybe"),
+                       ["'causal' is a flag: write 'causal', 'causal on' or 'causal off', not 'causal maybe'"])
+        XCTAssertEqual(errors("input x 8\nlinear 99999999999999999999"), ["integer 99999999999999999999 is too large"])
+        XCTAssertEqual(errors("input x 8\nblock b(n = m, m = 2) { linear n }\nb"), ["the default of 'n' uses 'm', a parameter declared after it"])
+        XCTAssertEqual(errors("input x 8\nl: linear 8\nlinear 8 tied l2"), ["no earlier layer or input is labelled 'l2'; did you mean 'l'?"])
+        XCTAssertEqual(errors("input x 8\nlinear 8 tied q"), ["no earlier layer or input is labelled 'q'"], "no suggestion of an unrelated one-letter name")
+        // The repetition index reaches into the block used by the repeated line.
+        XCTAssertEqual(shape("input x [4, 8]\nblock b { linear 8 + index }\nb x3"), "[1, 4, 10]")
+        // A long chain of else-if branches is fine; only a runaway one is refused.
+        let chain = "input x 8\nif off { relu }" + String(repeating: " else if off { relu }", count: 100) + " else { gelu }"
+        XCTAssertEqual(shape(chain), "[1, 8]")
+    }
+
+    func testCaretPlacement() {
+        // At the end of a line the caret sits after the last token, not after a trailing comment.
+        let c = Support.compile("input  # a comment\nlinear 4\n")
+        XCTAssertEqual(c.diagnostics.diagnostics.first.map { $0.loc!.file.lineAndColumn(of: $0.loc!.start).column }, 6)
+        // On a very long line the snippet is a window that still contains the caret.
+        let long = "input x 8\nlinear 4 " + String(repeating: " ", count: 400) + "strde 2 " + String(repeating: " ", count: 400) + "\n"
+        let text = Support.rendered(Support.compile(long))
+        let lines = text.split(separator: "\n").map(String.init)
+        let source = lines[1], caret = lines[2]
+        XCTAssertLessThan(source.count, 260)
+        let at = caret.firstIndex(of: "^")!
+        XCTAssertEqual(String(source[at...].prefix(5)), "strde")
+        XCTAssertEqual(Support.run("check", "/nonexistent.arch").stderr.hasSuffix("1 error generated.\n"), true)
     }
 }
