@@ -18,7 +18,8 @@ public struct Summary {
     public var macs: Int? = 0
     public var otherOps: Int? = 0
     public var outputShape: Shape?
-    public var paramBytes = 0
+    /// nil when the bytes do not fit in 64 bits.
+    public var paramBytes: Int?
     public var peakActivationBytes: Int?
     /// Symbols still unbound (MACs and memory depend on them).
     public var unboundSymbols: [String] = []
@@ -26,12 +27,14 @@ public struct Summary {
     public init(_ g: Graph) throws {
         model = g.modelName
         for p in g.params {
-            if p.isBuffer { bufferElements = try checkedAdd(bufferElements, p.count, "buffer count") } else { params = try checkedAdd(params, p.count, "parameter count") }
+            // Buffers are reported for information; a sum past 64 bits saturates rather than fails.
+            if p.isBuffer { bufferElements = bufferElements.addingReportingOverflow(p.count).overflow ? Int.max : bufferElements + p.count } else { params = try checkedAdd(params, p.count, "parameter count") }
         }
-        paramBytes = try checkedMul(params, 4, "parameter memory")
+        paramBytes = params.multipliedReportingOverflow(by: 4).overflow ? nil : params * 4
         for n in g.nodes {
             macs = try add(macs, n.macs)
-            otherOps = try add(otherOps, n.otherOps)
+            // Other ops are informative; past 64 bits they are reported as unknown.
+            otherOps = (try? add(otherOps, n.otherOps)) ?? nil
         }
         outputShape = g.output.map { g.values[$0].shape }
         var symbols = Set<String>()
