@@ -20,6 +20,9 @@ public enum Driver {
     COMMANDS:
       check FILE...            parse and shape-check specs; report every error
       params FILE              parameter and MAC counts per layer (like torchinfo)
+      init FILE -o W           random weights, initialised as PyTorch does (safetensors)
+      run FILE --weights W --input X.npy
+                               run the network (interpreter) on real weights and inputs
       ops                      list the built-in ops with their arguments
 
     OPTIONS:
@@ -78,11 +81,17 @@ public enum Driver {
         case "params":
             if rest.contains("--help") || rest.contains("-h") { out.stdout = paramsUsage + "\n"; return out }
             return params(rest)
+        case "init":
+            if rest.contains("--help") || rest.contains("-h") { out.stdout = initUsage + "\n"; return out }
+            return initWeights(rest)
+        case "run":
+            if rest.contains("--help") || rest.contains("-h") { out.stdout = runUsage + "\n"; return out }
+            return runNetwork(rest)
         case "ops":
             if rest.contains("--help") || rest.contains("-h") { out.stdout = opsUsage + "\n"; return out }
             out.stdout = OpsReference.render(markdown: rest.contains("--markdown"))
         default:
-            let known = ["check", "params", "ops"]
+            let known = ["check", "params", "ops", "init", "run"]
             out.stderr = "error: unknown command '\(command)'\(Suggest.didYouMean(command, in: known))\n\n" + usage + "\n"
             out.status = 2
         }

@@ -1,0 +1,115 @@
+import Foundation
+import ArchSyntax
+import ArchSemantics
+import ArchIO
+import ArchRuntime
+
+/// `archc init` and `archc run`.
+extension Driver {
+    static let initUsage = """
+    USAGE: archc init FILE -o WEIGHTS.safetensors [--seed S] [--set NAME=VALUE ...]
+
+    Writes random weights initialised as PyTorch initialises each layer, deterministic for a seed.
+    """
+
+    static let runUsage = """
+    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--set NAME=VALUE ...]
+
+    Runs the network on real weights and inputs. Symbolic sizes are bound from the inputs' shapes.
+    """
+
+    static func initWeights(_ args: [String]) -> Output {
+        let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
+        do { opts = try parseOptions(args, flags: [], valued: ["-o", "--seed"]) } catch let e as UsageError {
+            return usageError(e.message, initUsage)
+        } catch { return usageError("\(error)", initUsage) }
+        guard opts.files.count == 1, let outPath = opts.values["-o"] else { return usageError("init needs one FILE and -o WEIGHTS", initUsage) }
+        guard let seed = UInt64(opts.values["--seed"] ?? "0") else { return usageError("--seed needs a whole number", initUsage) }
+        let c = Pipeline.compile(path: opts.files[0], bindings: opts.bindings)
+        var out = Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics))
+        guard c.succeeded, let g = c.graph else { out.status = 1; return out }
+        do {
+            let tensors = Initializer.tensors(for: g, seed: seed)
+            try SafeTensors.write(tensors, to: outPath)
+            out.stdout = "wrote \(tensors.count) tensors (\(Format.grouped(g.parameterCount)) parameters) to \(outPath)\n"
+        } catch {
+            out.stderr += "\(error)\n"
+            out.status = 1
+        }
+        return out
+    }
+
+    static func runNetwork(_ args: [String]) -> Output {
+        var inputArgs: [String] = []
+        var rest: [String] = []
+        var i = 0
+        while i < args.count {
+            if args[i] == "--input", i + 1 < args.count { inputArgs.append(args[i + 1]); i += 2 } else { rest.append(args[i]); i += 1 }
+        }
+        let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
+        do { opts = try parseOptions(rest, flags: [], valued: ["--weights", "--output", "--top"]) } catch let e as UsageError {
+            return usageError(e.message, runUsage)
+        } catch { return usageError("\(error)", runUsage) }
+        guard opts.files.count == 1, let weightsPath = opts.values["--weights"], !inputArgs.isEmpty else {
+            return usageError("run needs FILE, --weights and --input", runUsage)
+        }
+        var out = Output()
+        do {
+            // The declared inputs, to bind their symbols from the files' shapes.
+            let declared = Pipeline.compile(path: opts.files[0], bindings: opts.bindings)
+            guard declared.succeeded, let g0 = declared.graph else {
+                return Output(stderr: DiagnosticRenderer.render(declared.diagnostics.diagnostics), status: 1)
+            }
+            var files: [String: Tensor] = [:]
+            for (k, spec) in inputArgs.enumerated() {
+                let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+                let name = parts.count == 2 ? parts[0] : (k < g0.inputs.count ? g0.inputs[k].name : "")
+                let path = parts.count == 2 ? parts[1] : parts[0]
+                guard g0.inputs.contains(where: { $0.name == name }) else {
+                    throw RuntimeError("the network has no input named '\(name)'", notes: ["its inputs: " + g0.inputs.map(\.name).joined(separator: ", ")])
+                }
+                let t = try NPY.read(path: path)
+                if t.floats.contains(where: { !$0.isFinite }) { out.stderr += "\(path): warning: the input holds NaN or infinite values\n" }
+                files[name] = t
+            }
+            var bindings = opts.bindings
+            for (name, v) in g0.inputs {
+                guard let t = files[name] else { throw RuntimeError("no file for input '\(name)'; pass --input \(name)=FILE.npy") }
+                let declaredShape = g0.values[v].shape
+                guard t.shape.count == declaredShape.count else {
+                    throw RuntimeError("input '\(name)' has shape \(t.shape) but the spec declares \(describe(declaredShape))")
+                }
+                for (d, n) in zip(declaredShape, t.shape) where !d.isKnown {
+                    if d.terms.count == 1, d.constant == 0, let (sym, coef) = d.terms.first, coef == 1 { bindings[sym] = n }
+                }
+            }
+            let c = Pipeline.compile(path: opts.files[0], bindings: bindings)
+            out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
+            guard c.succeeded, let g = c.graph else { out.status = 1; return out }
+            let loaded = try SafeTensors.read(path: weightsPath)
+            let bound = WeightStore.bind(g, tensors: loaded, file: weightsPath)
+            for w in bound.warnings { out.stderr += "warning: \(w)\n" }
+            guard let store = bound.store else { throw bound.errors.first! }
+            let start = Date()
+            let y = try Interpreter(graph: g, weights: store).run(files)
+            let ms = Date().timeIntervalSince(start) * 1000
+            if let o = opts.values["--output"] { try NPY.write(y, to: o) }
+            let vals = y.floats
+            out.stdout += "output \(y.shape) in \(Format.fixed(ms, 1)) ms\n"
+            out.stdout += "first values: " + vals.prefix(5).map { Format.fixed(Double($0), 5) }.joined(separator: " ") + "\n"
+            if let k = opts.values["--top"].flatMap(Int.init), let last = y.shape.last {
+                for row in 0..<(vals.count / last) {
+                    let top = (0..<last).sorted { vals[row * last + $0] > vals[row * last + $1] }.prefix(k)
+                    out.stdout += "top-\(k)[\(row)]: " + top.map { "\($0) (\(Format.fixed(Double(vals[row * last + $0]), 4)))" }.joined(separator: ", ") + "\n"
+                }
+            }
+        } catch let e as RuntimeError {
+            out.stderr += "\(e)\n"
+            out.status = 1
+        } catch {
+            out.stderr += "\(error)\n"
+            out.status = 1
+        }
+        return out
+    }
+}

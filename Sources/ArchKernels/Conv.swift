@@ -1,0 +1,104 @@
+/// Convolution as im2col + GEMM (grouped), with a direct kernel for depthwise convolution.
+/// Layouts are PyTorch's: input [c, h, w] per example, weight [out, c / groups, kh, kw].
+public struct ConvGeometry: Sendable {
+    public var inChannels: Int, outChannels: Int, groups: Int
+    public var inH: Int, inW: Int, outH: Int, outW: Int
+    public var kernelH: Int, kernelW: Int
+    public var strideH: Int, strideW: Int
+    public var padTop: Int, padLeft: Int
+    public var dilationH: Int, dilationW: Int
+
+    public init(inChannels: Int, outChannels: Int, groups: Int, inH: Int, inW: Int, outH: Int, outW: Int,
+                kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padTop: Int, padLeft: Int, dilationH: Int, dilationW: Int) {
+        self.inChannels = inChannels; self.outChannels = outChannels; self.groups = groups
+        self.inH = inH; self.inW = inW; self.outH = outH; self.outW = outW
+        self.kernelH = kernelH; self.kernelW = kernelW; self.strideH = strideH; self.strideW = strideW
+        self.padTop = padTop; self.padLeft = padLeft; self.dilationH = dilationH; self.dilationW = dilationW
+    }
+}
+
+public enum Conv {
+    /// One example: out[outC, outH, outW] = conv(in[inC, inH, inW]) + bias, then the activation.
+    public static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                               output: UnsafeMutablePointer<Float>, activation: Epilogue.Activation = .none) {
+        if g.groups == g.inChannels && g.groups == g.outChannels {
+            depthwise(g, input: input, weight: weight, bias: bias, output: output, activation: activation)
+            return
+        }
+        let cin = g.inChannels / g.groups, cout = g.outChannels / g.groups
+        let k = cin * g.kernelH * g.kernelW, n = g.outH * g.outW
+        let pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
+        let columns = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+        defer { columns?.deallocate() }
+        for grp in 0..<g.groups {
+            let src = input + grp * cin * g.inH * g.inW
+            let b: UnsafePointer<Float>
+            if let columns {
+                im2col(g, channels: cin, input: src, into: columns)
+                b = UnsafePointer(columns)
+            } else {
+                b = src
+            }
+            Gemm.sgemm(m: cout, n: n, k: k, a: weight + grp * cout * k, lda: k, b: b, ldb: n,
+                       c: output + grp * cout * n, ldc: n, bias: bias.map { $0 + grp * cout },
+                       epilogue: Epilogue(bias: bias == nil ? .none : .perRow, activation: activation))
+        }
+    }
+
+    /// Rows (c, ky, kx), columns (oy, ox): the input patch under every output position; zero padding.
+    static func im2col(_ g: ConvGeometry, channels: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let n = g.outH * g.outW
+        var row = 0
+        for c in 0..<channels {
+            let plane = input + c * g.inH * g.inW
+            for ky in 0..<g.kernelH {
+                for kx in 0..<g.kernelW {
+                    let dst = out + row * n
+                    for oy in 0..<g.outH {
+                        let iy = oy * g.strideH - g.padTop + ky * g.dilationH
+                        let line = dst + oy * g.outW
+                        if iy < 0 || iy >= g.inH {
+                            line.update(repeating: 0, count: g.outW)
+                            continue
+                        }
+                        let srcRow = plane + iy * g.inW
+                        for ox in 0..<g.outW {
+                            let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
+                            line[ox] = ix >= 0 && ix < g.inW ? srcRow[ix] : 0
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// One filter per channel, computed directly.
+    static func depthwise(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          output: UnsafeMutablePointer<Float>, activation: Epilogue.Activation) {
+        let kk = g.kernelH * g.kernelW
+        for c in 0..<g.inChannels {
+            let plane = input + c * g.inH * g.inW, w = weight + c * kk, out = output + c * g.outH * g.outW
+            let b = bias?[c] ?? 0
+            for oy in 0..<g.outH {
+                for ox in 0..<g.outW {
+                    var s = b
+                    for ky in 0..<g.kernelH {
+                        let iy = oy * g.strideH - g.padTop + ky * g.dilationH
+                        if iy < 0 || iy >= g.inH { continue }
+                        for kx in 0..<g.kernelW {
+                            let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
+                            if ix >= 0 && ix < g.inW { s += plane[iy * g.inW + ix] * w[ky * g.kernelW + kx] }
+                        }
+                    }
+                    switch activation {
+                    case .none: break
+                    case .relu: s = max(s, 0)
+                    case .relu6: s = min(max(s, 0), 6)
+                    }
+                    out[oy * g.outW + ox] = s
+                }
+            }
+        }
+    }
+}

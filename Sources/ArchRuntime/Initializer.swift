@@ -1,0 +1,75 @@
+import Foundation
+import ArchSemantics
+import ArchIO
+
+/// Random weights as PyTorch initialises each layer, deterministic for a seed: linear and conv
+/// weights and biases uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)), norms ones and
+/// zeros, running statistics zeros and ones, embeddings, positions and tokens normal(0, 0.02).
+public enum Initializer {
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+        mutating func normal() -> Double {
+            let u = max(uniform(), 1e-300), v = uniform()
+            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+        }
+    }
+
+    public static func tensors(for graph: Graph, seed: UInt64) -> [(name: String, tensor: Tensor)] {
+        var rng = Random(state: seed)
+        var out: [(String, Tensor)] = []
+        for i in graph.stateDictOrder() {
+            let p = graph.params[i]
+            let count = p.shape.reduce(1, *)
+            if p.isInteger {
+                out.append((p.name, Tensor(shape: p.shape, ints: [Int64](repeating: 0, count: count))))
+                continue
+            }
+            let leaf = p.name.split(separator: ".").last.map(String.init) ?? p.name
+            let op = graph.nodes[p.node].op
+            var data = [Float](repeating: 0, count: count)
+            switch (op, leaf) {
+            case (_, "running_var"), ("batchnorm", "weight"), ("layernorm", "weight"), ("rmsnorm", "weight"), ("groupnorm", "weight"):
+                data = [Float](repeating: 1, count: count)
+            case (_, "running_mean"), ("batchnorm", "bias"), ("layernorm", "bias"), ("groupnorm", "bias"):
+                break
+            case ("embed", _), ("pos", _), ("cls", _):
+                for j in 0..<count { data[j] = Float(0.02 * rng.normal()) }
+            default:
+                if leaf.hasSuffix("norm.weight") || leaf == "weight" && p.shape.count == 1 && op != "linear" {
+                    data = [Float](repeating: 1, count: count)
+                } else {
+                    // fan_in: the weight's elements per output row; a bias shares its weight's fan_in.
+                    let fanIn = fanInFor(p, in: graph)
+                    let bound = 1 / Double(max(1, fanIn)).squareRoot()
+                    for j in 0..<count { data[j] = Float((rng.uniform() * 2 - 1) * bound) }
+                }
+            }
+            out.append((p.name, Tensor(shape: p.shape, floats: data)))
+        }
+        return out
+    }
+
+    static func fanInFor(_ p: Graph.Param, in graph: Graph) -> Int {
+        if p.shape.count >= 2 {
+            if graph.nodes[p.node].op == "convt" { return p.shape[1] * p.shape.dropFirst(2).reduce(1, *) }
+            return p.shape.dropFirst().reduce(1, *)
+        }
+        // A bias: find the weight beside it (same prefix) in the same layer.
+        let prefix = p.name.hasSuffix("bias") ? String(p.name.dropLast(4)) : p.name
+        for id in graph.nodes[p.node].params {
+            let q = graph.params[id]
+            if q.shape.count >= 2, q.name.hasPrefix(prefix) || q.name.replacingOccurrences(of: "_bias", with: "_weight") == p.name.replacingOccurrences(of: "_bias", with: "_weight") {
+                return graph.nodes[p.node].op == "convt" ? q.shape[1] * q.shape.dropFirst(2).reduce(1, *) : q.shape.dropFirst().reduce(1, *)
+            }
+        }
+        return p.shape.first ?? 1
+    }
+}

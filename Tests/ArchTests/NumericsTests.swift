@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+@testable import ArchSyntax
+@testable import ArchSemantics
+@testable import ArchDriver
+@testable import ArchIO
+@testable import ArchRuntime
+
+/// The interpreter against PyTorch: each folder of Fixtures/numerics holds a spec, the library
+/// module's state_dict, an input and PyTorch's output (tools/make_fixtures.py). The spec must load
+/// the weights unchanged and match within max |diff| <= 1e-4 x max(1, max |ref|).
+final class NumericsTests: XCTestCase {
+    func runFixture(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = Support.fixtures.appendingPathComponent("numerics/\(name)")
+        let x = try NPY.read(path: dir.appendingPathComponent("input.npy").path)
+        let ref = try NPY.read(path: dir.appendingPathComponent("output.npy").path)
+        let c = Pipeline.compile(path: dir.appendingPathComponent("model.arch").path, bindings: ["batch": x.shape[0]])
+        XCTAssertTrue(c.succeeded, Support.rendered(c), file: file, line: line)
+        let g = try XCTUnwrap(c.graph)
+        let weightsPath = dir.appendingPathComponent("weights.safetensors").path
+        let bound = WeightStore.bind(g, tensors: try SafeTensors.read(path: weightsPath), file: weightsPath)
+        XCTAssertEqual(bound.errors.map(\.description), [], file: file, line: line)
+        XCTAssertEqual(bound.warnings, [], "every tensor of the state_dict is used", file: file, line: line)
+        let y = try Interpreter(graph: g, weights: XCTUnwrap(bound.store)).run([g.inputs[0].name: x])
+        XCTAssertEqual(y.shape, ref.shape, file: file, line: line)
+        let r = ref.floats, o = y.floats
+        let scale = max(1, r.map(abs).max() ?? 0)
+        let worst = zip(r, o).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertLessThanOrEqual(worst, 1e-4 * scale, "\(name): max |diff| \(worst)", file: file, line: line)
+    }
+
+    func testMLP() throws { try runFixture("mlp_small") }
+    func testResNetBasicAndBottleneckBlocks() throws { try runFixture("resnet_small") }
+    func testVisionTransformer() throws { try runFixture("vit_small") }
+
+    func testWeightErrorsNameTheTensor() throws {
+        let c = Support.compile("input x 4\nfc: linear 3\n", bindings: ["batch": 1])
+        let g = try XCTUnwrap(c.graph)
+        let wrong = WeightStore.bind(g, tensors: [("fc.weight", Tensor(shape: [4, 3], floats: Array(repeating: 0, count: 12))),
+                                                  ("extra", Tensor(shape: [1], floats: [0]))], file: "w.safetensors")
+        XCTAssertNil(wrong.store)
+        XCTAssertEqual(wrong.errors.map(\.message), ["w.safetensors: tensor 'fc.weight' has shape [4, 3] but the spec needs [3, 4]",
+                                                     "w.safetensors: missing tensor 'fc.bias' of shape [3]"])
+        XCTAssertEqual(wrong.warnings, ["w.safetensors: 1 tensor not used by the network: extra"])
+    }
+
+    /// init writes PyTorch-style weights that run: deterministic for a seed, names of the spec.
+    func testInitIsDeterministic() throws {
+        let g = try XCTUnwrap(Support.compileSpec("mlp.arch").graph)
+        let a = Initializer.tensors(for: g, seed: 7), b = Initializer.tensors(for: g, seed: 7)
+        XCTAssertEqual(a.map(\.name), ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
+        XCTAssertEqual(a.map(\.tensor), b.map(\.tensor))
+        let w = a[0].tensor.floats
+        let bound = 1 / Float(1024).squareRoot()
+        XCTAssertLessThanOrEqual(w.map(abs).max()!, bound)
+        XCTAssertGreaterThan(w.map(abs).max()!, bound * 0.99, "uniform over the whole +-1/sqrt(fan_in) range")
+    }
+}
