@@ -52,7 +52,7 @@ public enum Driver {
     OPTIONS:
       --depth N                show layers nested up to N deep (default 3; --json: all)
       --json                   one JSON object: params, macs, flops, layers, ...
-      --names                  every state_dict tensor: name and shape, in PyTorch's order
+      --names                  every state_dict tensor: name and shape, in PyTorch's order (tied weights once)
       --set NAME=VALUE         bind a symbolic dimension (seq, batch, ...)
     """
 
@@ -181,6 +181,9 @@ public enum Driver {
         guard c.succeeded, let g = c.graph else {
             out.status = 1
             return out
+        }
+        if opts.flags.contains("--names") && opts.flags.contains("--json") {
+            return usageError("--names and --json are separate outputs; give one", paramsUsage)
         }
         if opts.flags.contains("--names") {
             out.stdout = ParamsReport.names(g)

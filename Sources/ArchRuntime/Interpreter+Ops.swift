@@ -130,8 +130,19 @@ extension Interpreter {
             Elementwise.apply(act == "gelu_tanh" ? "gelu" : act, approx: act == "gelu_tanh" ? "tanh" : nil, &mid)
             return linear(mid, rows: rows, inF: h, weight: paramID(node, "fc2.weight")!, bias: param(node, "fc2.bias"), out: o)
         case "attention":
-            guard node.args["window"] == nil else { throw RuntimeError("window attention is not supported by the interpreter yet") }
+            if node.args["window"] != nil { return windowAttention(node, inShape) }
             return try attention(node, inShape, outShape)
+        case "swiglu":
+            let d = inShape.last!
+            return swiglu(node, input(node), rows: input(node).count / d, d: d, hidden: int(node, "hidden")!, out: outShape.last!)
+        case "moe": return moe(node, inShape)
+        case "sgu": return try sgu(node, inShape)
+        case "patchmerge": return patchmerge(node, inShape, outShape)
+        case "rnn", "lstm", "gru": return recurrent(node, inShape)
+        case "convt": return convTranspose(node, inShape, outShape)
+        case "concat": return try concat(node, outShape)
+        case "groupnorm": return groupnorm(node, inShape)
+        case "adaptive_maxpool": return adaptivePool(input(node), inShape, outShape, max: true)
         case "upsample":
             guard word(node, "mode") != "bilinear" else { throw RuntimeError("bilinear upsampling is not supported by the interpreter yet") }
             return upsampleNearest(input(node), inShape, outShape)

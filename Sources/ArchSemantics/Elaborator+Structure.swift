@@ -78,7 +78,8 @@ extension Elaborator {
                 }
             }
             if outs.count == 1 { return outs[0] }
-            return combine(mode, outs, TensorType(shape, graph.values[outs[0]].kind), line: l)
+            return combine(mode, outs, TensorType(shape, graph.values[outs[0]].kind), line: l,
+                           args: mode == "concat" ? ["dim": bound.values["dim"] ?? .int(1)] : [:])
         case .none:
             return input
         }
@@ -90,10 +91,10 @@ extension Elaborator {
     }
 
     /// An internal node joining branches: no parameters, no row of its own in the table.
-    func combine(_ op: String, _ inputs: [Int], _ type: TensorType, line l: LayerStmt) -> Int {
+    func combine(_ op: String, _ inputs: [Int], _ type: TensorType, line l: LayerStmt, args: [String: Value] = [:]) -> Int {
         let out = graph.addValue(type)
         let other = try? OpContext.accumulate(0, type.shape + [Dim(inputs.count - 1)])
-        graph.addNode(Graph.Node(op: op, path: currentPath + ["(\(op))"], args: [:], inputs: inputs, output: out, params: [], ownParams: [],
+        graph.addNode(Graph.Node(op: op, path: currentPath + ["(\(op))"], args: args, inputs: inputs, output: out, params: [], ownParams: [],
                                       macs: 0, otherOps: other ?? nil, loc: l.loc))
         return out
     }

@@ -44,13 +44,20 @@ final class SeedSpecTests: XCTestCase {
     }
 
     func testSeedSpecificStructure() throws {
-        // ViT-22B: q/k LayerNorm per head without bias, no QKV bias.
+        // ViT-22B: norms without bias or centering (RMSNorm, q/k per head), no QKV or output
+        // projection bias, MLP biases kept.
         let vit = try XCTUnwrap(Support.compileSpec("vit22b_block.arch", bindings: ["seq": 4]).graph)
         let names = Set(vit.params.map(\.name))
         XCTAssertTrue(names.contains("block.attn.q_norm.weight"))
         XCTAssertFalse(names.contains("block.attn.q_norm.bias"))
+        XCTAssertFalse(names.contains("block.norm1.bias"))
         XCTAssertFalse(names.contains("block.attn.qkv.bias"))
+        XCTAssertFalse(names.contains("block.attn.proj.bias"))
         XCTAssertTrue(names.contains("block.mlp.fc1.bias"))
+        XCTAssertTrue(names.contains("block.mlp.fc2.bias"))
+        XCTAssertEqual(vit.nodes.first { $0.path.last == "norm1" }?.op, "rmsnorm")
+        let attn = try XCTUnwrap(vit.nodes.first { $0.op == "attention" })
+        XCTAssertEqual(attn.args["qknorm"], .word("rms"))
         // aMLP: the head is tied to the embedding, counted once.
         let amlp = try XCTUnwrap(Support.compileSpec("amlp.arch").graph)
         XCTAssertFalse(amlp.params.contains { $0.name == "head.weight" })

@@ -1,0 +1,102 @@
+import Foundation
+import ArchSemantics
+import ArchKernels
+
+extension Interpreter {
+    /// w2(silu(w1 x) * w3 x) for `rows` rows of width d; `prefix` selects an expert's weights.
+    func swiglu(_ node: Graph.Node, _ x: [Float], rows: Int, d: Int, hidden: Int, out: Int, prefix: String = "") -> [Float] {
+        var a = linear(x, rows: rows, inF: d, weight: paramID(node, prefix + "w1.weight")!, bias: param(node, prefix + "w1.bias"), out: hidden)
+        let b = linear(x, rows: rows, inF: d, weight: paramID(node, prefix + "w3.weight")!, bias: param(node, prefix + "w3.bias"), out: hidden)
+        for i in a.indices { a[i] = a[i] * Elementwise.sigmoid(a[i]) * b[i] }
+        return linear(a, rows: rows, inF: hidden, weight: paramID(node, prefix + "w2.weight")!, bias: param(node, prefix + "w2.bias"), out: out)
+    }
+
+    /// Mixtral's sparse MoE: softmax over the router's logits, the top k renormalised, the chosen
+    /// experts' outputs mixed by those weights.
+    func moe(_ node: Graph.Node, _ inShape: [Int]) -> [Float] {
+        let d = inShape.last!, x = input(node), rows = x.count / d
+        let e = int(node, "experts")!, top = int(node, "top") ?? 2, hidden = int(node, "hidden")!
+        let logits = linear(x, rows: rows, inF: d, weight: paramID(node, "gate.weight")!, bias: nil, out: e)
+        var y = [Float](repeating: 0, count: x.count)
+        for r in 0..<rows {
+            var p = Array(logits[(r * e)..<((r + 1) * e)])
+            p.withUnsafeMutableBufferPointer { Elementwise.softmaxRows($0.baseAddress!, rows: 1, width: e) }
+            let chosen = (0..<e).sorted { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }.prefix(top)
+            let total = chosen.reduce(Float(0)) { $0 + p[$1] }
+            let row = Array(x[(r * d)..<((r + 1) * d)])
+            for ex in chosen {
+                let outRow: [Float]
+                if word(node, "expert") == "mlp" {
+                    var h = linear(row, rows: 1, inF: d, weight: paramID(node, "experts.\(ex).fc1.weight")!, bias: param(node, "experts.\(ex).fc1.bias"), out: hidden)
+                    Elementwise.apply("gelu", approx: nil, &h)
+                    outRow = linear(h, rows: 1, inF: hidden, weight: paramID(node, "experts.\(ex).fc2.weight")!, bias: param(node, "experts.\(ex).fc2.bias"), out: d)
+                } else {
+                    outRow = swiglu(node, row, rows: 1, d: d, hidden: hidden, out: d, prefix: "experts.\(ex).")
+                }
+                let w = p[ex] / total
+                for j in 0..<d { y[r * d + j] += w * outRow[j] }
+            }
+        }
+        return y
+    }
+
+    /// gMLP's spatial gating unit: u * (proj over tokens (norm v) [+ tiny attention]).
+    func sgu(_ node: Graph.Node, _ inShape: [Int]) throws -> [Float] {
+        let (b, n, d2) = (inShape[0], inShape[1], inShape[2])
+        let e = d2 / 2, x = input(node)
+        var v = [Float](repeating: 0, count: b * n * e)
+        for r in 0..<(b * n) { for j in 0..<e { v[r * e + j] = x[r * d2 + e + j] } }
+        Elementwise.normalizeRows(&v, width: e, eps: float(node, "eps") ?? 1e-5, weight: param(node, "norm.weight"), bias: param(node, "norm.bias"))
+        // proj over tokens: per example, W [n, n] times v [n, e], plus a bias per token.
+        let w = param(node, "proj.weight")!, bias = param(node, "proj.bias")!
+        var gate = [Float](repeating: 0, count: b * n * e)
+        for bi in 0..<b {
+            let vb = Array(v[(bi * n * e)..<((bi + 1) * n * e)])
+            let mixed = Self.matmul(w, vb, m: n, n: e, k: n)
+            for t in 0..<n { for j in 0..<e { gate[(bi * n + t) * e + j] = mixed[t * e + j] + bias[t] } }
+        }
+        if let da = int(node, "attn") {
+            let src = node.inputs.count > 1 ? input(node, 1) : x
+            let ds = src.count / (b * n)
+            let qkv = linear(src, rows: b * n, inF: ds, weight: paramID(node, "attn.qkv.weight")!, bias: param(node, "attn.qkv.bias"), out: 3 * da)
+            var ctx = [Float](repeating: 0, count: b * n * da)
+            let scale = 1 / Float(da).squareRoot()
+            for bi in 0..<b {
+                var q = [Float](repeating: 0, count: n * da), kt = q, vv = q
+                for t in 0..<n { for j in 0..<da {
+                    let base = (bi * n + t) * 3 * da
+                    q[t * da + j] = qkv[base + j] * scale
+                    kt[j * n + t] = qkv[base + da + j]
+                    vv[t * da + j] = qkv[base + 2 * da + j]
+                } }
+                var s = Self.matmul(q, kt, m: n, n: n, k: da)
+                s.withUnsafeMutableBufferPointer { Elementwise.softmaxRows($0.baseAddress!, rows: n, width: n) }
+                let o = Self.matmul(s, vv, m: n, n: da, k: n)
+                for t in 0..<n { for j in 0..<da { ctx[(bi * n + t) * da + j] = o[t * da + j] } }
+            }
+            let tiny = linear(ctx, rows: b * n, inF: da, weight: paramID(node, "attn.proj.weight")!, bias: param(node, "attn.proj.bias"), out: e)
+            for i in gate.indices { gate[i] += tiny[i] }
+        }
+        var y = [Float](repeating: 0, count: b * n * e)
+        for r in 0..<(b * n) { for j in 0..<e { y[r * e + j] = x[r * d2 + j] * gate[r * e + j] } }
+        return y
+    }
+
+    /// Swin's patch merging: 2x2 neighbours (x0 (0,0), x1 (1,0), x2 (0,1), x3 (1,1)) concatenated,
+    /// layernorm, linear 4c -> 2c; odd sizes are zero-padded as torchvision does.
+    func patchmerge(_ node: Graph.Node, _ inShape: [Int], _ outShape: [Int]) -> [Float] {
+        let (b, h, w, c) = (inShape[0], inShape[1], inShape[2], inShape[3])
+        let (oh, ow) = (outShape[1], outShape[2])
+        let x = input(node)
+        var cat = [Float](repeating: 0, count: b * oh * ow * 4 * c)
+        for bi in 0..<b { for i in 0..<oh { for j in 0..<ow {
+            for (q, (dy, dx)) in [(0, 0), (1, 0), (0, 1), (1, 1)].enumerated() {
+                let y = 2 * i + dy, xx = 2 * j + dx
+                guard y < h && xx < w else { continue }
+                for ch in 0..<c { cat[((bi * oh + i) * ow + j) * 4 * c + q * c + ch] = x[((bi * h + y) * w + xx) * c + ch] }
+            }
+        } } }
+        Elementwise.normalizeRows(&cat, width: 4 * c, eps: float(node, "eps") ?? 1e-5, weight: param(node, "norm.weight"), bias: param(node, "norm.bias"))
+        return linear(cat, rows: b * oh * ow, inF: 4 * c, weight: paramID(node, "reduction.weight")!, bias: nil, out: 2 * c)
+    }
+}

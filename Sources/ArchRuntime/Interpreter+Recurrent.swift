@@ -1,0 +1,123 @@
+import Foundation
+import ArchSemantics
+import ArchKernels
+
+extension Interpreter {
+    /// nn.RNN / nn.LSTM / nn.GRU with batch_first, PyTorch's gate order (LSTM i, f, g, o; GRU r, z, n),
+    /// several layers and both directions; `last` keeps the last time step.
+    func recurrent(_ node: Graph.Node, _ inShape: [Int]) -> [Float] {
+        let (b, t) = (inShape[0], inShape[1])
+        let hsz = int(node, "hidden")!, layers = int(node, "layers") ?? 1
+        let dirs = bool(node, "bidirectional") ? 2 : 1
+        let gates = node.op == "lstm" ? 4 : node.op == "gru" ? 3 : 1
+        var x = input(node), width = inShape[2]
+        for l in 0..<layers {
+            var out = [Float](repeating: 0, count: b * t * hsz * dirs)
+            for dir in 0..<dirs {
+                let sfx = "_l\(l)" + (dir == 1 ? "_reverse" : "")
+                // Input contributions for every step at once: [b t, gates h].
+                let xi = linear(x, rows: b * t, inF: width, weight: paramID(node, "weight_ih" + sfx)!, bias: param(node, "bias_ih" + sfx), out: gates * hsz)
+                let whh = paramID(node, "weight_hh" + sfx)!, bhh = param(node, "bias_hh" + sfx)
+                var h = [Float](repeating: 0, count: b * hsz), c = h
+                for step in 0..<t {
+                    let s = dir == 0 ? step : t - 1 - step
+                    let hh = linear(h, rows: b, inF: hsz, weight: whh, bias: bhh, out: gates * hsz)
+                    for bi in 0..<b {
+                        let gx = (bi * t + s) * gates * hsz, gh = bi * gates * hsz
+                        for j in 0..<hsz {
+                            switch node.op {
+                            case "lstm":
+                                let i = Elementwise.sigmoid(xi[gx + j] + hh[gh + j])
+                                let f = Elementwise.sigmoid(xi[gx + hsz + j] + hh[gh + hsz + j])
+                                let g = tanhf(xi[gx + 2 * hsz + j] + hh[gh + 2 * hsz + j])
+                                let o = Elementwise.sigmoid(xi[gx + 3 * hsz + j] + hh[gh + 3 * hsz + j])
+                                c[bi * hsz + j] = f * c[bi * hsz + j] + i * g
+                                h[bi * hsz + j] = o * tanhf(c[bi * hsz + j])
+                            case "gru":
+                                let r = Elementwise.sigmoid(xi[gx + j] + hh[gh + j])
+                                let z = Elementwise.sigmoid(xi[gx + hsz + j] + hh[gh + hsz + j])
+                                let n = tanhf(xi[gx + 2 * hsz + j] + r * hh[gh + 2 * hsz + j])
+                                h[bi * hsz + j] = (1 - z) * n + z * h[bi * hsz + j]
+                            default:
+                                h[bi * hsz + j] = tanhf(xi[gx + j] + hh[gh + j])
+                            }
+                        }
+                    }
+                    for bi in 0..<b { for j in 0..<hsz { out[((bi * t + s) * dirs + dir) * hsz + j] = h[bi * hsz + j] } }
+                }
+            }
+            x = out
+            width = hsz * dirs
+        }
+        guard bool(node, "last") else { return x }
+        var y = [Float](repeating: 0, count: b * width)
+        for bi in 0..<b { for j in 0..<width { y[bi * width + j] = x[(bi * t + t - 1) * width + j] } }
+        return y
+    }
+
+    /// Transposed convolution, directly: each input element scatters kernel x weight into the output.
+    func convTranspose(_ node: Graph.Node, _ inShape: [Int], _ outShape: [Int]) -> [Float] {
+        let spatial = inShape.count - 2
+        let k = sizes(node, "kernel", spatial, default: 1), s = sizes(node, "stride", spatial, default: 1)
+        let p = sizes(node, "pad", spatial, default: 0), d = sizes(node, "dilation", spatial, default: 1)
+        let cin = inShape[1], cout = outShape[1]
+        let groups = word(node, "groups") == "depthwise" ? cin : (int(node, "groups") ?? 1)
+        let h = spatial == 2 ? inShape[2] : 1, w = inShape.last!, oh = spatial == 2 ? outShape[2] : 1, ow = outShape.last!
+        let kh = spatial == 2 ? k[0] : 1, kw = k.last!, sh = spatial == 2 ? s[0] : 1, sw = s.last!
+        let ph = spatial == 2 ? p[0] : 0, pw = p.last!, dh = spatial == 2 ? d[0] : 1, dw = d.last!
+        let x = input(node), weight = param(node, "weight")!, bias = param(node, "bias")
+        let cinG = cin / groups, coutG = cout / groups
+        var y = [Float](repeating: 0, count: inShape[0] * cout * oh * ow)
+        for n in 0..<inShape[0] {
+            for oc in 0..<cout { let bv = bias?[oc] ?? 0; for i in 0..<(oh * ow) { y[(n * cout + oc) * oh * ow + i] = bv } }
+            for ic in 0..<cin {
+                let g = ic / cinG
+                for iy in 0..<h { for ix in 0..<w {
+                    let v = x[((n * cin + ic) * h + iy) * w + ix]
+                    for ocg in 0..<coutG {
+                        let oc = g * coutG + ocg
+                        let wbase = (ic * coutG + ocg) * kh * kw
+                        for ky in 0..<kh {
+                            let oy = iy * sh - ph + ky * dh
+                            if oy < 0 || oy >= oh { continue }
+                            for kx in 0..<kw {
+                                let ox = ix * sw - pw + kx * dw
+                                if ox < 0 || ox >= ow { continue }
+                                y[((n * cout + oc) * oh + oy) * ow + ox] += v * weight[wbase + ky * kw + kx]
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+        return y
+    }
+
+    /// Concatenation of the inputs along `dim`.
+    func concat(_ node: Graph.Node, _ outShape: [Int]) throws -> [Float] {
+        let r = outShape.count
+        let dim = ((int(node, "dim") ?? 1) + r) % r
+        let outer = outShape[..<dim].reduce(1, *), inner = outShape[(dim + 1)...].reduce(1, *)
+        var y = [Float](repeating: 0, count: outShape.reduce(1, *))
+        var offset = 0
+        for k in 0..<node.inputs.count {
+            let s = try shape(node.inputs[k]), x = input(node, k)
+            let chunk = s[dim] * inner
+            for o in 0..<outer { for i in 0..<chunk { y[o * outShape[dim] * inner + offset * inner + i] = x[o * chunk + i] } }
+            offset += s[dim]
+        }
+        return y
+    }
+
+    func groupnorm(_ node: Graph.Node, _ inShape: [Int]) -> [Float] {
+        var x = input(node)
+        let c = inShape[1], g = int(node, "groups")!, plane = inShape.dropFirst(2).reduce(1, *)
+        let w = param(node, "weight"), b = param(node, "bias")
+        Elementwise.normalizeRows(&x, width: c / g * plane, eps: float(node, "eps") ?? 1e-5, weight: nil, bias: nil)
+        for n in 0..<inShape[0] { for ch in 0..<c { for i in 0..<plane {
+            let idx = (n * c + ch) * plane + i
+            x[idx] = x[idx] * (w?[ch] ?? 1) + (b?[ch] ?? 0)
+        } } }
+        return x
+    }
+}
