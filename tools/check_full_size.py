@@ -3,7 +3,7 @@
 
 For each spec: `archc init` writes random PyTorch-style weights, torchvision loads them with
 strict=True (so the names are exactly its own), both run the same random input, and the largest
-difference is printed. Needs torch and torchvision:
+difference is printed. Needs torch, torchvision and timm:
     python3 tools/check_full_size.py [--archc .build/release/archc] [spec ...]
 """
 import argparse
@@ -11,12 +11,17 @@ import subprocess
 import tempfile
 import numpy as np
 import torch
+import timm
 import torchvision
 from safetensors.torch import load_file
 
 MODELS = {"resnet18": torchvision.models.resnet18, "resnet50": torchvision.models.resnet50,
           "alexnet": torchvision.models.alexnet, "mobilenet_v2": torchvision.models.mobilenet_v2,
-          "vit_b16": torchvision.models.vit_b_16}
+          "vit_b16": torchvision.models.vit_b_16, "swin_t": torchvision.models.swin_t,
+          "mixer_b16": lambda: timm.create_model("mixer_b16_224", pretrained=False),
+          "gmlp_s16": lambda: timm.create_model("gmlp_s16_224", pretrained=False),
+          "gmlp_ti16": lambda: timm.create_model("gmlp_ti16_224", pretrained=False),
+          "convmixer_768_32": lambda: timm.create_model("convmixer_768_32", pretrained=False)}
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--archc", default=".build/release/archc")

@@ -74,3 +74,102 @@ write("vit_small", vit, torch.randn(2, 3, 32, 32))
 
 # The seed MLP, narrower: 64 -> 128 (GELU) -> 10.
 write("mlp_small", nn.Sequential(nn.Linear(64, 128), nn.GELU(), nn.Linear(128, 10)), torch.randn(3, 64))
+
+# torchvision's SwinTransformer: 2 stages of 2 blocks, window 4 (shifted in every second block),
+# patch merging between them; weights normal(0, 0.2) so the relative position bias matters.
+from torchvision.models.swin_transformer import SwinTransformer
+swin = SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4], num_classes=10)
+for p in swin.parameters():
+    nn.init.normal_(p, std=0.2)
+write("swin_small", swin, torch.randn(2, 3, 32, 32))
+
+# timm's MlpMixer and gMLP (MlpMixer with SpatialGatingBlock and GatedMlp) at width 32, 2 blocks, 16 tokens.
+# Their heads start at zero; random heads make the outputs say something.
+import timm.models.mlp_mixer as mm
+
+
+def random_head(m):
+    nn.init.normal_(m.head.weight, std=0.1)
+    nn.init.normal_(m.head.bias, std=0.1)
+    return m
+
+
+write("mixer_small", random_head(mm.MlpMixer(num_classes=10, img_size=32, patch_size=8, num_blocks=2, embed_dim=32, mlp_ratio=(0.5, 4.0))),
+      torch.randn(2, 3, 32, 32))
+write("gmlp_small", random_head(mm.MlpMixer(num_classes=10, img_size=32, patch_size=8, num_blocks=2, embed_dim=32, mlp_ratio=6,
+                                            block_layer=mm.SpatialGatingBlock, mlp_layer=mm.GatedMlp)), torch.randn(2, 3, 32, 32))
+
+
+class LSTMModel(nn.Module):
+    """Embedding, a 2-layer bidirectional nn.LSTM (batch_first), a linear decoder."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(50, 16)
+        self.rnn = nn.LSTM(16, 24, 2, batch_first=True, bidirectional=True)
+        self.decoder = nn.Linear(48, 50)
+
+    def forward(self, ids):
+        return self.decoder(self.rnn(self.embed(ids))[0])
+
+
+write("lstm_small", LSTMModel(), torch.randint(0, 50, (2, 7)))
+
+
+class TinyUNet(nn.Module):
+    """One U-Net level: conv block, pool, conv block, transposed conv up, concat with the skip, conv block, 1x1 head."""
+
+    def __init__(self):
+        super().__init__()
+        block = lambda i, o: nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU())
+        self.enc1, self.pool, self.mid = block(1, 4), nn.MaxPool2d(2), block(4, 8)
+        self.up = nn.ConvTranspose2d(8, 4, 2, stride=2)
+        self.dec, self.head = block(8, 4), nn.Conv2d(4, 2, 1)
+
+    def forward(self, x):
+        e = self.enc1(x)
+        u = self.up(self.mid(self.pool(e)))
+        return self.head(self.dec(torch.cat([u, e], 1)))
+
+
+write("unet_small", TinyUNet(), torch.randn(2, 1, 16, 16))
+
+
+class MoE(nn.Module):
+    """Mixtral's sparse MoE block: softmax router, top 2 of 4 SwiGLU experts renormalised."""
+
+    class Expert(nn.Module):
+        def __init__(self, d, h):
+            super().__init__()
+            self.w1, self.w2, self.w3 = nn.Linear(d, h, bias=False), nn.Linear(h, d, bias=False), nn.Linear(d, h, bias=False)
+
+        def forward(self, x):
+            return self.w2(nn.functional.silu(self.w1(x)) * self.w3(x))
+
+    def __init__(self, d=16, h=24, e=4):
+        super().__init__()
+        self.gate = nn.Linear(d, e, bias=False)
+        self.experts = nn.ModuleList([MoE.Expert(d, h) for _ in range(e)])
+
+    def forward(self, x):
+        p = torch.softmax(self.gate(x), dim=-1)
+        w, idx = torch.topk(p, 2, dim=-1)
+        w = w / w.sum(-1, keepdim=True)
+        out = torch.zeros_like(x)
+        for k in range(2):
+            for e, expert in enumerate(self.experts):
+                sel = (idx[..., k] == e).unsqueeze(-1).float()
+                out = out + sel * w[..., k:k + 1] * expert(x)
+        return out
+
+
+class MoEModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.moe = MoE()
+
+    def forward(self, x):
+        return self.moe(x)
+
+
+write("moe_small", MoEModel(), torch.randn(2, 5, 16))

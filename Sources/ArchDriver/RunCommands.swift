@@ -72,17 +72,7 @@ extension Driver {
                 if t.floats.contains(where: { !$0.isFinite }) { out.stderr += "\(path): warning: the input holds NaN or infinite values\n" }
                 files[name] = t
             }
-            var bindings = opts.bindings
-            for (name, v) in g0.inputs {
-                guard let t = files[name] else { throw RuntimeError("no file for input '\(name)'; pass --input \(name)=FILE.npy") }
-                let declaredShape = g0.values[v].shape
-                guard t.shape.count == declaredShape.count else {
-                    throw RuntimeError("input '\(name)' has shape \(t.shape) but the spec declares \(describe(declaredShape))")
-                }
-                for (d, n) in zip(declaredShape, t.shape) where !d.isKnown {
-                    if d.terms.count == 1, d.constant == 0, let (sym, coef) = d.terms.first, coef == 1 { bindings[sym] = n }
-                }
-            }
+            let bindings = try InputBinding.bindings(for: g0, inputs: files, base: opts.bindings)
             let c = Pipeline.compile(path: opts.files[0], bindings: bindings)
             out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
             guard c.succeeded, let g = c.graph else { out.status = 1; return out }

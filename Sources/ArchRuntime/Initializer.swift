@@ -29,7 +29,11 @@ public enum Initializer {
             let p = graph.params[i]
             let count = p.shape.reduce(1, *)
             if p.isInteger {
-                out.append((p.name, Tensor(shape: p.shape, ints: [Int64](repeating: 0, count: count))))
+                var ints = [Int64](repeating: 0, count: count)
+                if p.name.hasSuffix("relative_position_index"), case .int(let w)? = graph.nodes[p.node].args["window"] {
+                    ints = relativePositionIndex(window: w)
+                }
+                out.append((p.name, Tensor(shape: p.shape, ints: ints)))
                 continue
             }
             let leaf = p.name.split(separator: ".").last.map(String.init) ?? p.name
@@ -54,6 +58,17 @@ public enum Initializer {
             }
             out.append((p.name, Tensor(shape: p.shape, floats: data)))
         }
+        return out
+    }
+
+    /// Swin's index into the relative position bias table for every pair of positions in a window,
+    /// as torchvision's buffer holds it: (dy + w - 1) (2w - 1) + (dx + w - 1).
+    public static func relativePositionIndex(window w: Int) -> [Int64] {
+        let t = w * w
+        var out = [Int64](repeating: 0, count: t * t)
+        for i in 0..<t { for j in 0..<t {
+            out[i * t + j] = Int64((i / w - j / w + w - 1) * (2 * w - 1) + (i % w - j % w + w - 1))
+        } }
         return out
     }
 

@@ -15,6 +15,7 @@ public struct WeightStore: Sendable {
         var values: [Int: [Float]] = [:]
         var errors: [RuntimeError] = []
         var used = Set<String>()
+        var warnings: [String] = []
         for (id, p) in graph.params.enumerated() {
             guard let t = byName[p.name] else {
                 if p.isInteger { continue }
@@ -23,7 +24,14 @@ public struct WeightStore: Sendable {
                 continue
             }
             used.insert(p.name)
-            if p.isInteger { continue }
+            if p.isInteger {
+                // Swin's index buffer: archc computes it; a checkpoint that disagrees would run differently in PyTorch.
+                if p.name.hasSuffix("relative_position_index"), case .int(let w)? = graph.nodes[p.node].args["window"],
+                   case .int(let got) = t.storage, got != Initializer.relativePositionIndex(window: w) {
+                    warnings.append("\(file): tensor '\(p.name)' is not the standard relative position index for window \(w); archc uses the standard one")
+                }
+                continue
+            }
             guard t.shape == p.shape else {
                 errors.append(RuntimeError("\(file): tensor '\(p.name)' has shape \(t.shape) but the spec needs \(p.shape)",
                                            notes: ["declared by the layer at \(graph.nodes[p.node].loc.description)"]))
@@ -32,7 +40,9 @@ public struct WeightStore: Sendable {
             values[id] = t.floats
         }
         let extra = tensors.map(\.name).filter { !used.contains($0) }
-        let warnings = extra.isEmpty ? [] : ["\(file): \(extra.count) tensor\(extra.count == 1 ? "" : "s") not used by the network: " + extra.prefix(10).joined(separator: ", ") + (extra.count > 10 ? ", ..." : "")]
+        if !extra.isEmpty {
+            warnings.append("\(file): \(extra.count) tensor\(extra.count == 1 ? "" : "s") not used by the network: " + extra.prefix(10).joined(separator: ", ") + (extra.count > 10 ? ", ..." : ""))
+        }
         return (errors.isEmpty ? WeightStore(values: values) : nil, errors, warnings)
     }
 }

@@ -14,7 +14,9 @@ final class NumericsTests: XCTestCase {
         let dir = Support.fixtures.appendingPathComponent("numerics/\(name)")
         let x = try NPY.read(path: dir.appendingPathComponent("input.npy").path)
         let ref = try NPY.read(path: dir.appendingPathComponent("output.npy").path)
-        let c = Pipeline.compile(path: dir.appendingPathComponent("model.arch").path, bindings: ["batch": x.shape[0]])
+        let spec = dir.appendingPathComponent("model.arch").path
+        let declared = try XCTUnwrap(Pipeline.compile(path: spec, bindings: [:]).graph)
+        let c = Pipeline.compile(path: spec, bindings: try InputBinding.bindings(for: declared, inputs: [declared.inputs[0].name: x]))
         XCTAssertTrue(c.succeeded, Support.rendered(c), file: file, line: line)
         let g = try XCTUnwrap(c.graph)
         let weightsPath = dir.appendingPathComponent("weights.safetensors").path
@@ -32,6 +34,18 @@ final class NumericsTests: XCTestCase {
     func testMLP() throws { try runFixture("mlp_small") }
     func testResNetBasicAndBottleneckBlocks() throws { try runFixture("resnet_small") }
     func testVisionTransformer() throws { try runFixture("vit_small") }
+    func testSwinShiftedWindows() throws { try runFixture("swin_small") }
+    func testMLPMixer() throws { try runFixture("mixer_small") }
+    func testGatedMLP() throws { try runFixture("gmlp_small") }
+    func testBidirectionalLSTM() throws { try runFixture("lstm_small") }
+    func testUNetLevel() throws { try runFixture("unet_small") }
+    func testMixtureOfExperts() throws { try runFixture("moe_small") }
+
+    /// Every fixture folder has a test above.
+    func testEveryFixtureIsRun() throws {
+        let dirs = try FileManager.default.contentsOfDirectory(atPath: Support.fixtures.appendingPathComponent("numerics").path).sorted()
+        XCTAssertEqual(dirs, ["gmlp_small", "lstm_small", "mixer_small", "mlp_small", "moe_small", "resnet_small", "swin_small", "unet_small", "vit_small"])
+    }
 
     func testWeightErrorsNameTheTensor() throws {
         let c = Support.compile("input x 4\nfc: linear 3\n", bindings: ["batch": 1])
