@@ -15,6 +15,7 @@ public struct Epilogue: Sendable {
 }
 
 /// Single-precision matrix multiply, C[m x n] = A[m x k] * B[k x n] (+ C if `accumulate`), row-major
+/// (with `transposeB`, B is given as Bᵀ [n x k], as a linear layer's weight is),
 /// with leading dimensions, in the BLIS structure: B is packed in panels of 32 columns and A in
 /// panels of 6 rows per KC x NC block, and a 6x32 register-blocked micro-kernel runs on the panels.
 /// Columns are split across the cores.
@@ -27,7 +28,7 @@ public enum Gemm {
                              b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int,
                              accumulate: Bool = false, bias: UnsafePointer<Float>? = nil,
-                             epilogue: Epilogue = .none, threads: Int = 0) {
+                             epilogue: Epilogue = .none, threads: Int = 0, transposeB: Bool = false) {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = accumulate ? c[i * ldc + j] : 0 } }
@@ -45,7 +46,7 @@ public enum Gemm {
             block(m: m, cols: j0..<j1, k: k,
                   a: UnsafePointer(bitPattern: aAddr)!, lda: lda, b: UnsafePointer(bitPattern: bAddr)!, ldb: ldb,
                   c: UnsafeMutablePointer(bitPattern: cAddr)!, ldc: ldc, accumulate: accumulate,
-                  bias: UnsafePointer(bitPattern: biasAddr), epilogue: epilogue)
+                  bias: UnsafePointer(bitPattern: biasAddr), epilogue: epilogue, transposeB: transposeB)
         }
     }
 
@@ -55,7 +56,7 @@ public enum Gemm {
     static func block(m: Int, cols: Range<Int>, k: Int,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-                      bias: UnsafePointer<Float>?, epilogue: Epilogue) {
+                      bias: UnsafePointer<Float>?, epilogue: Epilogue, transposeB: Bool) {
         let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * (nc + nr))
         let packedA = UnsafeMutablePointer<Float>.allocate(capacity: (mc + mr) * kc)
         let edge = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
@@ -68,7 +69,11 @@ public enum Gemm {
                 let kcur = min(kc, k - pc)
                 let add = accumulate || pc > 0
                 let last = pc + kcur == k
-                Pack.b(b + pc * ldb + jc, ldb: ldb, k: kcur, n: ncur, into: packedB)
+                if transposeB {
+                    Pack.bTransposed(b + jc * ldb + pc, ldb: ldb, k: kcur, n: ncur, into: packedB)
+                } else {
+                    Pack.b(b + pc * ldb + jc, ldb: ldb, k: kcur, n: ncur, into: packedB)
+                }
                 var ic = 0
                 while ic < m {
                     let mcur = min(mc, m - ic)

@@ -23,6 +23,25 @@ enum Pack {
         }
     }
 
+    /// The same panels from Bᵀ stored as [n x k] (a linear layer's weight [out, in]): no transposed copy.
+    static func bTransposed(_ bt: UnsafePointer<Float>, ldb: Int, k: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
+        let nr = Gemm.nr
+        var j = 0
+        while j < n {
+            let w = min(nr, n - j)
+            let panel = out + j * k
+            for jj in 0..<nr {
+                if jj < w {
+                    let src = bt + (j + jj) * ldb
+                    for p in 0..<k { panel[p * nr + jj] = src[p] }
+                } else {
+                    for p in 0..<k { panel[p * nr + jj] = 0 }
+                }
+            }
+            j += nr
+        }
+    }
+
     /// A[m x k] (row-major, lda) into panels of 6 rows: panel i holds a[i*6 + r][p] at p*6 + r.
     static func a(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, into out: UnsafeMutablePointer<Float>) {
         let mr = Gemm.mr

@@ -8,8 +8,6 @@ public final class Interpreter {
     let graph: Graph
     let weights: WeightStore
     var values: [Int: [Float]] = [:]
-    /// Linear weights transposed to [in, out] once, for the GEMM's row-major B operand.
-    var transposed: [Int: [Float]] = [:]
 
     public init(graph: Graph, weights: WeightStore) {
         self.graph = graph
@@ -94,23 +92,18 @@ public final class Interpreter {
 
     // MARK: linear algebra helpers
 
-    /// y[rows x out] = x[rows x in] W^T + b, with W [out x in] from parameter `id`.
+    /// y[rows x out] = x[rows x in] W^T + b, with W [out x in] from parameter `id` (read in place).
     func linear(_ x: [Float], rows: Int, inF: Int, weight id: Int, bias: [Float]?, out: Int) -> [Float] {
-        if transposed[id] == nil {
-            let w = weights.values[id]!
-            var t = [Float](repeating: 0, count: w.count)
-            for o in 0..<out { for i in 0..<inF { t[i * out + o] = w[o * inF + i] } }
-            transposed[id] = t
-        }
         var y = [Float](repeating: 0, count: rows * out)
-        x.withUnsafeBufferPointer { xp in transposed[id]!.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
+        x.withUnsafeBufferPointer { xp in weights.values[id]!.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
             if let bias {
                 bias.withUnsafeBufferPointer { bb in
-                    Gemm.sgemm(m: rows, n: out, k: inF, a: xp.baseAddress!, lda: inF, b: wp.baseAddress!, ldb: out,
-                               c: yp.baseAddress!, ldc: out, bias: bb.baseAddress, epilogue: Epilogue(bias: .perColumn))
+                    Gemm.sgemm(m: rows, n: out, k: inF, a: xp.baseAddress!, lda: inF, b: wp.baseAddress!, ldb: inF,
+                               c: yp.baseAddress!, ldc: out, bias: bb.baseAddress, epilogue: Epilogue(bias: .perColumn), transposeB: true)
                 }
             } else {
-                Gemm.sgemm(m: rows, n: out, k: inF, a: xp.baseAddress!, lda: inF, b: wp.baseAddress!, ldb: out, c: yp.baseAddress!, ldc: out)
+                Gemm.sgemm(m: rows, n: out, k: inF, a: xp.baseAddress!, lda: inF, b: wp.baseAddress!, ldb: inF,
+                           c: yp.baseAddress!, ldc: out, transposeB: true)
             }
         } } }
         return y

@@ -70,4 +70,18 @@ final class GemmTests: XCTestCase {
         } }
         XCTAssertEqual(c, [0, 0])
     }
+
+    func testTransposedB() {
+        let m = 9, n = 37, k = 300
+        var rng = LCG(s: 7)
+        let a = (0..<(m * k)).map { _ in rng.next() }, bt = (0..<(n * k)).map { _ in rng.next() }
+        var b = [Float](repeating: 0, count: k * n)
+        for j in 0..<n { for p in 0..<k { b[p * n + j] = bt[j * k + p] } }
+        var c = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { ap in bt.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            Gemm.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k, c: cp.baseAddress!, ldc: n, transposeB: true)
+        } } }
+        let want = reference(m, n, k, a, k, b, n)
+        for i in 0..<(m * n) { XCTAssertEqual(c[i], want[i], accuracy: 1e-3) }
+    }
 }
