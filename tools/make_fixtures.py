@@ -173,3 +173,57 @@ class MoEModel(nn.Module):
 
 
 write("moe_small", MoEModel(), torch.randn(2, 5, 16))
+
+# transformers' GPT-2 (2 layers, width 32, 4 heads) and BERT (2 layers, width 32, with pooler). Their
+# state_dicts are renamed to the prelude blocks' names, the way a user's conversion script would;
+# GPT-2's Conv1D weights are stored [in, out] and are transposed to Linear's [out, in].
+from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel
+
+
+def write_converted(name, model, inputs, output, state):
+    d = os.path.join(root, name)
+    os.makedirs(d, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(d, "weights.safetensors"))
+    for i, (k, v) in enumerate(inputs.items()):
+        np.save(os.path.join(d, "input.npy" if i == 0 else f"{k}.npy"), v.numpy())
+    np.save(os.path.join(d, "output.npy"), output.numpy())
+    print(name, tuple(output.shape), float(output.abs().max()))
+
+
+gpt = GPT2LMHeadModel(GPT2Config(vocab_size=100, n_positions=16, n_embd=32, n_layer=2, n_head=4, attn_implementation="eager")).eval()
+ids = torch.randint(0, 100, (2, 9))
+with torch.no_grad():
+    logits = gpt(ids).logits
+renames = {"ln_1": "norm1", "ln_2": "norm2", "attn.c_attn": "attn.qkv", "attn.c_proj": "attn.proj", "mlp.c_fc": "mlp.fc1", "mlp.c_proj": "mlp.fc2"}
+state = {}
+for k, v in gpt.state_dict().items():
+    if k == "lm_head.weight" or k.endswith(".attn.bias") or k.endswith(".attn.masked_bias"):
+        continue  # tied to wte; causal-mask buffers
+    k = k.removeprefix("transformer.")
+    for a, b in renames.items():
+        k = k.replace(a, b)
+    state[k] = v.t() if k.endswith(("qkv.weight", "proj.weight", "fc1.weight", "fc2.weight")) else v
+write_converted("gpt2_small", gpt, {"input_ids": ids}, logits, state)
+
+bert = BertModel(BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+                            max_position_embeddings=16, attn_implementation="eager")).eval()
+ids = torch.randint(0, 100, (2, 9))
+types = torch.randint(0, 2, (2, 9))
+with torch.no_grad():
+    pooled = bert(input_ids=ids, token_type_ids=types).pooler_output
+sd = bert.state_dict()
+state = {}
+for k, v in sd.items():
+    if k.startswith("embeddings.") and not k.endswith(("position_ids", "token_type_ids")):
+        state[k] = v
+    elif k.startswith("pooler."):
+        state[k] = v
+for i in range(2):
+    p = f"encoder.layer.{i}."
+    q = [sd[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")]
+    qb = [sd[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]
+    state[p + "attn.qkv.weight"], state[p + "attn.qkv.bias"] = torch.cat(q), torch.cat(qb)
+    for src, dst in [("attention.output.dense", "attn.proj"), ("attention.output.LayerNorm", "norm1"),
+                     ("intermediate.dense", "mlp.fc1"), ("output.dense", "mlp.fc2"), ("output.LayerNorm", "norm2")]:
+        state[p + dst + ".weight"], state[p + dst + ".bias"] = sd[p + src + ".weight"], sd[p + src + ".bias"]
+write_converted("bert_small", bert, {"input_ids": ids, "token_type_ids": types}, pooled, state)

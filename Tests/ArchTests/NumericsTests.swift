@@ -16,14 +16,17 @@ final class NumericsTests: XCTestCase {
         let ref = try NPY.read(path: dir.appendingPathComponent("output.npy").path)
         let spec = dir.appendingPathComponent("model.arch").path
         let declared = try XCTUnwrap(Pipeline.compile(path: spec, bindings: [:]).graph)
-        let c = Pipeline.compile(path: spec, bindings: try InputBinding.bindings(for: declared, inputs: [declared.inputs[0].name: x]))
+        // The first input is input.npy; others are NAME.npy.
+        var inputs = [declared.inputs[0].name: x]
+        for (name, _) in declared.inputs.dropFirst() { inputs[name] = try NPY.read(path: dir.appendingPathComponent("\(name).npy").path) }
+        let c = Pipeline.compile(path: spec, bindings: try InputBinding.bindings(for: declared, inputs: inputs))
         XCTAssertTrue(c.succeeded, Support.rendered(c), file: file, line: line)
         let g = try XCTUnwrap(c.graph)
         let weightsPath = dir.appendingPathComponent("weights.safetensors").path
         let bound = WeightStore.bind(g, tensors: try SafeTensors.read(path: weightsPath), file: weightsPath)
         XCTAssertEqual(bound.errors.map(\.description), [], file: file, line: line)
         XCTAssertEqual(bound.warnings, [], "every tensor of the state_dict is used", file: file, line: line)
-        let y = try Interpreter(graph: g, weights: XCTUnwrap(bound.store)).run([g.inputs[0].name: x])
+        let y = try Interpreter(graph: g, weights: XCTUnwrap(bound.store)).run(inputs)
         XCTAssertEqual(y.shape, ref.shape, file: file, line: line)
         let r = ref.floats, o = y.floats
         let scale = max(1, r.map(abs).max() ?? 0)
@@ -40,11 +43,13 @@ final class NumericsTests: XCTestCase {
     func testBidirectionalLSTM() throws { try runFixture("lstm_small") }
     func testUNetLevel() throws { try runFixture("unet_small") }
     func testMixtureOfExperts() throws { try runFixture("moe_small") }
+    func testGPT2CausalWithTiedHead() throws { try runFixture("gpt2_small") }
+    func testBERTPostNormWithTokenTypes() throws { try runFixture("bert_small") }
 
     /// Every fixture folder has a test above.
     func testEveryFixtureIsRun() throws {
         let dirs = try FileManager.default.contentsOfDirectory(atPath: Support.fixtures.appendingPathComponent("numerics").path).sorted()
-        XCTAssertEqual(dirs, ["gmlp_small", "lstm_small", "mixer_small", "mlp_small", "moe_small", "resnet_small", "swin_small", "unet_small", "vit_small"])
+        XCTAssertEqual(dirs, ["bert_small", "gmlp_small", "gpt2_small", "lstm_small", "mixer_small", "mlp_small", "moe_small", "resnet_small", "swin_small", "unet_small", "vit_small"])
     }
 
     func testWeightErrorsNameTheTensor() throws {
