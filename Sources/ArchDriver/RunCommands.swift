@@ -13,7 +13,7 @@ extension Driver {
     """
 
     static let runUsage = """
-    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--set NAME=VALUE ...]
+    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--set NAME=VALUE ...]
 
     Runs the network on real weights and inputs. Symbolic sizes are bound from the inputs' shapes.
     """
@@ -47,7 +47,7 @@ extension Driver {
             if args[i] == "--input", i + 1 < args.count { inputArgs.append(args[i + 1]); i += 2 } else { rest.append(args[i]); i += 1 }
         }
         let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
-        do { opts = try parseOptions(rest, flags: [], valued: ["--weights", "--output", "--top"]) } catch let e as UsageError {
+        do { opts = try parseOptions(rest, flags: [], valued: ["--weights", "--output", "--top", "--repeat"]) } catch let e as UsageError {
             return usageError(e.message, runUsage)
         } catch { return usageError("\(error)", runUsage) }
         guard opts.files.count == 1, let weightsPath = opts.values["--weights"], !inputArgs.isEmpty else {
@@ -80,12 +80,20 @@ extension Driver {
             let bound = WeightStore.bind(g, tensors: loaded, file: weightsPath)
             for w in bound.warnings { out.stderr += "warning: \(w)\n" }
             guard let store = bound.store else { throw bound.errors.first! }
-            let start = Date()
-            let y = try Interpreter(graph: g, weights: store).run(files)
-            let ms = Date().timeIntervalSince(start) * 1000
+            // --repeat N runs N times and reports the median: a steady-state latency for benchmarks.
+            let repeats = max(1, opts.values["--repeat"].flatMap(Int.init) ?? 1)
+            let interpreter = Interpreter(graph: g, weights: store)
+            var times: [Double] = []
+            var y = Tensor(shape: [], floats: [])
+            for _ in 0..<repeats {
+                let start = Date()
+                y = try interpreter.run(files)
+                times.append(Date().timeIntervalSince(start) * 1000)
+            }
+            let ms = times.sorted()[times.count / 2]
             if let o = opts.values["--output"] { try NPY.write(y, to: o) }
             let vals = y.floats
-            out.stdout += "output \(y.shape) in \(Format.fixed(ms, 1)) ms\n"
+            out.stdout += "output \(y.shape) in \(Format.fixed(ms, 1)) ms" + (repeats > 1 ? " (median of \(repeats))" : "") + "\n"
             out.stdout += "first values: " + vals.prefix(5).map { Format.fixed(Double($0), 5) }.joined(separator: " ") + "\n"
             if let k = opts.values["--top"].flatMap(Int.init), let last = y.shape.last {
                 for row in 0..<(vals.count / last) {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Normalisation, activations and softmax on contiguous float buffers.
 public enum Elementwise {
-    public static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + Float(erf(Double(x) / 2.0.squareRoot()))) }
+    public static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
     public static func geluTanh(_ x: Float) -> Float {
         0.5 * x * (1 + tanhf(0.7978845608 * (x + 0.044715 * x * x * x)))
     }

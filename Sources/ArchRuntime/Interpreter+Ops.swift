@@ -10,11 +10,11 @@ extension Interpreter {
         case "identity", "dropout", "flatten", "reshape":
             return input(node)
         case "relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "hardswish":
-            var x = input(node)
+            var x = takeInput(node)
             Elementwise.apply(node.op, approx: word(node, "approx"), &x)
             return x
         case "softmax":
-            var x = input(node)
+            var x = takeInput(node)
             let d = int(node, "dim") ?? -1
             guard d == -1 || d == inShape.count - 1 else { throw RuntimeError("softmax over dimension \(d) is not supported yet; only the last") }
             let width = inShape.last!, rows = x.count / width
@@ -26,7 +26,7 @@ extension Interpreter {
         case "conv", "patch":
             return try conv(node, inShape, outShape)
         case "batchnorm":
-            var x = input(node)
+            var x = takeInput(node)
             let c = inShape[1], plane = inShape.dropFirst(2).reduce(1, *)
             let mean = param(node, "running_mean")!, variance = param(node, "running_var")!
             let w = param(node, "weight"), b = param(node, "bias")
@@ -39,7 +39,7 @@ extension Interpreter {
             } }
             return x
         case "layernorm", "rmsnorm":
-            var x = input(node)
+            var x = takeInput(node)
             Elementwise.normalizeRows(&x, width: inShape.last!, eps: float(node, "eps") ?? (node.op == "rmsnorm" ? 1e-6 : 1e-5),
                                       weight: param(node, "weight"), bias: param(node, "bias"), rms: node.op == "rmsnorm")
             return x
@@ -67,7 +67,7 @@ extension Interpreter {
             }
             return y
         case "pos":
-            var x = input(node)
+            var x = takeInput(node)
             let (b, n, d) = (inShape[0], inShape[1], inShape[2])
             let table: [Float]
             switch word(node, "kind") ?? "learned" {
@@ -97,7 +97,7 @@ extension Interpreter {
             let table = param(node, "weight")!
             let d = int(node, "dim")!, vocab = int(node, "vocab")!
             if node.inputs.count > 1 {
-                var x = input(node)
+                var x = takeInput(node)
                 let ids = input(node, 1)
                 for (t, id) in ids.enumerated() {
                     let row = try Self.tokenRow(id, vocab)
@@ -113,7 +113,7 @@ extension Interpreter {
             }
             return y
         case "add", "mul":
-            var y = input(node)
+            var y = takeInput(node)
             for k in 1..<node.inputs.count {
                 let other = input(node, k), oShape = try shape(node.inputs[k])
                 guard oShape == outShape && inShape == outShape else {

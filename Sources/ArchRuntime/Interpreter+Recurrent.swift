@@ -110,7 +110,7 @@ extension Interpreter {
     }
 
     func groupnorm(_ node: Graph.Node, _ inShape: [Int]) -> [Float] {
-        var x = input(node)
+        var x = takeInput(node)
         let c = inShape[1], g = int(node, "groups")!, plane = inShape.dropFirst(2).reduce(1, *)
         let w = param(node, "weight"), b = param(node, "bias")
         Elementwise.normalizeRows(&x, width: c / g * plane, eps: float(node, "eps") ?? 1e-5, weight: nil, bias: nil)

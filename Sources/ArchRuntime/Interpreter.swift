@@ -8,6 +8,10 @@ public final class Interpreter {
     let graph: Graph
     let weights: WeightStore
     var values: [Int: [Float]] = [:]
+    /// The node being executed, and each value's last reader: a node that is the last reader of its
+    /// input takes the buffer over and works in place instead of copying it.
+    var current = 0
+    var lastUse: [Int] = []
 
     public init(graph: Graph, weights: WeightStore) {
         self.graph = graph
@@ -23,9 +27,10 @@ public final class Interpreter {
             guard t.shape == want else { throw RuntimeError("input '\(name)' has shape \(t.shape) but the network expects \(want)") }
             values[v] = t.floats
         }
-        var lastUse = [Int](repeating: -1, count: graph.values.count)
+        lastUse = [Int](repeating: -1, count: graph.values.count)
         for (i, n) in graph.nodes.enumerated() { for v in n.inputs { lastUse[v] = max(lastUse[v], i) } }
         for (i, node) in graph.nodes.enumerated() {
+            current = i
             values[node.output] = try execute(node)
             for v in node.inputs where lastUse[v] == i && v != graph.output { values[v] = nil }
         }
@@ -45,6 +50,16 @@ public final class Interpreter {
     }
 
     func input(_ node: Graph.Node, _ i: Int = 0) -> [Float] { values[node.inputs[i]]! }
+
+    /// The first input, owned: moved out of the value table when this node is its last reader
+    /// (so in-place updates do not copy), copied otherwise.
+    func takeInput(_ node: Graph.Node) -> [Float] {
+        let v = node.inputs[0]
+        if lastUse[v] == current && v != graph.output && !node.inputs.dropFirst().contains(v) {
+            return values.removeValue(forKey: v)!
+        }
+        return values[v]!
+    }
 
     /// The node's parameter whose name ends with `.suffix` (or is exactly the bare tensor).
     func param(_ node: Graph.Node, _ suffix: String) -> [Float]? {
