@@ -13,19 +13,21 @@ let package = Package(
         // Semantics: symbolic shapes, the closed op set, block expansion, the checked graph.
         .target(name: "ArchSemantics", dependencies: ["ArchSyntax"]),
         // Driver: the one pipeline every command shares, and the reports.
-        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIO", "ArchRuntime"]),
+        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIO", "ArchRuntime", "ArchCodegen"]),
         // Tensor files: safetensors and .npy, read and written with every size checked.
         .target(name: "ArchIO"),
         // Compute kernels shared by the interpreter and the ahead-of-time backend. Always optimised and
         // compiled for this CPU: SIMD16 code runs about 200x slower without -target-cpu.
         .target(name: "ArchKernels", swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]),
+        // Code generation from the checked graph: PyTorch modules now, the AOT backend later.
+        .target(name: "ArchCodegen", dependencies: ["ArchSemantics"]),
         // Runs a checked graph on real weights: weight binding, initialisation, the interpreter.
         .target(name: "ArchRuntime", dependencies: ["ArchSemantics", "ArchIO", "ArchKernels"]),
         .executableTarget(name: "gemm-bench", dependencies: ["ArchKernels"], path: "benchmarks/gemm-bench"),
         .executableTarget(name: "archc", dependencies: ["ArchDriver"]),
         .testTarget(
             name: "ArchTests",
-            dependencies: ["ArchSyntax", "ArchSemantics", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime"],
+            dependencies: ["ArchSyntax", "ArchSemantics", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen"],
             resources: [.copy("Fixtures")]
         ),
     ]

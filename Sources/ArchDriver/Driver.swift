@@ -23,6 +23,8 @@ public enum Driver {
       init FILE -o W           random weights, initialised as PyTorch does (safetensors)
       run FILE --weights W --input X.npy
                                run the network (interpreter) on real weights and inputs
+      emit torch FILE -o M.py  a PyTorch module with the same parameter names
+      ir FILE [--set ...]      print the checked graph (values, ops, parameters) after binding sizes
       ops                      list the built-in ops with their arguments
 
     OPTIONS:
@@ -87,11 +89,19 @@ public enum Driver {
         case "run":
             if rest.contains("--help") || rest.contains("-h") { out.stdout = runUsage + "\n"; return out }
             return runNetwork(rest)
+        case "emit":
+            if rest.contains("--help") || rest.contains("-h") { out.stdout = emitUsage + "\n"; return out }
+            return emit(rest)
+        case "ir":
+            if rest.contains("--help") || rest.contains("-h") { out.stdout = "USAGE: archc ir FILE [--set NAME=VALUE ...]\n\nPrints the checked graph in text form.\n"; return out }
+            var r = check(rest + ["--dump-graph"])
+            if r.status == 0 { r.stderr = "" }
+            return r
         case "ops":
             if rest.contains("--help") || rest.contains("-h") { out.stdout = opsUsage + "\n"; return out }
             out.stdout = OpsReference.render(markdown: rest.contains("--markdown"))
         default:
-            let known = ["check", "params", "ops", "init", "run"]
+            let known = ["check", "params", "ops", "init", "run", "ir", "emit"]
             out.stderr = "error: unknown command '\(command)'\(Suggest.didYouMean(command, in: known))\n\n" + usage + "\n"
             out.status = 2
         }
