@@ -227,3 +227,10 @@ for i in range(2):
                      ("intermediate.dense", "mlp.fc1"), ("output.dense", "mlp.fc2"), ("output.LayerNorm", "norm2")]:
         state[p + dst + ".weight"], state[p + dst + ".bias"] = sd[p + src + ".weight"], sd[p + src + ".bias"]
 write_converted("bert_small", bert, {"input_ids": ids, "token_type_ids": types}, pooled, state)
+
+# torchvision's MobileNetV2 at width 0.25 (channels rounded to multiples of 8), 10 classes, 32x32.
+write("mobilenet_small", torchvision.models.MobileNetV2(width_mult=0.25, num_classes=10), torch.randn(2, 3, 32, 32))
+
+# timm's ConvMixer: width 32, depth 2, 5x5 depthwise kernels, 4x4 patches, GELU.
+from timm.models.convmixer import ConvMixer
+write("convmixer_small", random_head(ConvMixer(dim=32, depth=2, kernel_size=5, patch_size=4, num_classes=10)), torch.randn(2, 3, 32, 32))

@@ -44,12 +44,14 @@ final class NumericsTests: XCTestCase {
     func testUNetLevel() throws { try runFixture("unet_small") }
     func testMixtureOfExperts() throws { try runFixture("moe_small") }
     func testGPT2CausalWithTiedHead() throws { try runFixture("gpt2_small") }
+    func testMobileNetV2() throws { try runFixture("mobilenet_small") }
+    func testConvMixer() throws { try runFixture("convmixer_small") }
     func testBERTPostNormWithTokenTypes() throws { try runFixture("bert_small") }
 
     /// Every fixture folder has a test above.
     func testEveryFixtureIsRun() throws {
         let dirs = try FileManager.default.contentsOfDirectory(atPath: Support.fixtures.appendingPathComponent("numerics").path).sorted()
-        XCTAssertEqual(dirs, ["bert_small", "gmlp_small", "gpt2_small", "lstm_small", "mixer_small", "mlp_small", "moe_small", "resnet_small", "swin_small", "unet_small", "vit_small"])
+        XCTAssertEqual(dirs, ["bert_small", "convmixer_small", "gmlp_small", "gpt2_small", "lstm_small", "mixer_small", "mlp_small", "mobilenet_small", "moe_small", "resnet_small", "swin_small", "unet_small", "vit_small"])
     }
 
     func testWeightErrorsNameTheTensor() throws {
