@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Convolution as im2col + GEMM (grouped), with a direct kernel for depthwise convolution.
 /// Layouts are PyTorch's: input [c, h, w] per example, weight [out, c / groups, kh, kw].
 public struct ConvGeometry: Sendable {
@@ -47,9 +49,19 @@ public enum Conv {
 
     /// Rows (c, ky, kx), columns (oy, ox): the input patch under every output position; zero padding.
     static func im2col(_ g: ConvGeometry, channels: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        // Channels are split across the cores; each writes its own rows.
+        let workers = channels * g.outH * g.outW >= 1 << 16 ? min(channels, Gemm.defaultThreads) : 1
+        let inAddr = Int(bitPattern: input), outAddr = Int(bitPattern: out)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let c0 = channels * w / workers, c1 = channels * (w + 1) / workers
+            im2colChannels(g, c0..<c1, input: UnsafePointer(bitPattern: inAddr)!, into: UnsafeMutablePointer(bitPattern: outAddr)!)
+        }
+    }
+
+    static func im2colChannels(_ g: ConvGeometry, _ range: Range<Int>, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let n = g.outH * g.outW
-        var row = 0
-        for c in 0..<channels {
+        var row = range.lowerBound * g.kernelH * g.kernelW
+        for c in range {
             let plane = input + c * g.inH * g.inW
             for ky in 0..<g.kernelH {
                 for kx in 0..<g.kernelW {

@@ -23,17 +23,21 @@ extension Interpreter {
         let oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1
         let g = ConvGeometry(inChannels: c, outChannels: out, groups: groups, inH: h, inW: w, outH: oh, outW: ow,
                              kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padTop: ph, padLeft: pw, dilationH: dh, dilationW: dw)
-        let x = input(node), weight = param(node, "weight")!, bias = param(node, "bias")
+        let fused = fusion.convs[current]
+        let x = input(node), weight = fused?.weight ?? param(node, "weight")!, bias = fused?.bias ?? param(node, "bias")
+        let activation = fused?.activation ?? .none
         let batch = inShape[0], inSize = c * h * w, outSize = out * oh * ow
         var y = [Float](repeating: 0, count: batch * outSize)
         x.withUnsafeBufferPointer { xp in weight.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
             for n in 0..<batch {
                 if let bias {
                     bias.withUnsafeBufferPointer { bp in
-                        Conv.forward(g, input: xp.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: bp.baseAddress, output: yp.baseAddress! + n * outSize)
+                        Conv.forward(g, input: xp.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: bp.baseAddress, output: yp.baseAddress! + n * outSize,
+                                     activation: activation)
                     }
                 } else {
-                    Conv.forward(g, input: xp.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: nil, output: yp.baseAddress! + n * outSize)
+                    Conv.forward(g, input: xp.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: nil, output: yp.baseAddress! + n * outSize,
+                                 activation: activation)
                 }
             }
         } } }

@@ -12,6 +12,8 @@ public final class Interpreter {
     /// input takes the buffer over and works in place instead of copying it.
     var current = 0
     var lastUse: [Int] = []
+    /// Conv + batchnorm + ReLU fusions, planned once.
+    lazy var fusion = FusionPlan(graph: graph, weights: weights)
 
     public init(graph: Graph, weights: WeightStore) {
         self.graph = graph
@@ -31,7 +33,7 @@ public final class Interpreter {
         for (i, n) in graph.nodes.enumerated() { for v in n.inputs { lastUse[v] = max(lastUse[v], i) } }
         for (i, node) in graph.nodes.enumerated() {
             current = i
-            values[node.output] = try execute(node)
+            values[node.output] = fusion.passThrough.contains(i) ? takeInput(node) : try execute(node)
             for v in node.inputs where lastUse[v] == i && v != graph.output { values[v] = nil }
         }
         guard let out = graph.output, let data = values[out] else { throw RuntimeError("the network produced no output") }
