@@ -1,0 +1,82 @@
+import Foundation
+import XCTest
+@testable import ArchDriver
+@testable import ArchIO
+
+/// `archc init` and `archc run` end to end, and their errors on bad files.
+final class RunCommandTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("archc-run-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+    func spec(_ text: String) throws -> String {
+        let p = path("net.arch")
+        try text.write(toFile: p, atomically: true, encoding: .utf8)
+        return p
+    }
+
+    func testInitThenRun() throws {
+        let s = try spec("input x 4\nfc: linear 3\nsoftmax\n")
+        XCTAssertEqual(Support.run("init", s, "-o", path("w.safetensors"), "--seed", "5").status, 0)
+        try NPY.write(Tensor(shape: [2, 4], floats: [1, 2, 3, 4, -1, -2, -3, -4]), to: path("x.npy"))
+        let r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("x.npy"), "--output", path("y.npy"), "--top", "1")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("output [2, 3] in "))
+        XCTAssertTrue(r.stdout.contains("top-1[1]: "))
+        let y = try NPY.read(path: path("y.npy"))
+        XCTAssertEqual(y.shape, [2, 3])
+        XCTAssertEqual(y.floats[0] + y.floats[1] + y.floats[2], 1, accuracy: 1e-5, "softmax rows sum to 1")
+    }
+
+    func testErrorsNameTheFileAndTensor() throws {
+        let s = try spec("input x 4\nfc: linear 3\n")
+        try NPY.write(Tensor(shape: [1, 4], floats: [0, 0, 0, 0]), to: path("x.npy"))
+        // Missing weights file.
+        var r = Support.run("run", s, "--weights", path("none.safetensors"), "--input", path("x.npy"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("none.safetensors: error: cannot read the file (no such file)"), r.stderr)
+        // A tensor of the wrong shape, and one missing.
+        try SafeTensors.write([("fc.weight", Tensor(shape: [4, 3], floats: Array(repeating: 0, count: 12)))], to: path("w.safetensors"))
+        r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("x.npy"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("tensor 'fc.weight' has shape [4, 3] but the spec needs [3, 4]"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("declared by the layer at \(s):2:1"), r.stderr)
+        // An input of the wrong shape.
+        _ = Support.run("init", s, "-o", path("w.safetensors"))
+        try NPY.write(Tensor(shape: [1, 5], floats: Array(repeating: 0, count: 5)), to: path("bad.npy"))
+        r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("bad.npy"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("input 'x' has shape [1, 5] but the network expects [1, 4]"), r.stderr)
+        // NaN in the input: a warning, and the run goes on.
+        try NPY.write(Tensor(shape: [1, 4], floats: [.nan, 0, 0, 0]), to: path("nan.npy"))
+        r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("nan.npy"))
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("warning: the input holds NaN or infinite values"))
+        // A truncated weights file.
+        let good = try Data(contentsOf: URL(fileURLWithPath: path("w.safetensors")))
+        try good.prefix(good.count - 4).write(to: URL(fileURLWithPath: path("cut.safetensors")))
+        r = Support.run("run", s, "--weights", path("cut.safetensors"), "--input", path("x.npy"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("truncated?"), r.stderr)
+    }
+
+    func testTokenIdsAreChecked() throws {
+        let s = try spec("input ids [seq] tokens\nembed 10 4\n")
+        _ = Support.run("init", s, "-o", path("w.safetensors"))
+        try NPY.write(Tensor(shape: [1, 3], ints: [1, 2, 99]), to: path("ids.npy"))
+        let r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("ids.npy"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("token id 99.0 is outside the vocabulary of 10"), r.stderr)
+    }
+
+    func testUsage() {
+        XCTAssertEqual(Support.run("run", "x.arch").status, 2)
+        XCTAssertEqual(Support.run("init", "x.arch").status, 2)
+        XCTAssertEqual(Support.run("init", "x.arch", "-o", "w", "--seed", "abc").status, 2)
+    }
+}
