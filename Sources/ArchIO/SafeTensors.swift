@@ -106,7 +106,7 @@ public enum SafeTensors {
         for (name, t) in tensors {
             let size = t.count * (t.isInteger ? 8 : 4)
             let shape = t.shape.map(String.init).joined(separator: ",")
-            fields.append("\(jsonString(name)):{\"dtype\":\"\(t.isInteger ? "I64" : "F32")\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + size)]}")
+            fields.append("\(JSONText.string(name)):{\"dtype\":\"\(t.isInteger ? "I64" : "F32")\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + size)]}")
             offset += size
         }
         var header = Array(("{" + fields.joined(separator: ",") + "}").utf8)
@@ -123,18 +123,6 @@ public enum SafeTensors {
         try AtomicFile.write(out, to: path)
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
 }
 
 /// Writes a file by writing a temporary file in the same folder and renaming it over the target,

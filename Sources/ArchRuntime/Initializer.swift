@@ -6,24 +6,8 @@ import ArchIO
 /// weights and biases uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)), norms ones and
 /// zeros, running statistics zeros and ones, embeddings, positions and tokens normal(0, 0.02).
 public enum Initializer {
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-        mutating func normal() -> Double {
-            let u = max(uniform(), 1e-300), v = uniform()
-            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-        }
-    }
-
     public static func tensors(for graph: Graph, seed: UInt64) -> [(name: String, tensor: Tensor)] {
-        var rng = Random(state: seed)
+        var rng = SplitMix64(seed: seed)
         var out: [(String, Tensor)] = []
         for i in graph.stateDictOrder() {
             let p = graph.params[i]

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import ArchRuntime
 @testable import ArchSyntax
 @testable import ArchSemantics
 @testable import ArchDriver
@@ -23,16 +24,11 @@ final class FuzzTests: XCTestCase {
     /// A mutant taking longer than this is reported as a hang.
     static let hangSeconds = 10.0
 
-    /// SplitMix64: small, fast, and the same sequence on every machine.
+    /// The shared SplitMix64 generator with the draws the mutations use.
     struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var base: SplitMix64
+        init(state: UInt64) { base = SplitMix64(seed: state) }
+        mutating func next() -> UInt64 { base.next() }
         mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
         mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
         mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
