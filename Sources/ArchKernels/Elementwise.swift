@@ -8,12 +8,70 @@ public enum Elementwise {
     }
     public static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 
+    typealias V = SIMD16<Float>
+
+    typealias U = SIMD16<UInt32>
+
+    /// e^x for 16 lanes: x = n ln 2 + r, e^r by Cephes' polynomial, 2^n from the exponent bits.
+    /// (Plain float arithmetic and bit casts only: the generic SIMD conversions are slow.)
+    @inline(__always)
+    static func exp16(_ x: V) -> V {
+        let x = pointwiseMin(pointwiseMax(x, V(repeating: -87.3)), V(repeating: 88.7))
+        // n = round(x / ln 2) with the 1.5 * 2^23 trick; its integer sits in the low mantissa bits.
+        let shifted = x * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
+        let r = x - n * 0.693_359_375 + n * 2.121_944_40e-4
+        var p = V(repeating: 1.987_569_150_0e-4)
+        p = p * r + 1.398_199_950_7e-3
+        p = p * r + 8.333_451_907_3e-3
+        p = p * r + 4.166_579_589_4e-2
+        p = p * r + 1.666_666_545_9e-1
+        p = p * r + 5.000_000_120_1e-1
+        p = p * r * r + r + 1
+        let ni = unsafeBitCast(shifted, to: U.self) &- 0x4B40_0000
+        return p * unsafeBitCast((ni &+ 127) &<< 23, to: V.self)
+    }
+
+    /// Exact GELU, 0.5 x (1 + erf(x / sqrt 2)), 16 lanes at a time; erf by Abramowitz & Stegun
+    /// 7.1.26 (absolute error below 1.5e-7).
+    @inline(__always)
+    static func gelu16(_ x: V) -> V {
+        let z = x * 0.707_106_78
+        let zbits = unsafeBitCast(z, to: U.self)
+        let a = unsafeBitCast(zbits & 0x7FFF_FFFF, to: V.self)
+        let t = 1 / (1 + 0.327_591_1 * a)
+        var poly = V(repeating: 1.061_405_429)
+        poly = poly * t - 1.453_152_027
+        poly = poly * t + 1.421_413_741
+        poly = poly * t - 0.284_496_736
+        poly = poly * t + 0.254_829_592
+        let y = 1 - poly * t * exp16(-a * a)
+        let erf = unsafeBitCast(unsafeBitCast(y, to: U.self) | (zbits & 0x8000_0000), to: V.self)
+        return 0.5 * x * (1 + erf)
+    }
+
+    /// GELU over a buffer, vectorised.
+    public static func geluInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            let raw = UnsafeMutableRawPointer(p + i)
+            raw.storeBytes(of: gelu16(raw.loadUnaligned(as: V.self)), as: V.self)
+            i += 16
+        }
+        while i < count { p[i] = gelu(p[i]); i += 1 }
+    }
+
     public static func apply(_ name: String, approx: String?, _ data: inout [Float]) {
         switch name {
         case "relu": for i in data.indices { data[i] = max(data[i], 0) }
         case "relu6": for i in data.indices { data[i] = min(max(data[i], 0), 6) }
         case "gelu":
-            if approx == "tanh" { for i in data.indices { data[i] = geluTanh(data[i]) } } else { for i in data.indices { data[i] = gelu(data[i]) } }
+            if approx == "tanh" {
+                for i in data.indices { data[i] = geluTanh(data[i]) }
+            } else {
+                let n = data.count
+                data.withUnsafeMutableBufferPointer { geluInPlace($0.baseAddress!, count: n) }
+            }
         case "silu": for i in data.indices { data[i] = data[i] * sigmoid(data[i]) }
         case "sigmoid": for i in data.indices { data[i] = sigmoid(data[i]) }
         case "tanh": for i in data.indices { data[i] = tanhf(data[i]) }

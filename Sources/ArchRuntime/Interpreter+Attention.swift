@@ -38,24 +38,11 @@ extension Interpreter {
             Elementwise.normalizeRows(&q, width: dh, eps: 1e-6, weight: param(node, "q_norm.weight"), bias: param(node, "q_norm.bias"), rms: norm == "rms")
             Elementwise.normalizeRows(&k, width: dh, eps: 1e-6, weight: param(node, "k_norm.weight"), bias: param(node, "k_norm.bias"), rms: norm == "rms")
         }
-        let causal = bool(node, "causal")
-        let scale = 1 / Float(dh).squareRoot()
         var ctx = [Float](repeating: 0, count: b * n * di)
-        var qh = [Float](repeating: 0, count: n * dh), kt = [Float](repeating: 0, count: dh * m), vh = [Float](repeating: 0, count: m * dh)
-        for bi in 0..<b {
-            for h in 0..<heads {
-                for i in 0..<n { for j in 0..<dh { qh[i * dh + j] = q[(bi * n + i) * di + h * dh + j] * scale } }
-                for i in 0..<m { for j in 0..<dh {
-                    kt[j * m + i] = k[(bi * m + i) * di + h * dh + j]
-                    vh[i * dh + j] = v[(bi * m + i) * di + h * dh + j]
-                } }
-                var scores = Self.matmul(qh, kt, m: n, n: m, k: dh)
-                if causal { for i in 0..<n { for j in (i + 1)..<max(i + 1, m) { scores[i * m + j] = -.infinity } } }
-                scores.withUnsafeMutableBufferPointer { Elementwise.softmaxRows($0.baseAddress!, rows: n, width: m) }
-                let head = Self.matmul(scores, vh, m: n, n: dh, k: m)
-                for i in 0..<n { for j in 0..<dh { ctx[(bi * n + i) * di + h * dh + j] = head[i * dh + j] } }
-            }
-        }
+        q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in ctx.withUnsafeMutableBufferPointer { cp in
+            AttentionKernel.multiHead(batch: b, heads: heads, n: n, m: m, dh: dh, q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!,
+                                      out: cp.baseAddress!, causal: bool(node, "causal"))
+        } } } }
         let proj = layout == "packed" ? "proj" : "out_proj"
         return linear(ctx, rows: b * n, inF: di, weight: paramID(node, proj + ".weight")!, bias: param(node, proj + ".bias"), out: o)
     }

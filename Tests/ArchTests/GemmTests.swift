@@ -85,3 +85,17 @@ final class GemmTests: XCTestCase {
         for i in 0..<(m * n) { XCTAssertEqual(c[i], want[i], accuracy: 1e-3) }
     }
 }
+
+/// The vectorised GELU against the scalar one built on erff.
+final class ElementwiseTests: XCTestCase {
+    func testVectorisedGELU() {
+        var xs = (0..<4001).map { Float($0 - 2000) / 200 }  // -10 ... 10
+        xs += [0, -0.0, 1e-8, -1e-8, 50, -50, 90, -90]
+        var ys = xs
+        ys.withUnsafeMutableBufferPointer { Elementwise.geluInPlace($0.baseAddress!, count: xs.count) }
+        for (x, y) in zip(xs, ys) {
+            let want = Elementwise.gelu(x)
+            XCTAssertEqual(y, want, accuracy: 2e-6 * max(1, abs(want)), "gelu(\(x))")
+        }
+    }
+}
