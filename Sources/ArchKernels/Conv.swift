@@ -21,8 +21,15 @@ public struct ConvGeometry: Sendable {
 
 public enum Conv {
     /// One example: out[outC, outH, outW] = conv(in[inC, inH, inW]) + bias, then the activation.
+    /// The weight of each group packed for the GEMM, once (not for depthwise convolutions).
+    public static func pack(_ g: ConvGeometry, weight: UnsafePointer<Float>) -> [Gemm.PackedA] {
+        if g.groups == g.inChannels && g.groups == g.outChannels { return [] }
+        let cout = g.outChannels / g.groups, k = g.inChannels / g.groups * g.kernelH * g.kernelW
+        return (0..<g.groups).map { Gemm.PackedA(weight + $0 * cout * k, lda: k, m: cout, k: k) }
+    }
+
     public static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               output: UnsafeMutablePointer<Float>, activation: Epilogue.Activation = .none) {
+                               output: UnsafeMutablePointer<Float>, activation: Epilogue.Activation = .none, packed: [Gemm.PackedA] = []) {
         if g.groups == g.inChannels && g.groups == g.outChannels {
             depthwise(g, input: input, weight: weight, bias: bias, output: output, activation: activation)
             return
@@ -41,9 +48,14 @@ public enum Conv {
             } else {
                 b = src
             }
-            Gemm.sgemm(m: cout, n: n, k: k, a: weight + grp * cout * k, lda: k, b: b, ldb: n,
-                       c: output + grp * cout * n, ldc: n, bias: bias.map { $0 + grp * cout },
-                       epilogue: Epilogue(bias: bias == nil ? .none : .perRow, activation: activation))
+            let epilogue = Epilogue(bias: bias == nil ? .none : .perRow, activation: activation)
+            if grp < packed.count {
+                Gemm.sgemm(packed: packed[grp], n: n, b: b, ldb: n, c: output + grp * cout * n, ldc: n,
+                           bias: bias.map { $0 + grp * cout }, epilogue: epilogue)
+            } else {
+                Gemm.sgemm(m: cout, n: n, k: k, a: weight + grp * cout * k, lda: k, b: b, ldb: n,
+                           c: output + grp * cout * n, ldc: n, bias: bias.map { $0 + grp * cout }, epilogue: epilogue)
+            }
         }
     }
 

@@ -52,11 +52,56 @@ public enum Gemm {
 
     public static var defaultThreads: Int { min(2, max(1, System.cores)) }
 
+    /// A matrix A [m x k] packed once into the micro-kernel's 6-row panels, KC block by KC block:
+    /// constant operands (convolution weights) skip the packing on every call.
+    public struct PackedA: @unchecked Sendable {
+        public let m: Int, k: Int
+        let rowsPadded: Int
+        let storage: [Float]
+
+        public init(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int) {
+            self.m = m
+            self.k = k
+            rowsPadded = (m + Gemm.mr - 1) / Gemm.mr * Gemm.mr
+            var data = [Float](repeating: 0, count: rowsPadded * k)
+            let padded = rowsPadded
+            data.withUnsafeMutableBufferPointer { out in
+                var pc = 0
+                while pc < k {
+                    let kcur = min(Gemm.kc, k - pc)
+                    Pack.a(a + pc, lda: lda, m: m, k: kcur, into: out.baseAddress! + padded * pc)
+                    pc += kcur
+                }
+            }
+            storage = data
+        }
+    }
+
+    /// C = A B with A prepacked.
+    public static func sgemm(packed a: PackedA, n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                             bias: UnsafePointer<Float>? = nil, epilogue: Epilogue = .none, threads: Int = 0) {
+        guard a.m > 0, n > 0, a.k > 0 else { return }
+        a.storage.withUnsafeBufferPointer { ap in
+            let workers = max(1, min(threads > 0 ? threads : defaultThreads, (n + nr - 1) / nr, a.m * n * a.k >= 1 << 15 ? Int.max : 1))
+            let panels = (n + nr - 1) / nr
+            let perWorker = (panels + workers - 1) / workers
+            let aAddr = Int(bitPattern: ap.baseAddress!), bAddr = Int(bitPattern: b), cAddr = Int(bitPattern: c), biasAddr = bias.map { Int(bitPattern: $0) } ?? 0
+            let m = a.m, k = a.k, padded = a.rowsPadded
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let j0 = w * perWorker * nr, j1 = min(n, (w + 1) * perWorker * nr)
+                guard j0 < j1 else { return }
+                block(m: m, cols: j0..<j1, k: k, a: UnsafePointer(bitPattern: aAddr)!, lda: 0, b: UnsafePointer(bitPattern: bAddr)!, ldb: ldb,
+                      c: UnsafeMutablePointer(bitPattern: cAddr)!, ldc: ldc, accumulate: false,
+                      bias: UnsafePointer(bitPattern: biasAddr), epilogue: epilogue, transposeB: false, prepackedRows: padded)
+            }
+        }
+    }
+
     /// One worker's columns: loops over NC, KC and MC blocks with packing, then the micro-kernel.
     static func block(m: Int, cols: Range<Int>, k: Int,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-                      bias: UnsafePointer<Float>?, epilogue: Epilogue, transposeB: Bool) {
+                      bias: UnsafePointer<Float>?, epilogue: Epilogue, transposeB: Bool, prepackedRows: Int? = nil) {
         let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * (nc + nr))
         let packedA = UnsafeMutablePointer<Float>.allocate(capacity: (mc + mr) * kc)
         let edge = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
@@ -77,7 +122,14 @@ public enum Gemm {
                 var ic = 0
                 while ic < m {
                     let mcur = min(mc, m - ic)
-                    Pack.a(a + ic * lda + pc, lda: lda, m: mcur, k: kcur, into: packedA)
+                    // A prepacked matrix already holds this block's panels.
+                    let aBlock: UnsafePointer<Float>
+                    if let rows = prepackedRows {
+                        aBlock = a + rows * pc + ic * kcur
+                    } else {
+                        Pack.a(a + ic * lda + pc, lda: lda, m: mcur, k: kcur, into: packedA)
+                        aBlock = UnsafePointer(packedA)
+                    }
                     var jr = 0
                     while jr < ncur {
                         let nw = min(nr, ncur - jr)
@@ -85,7 +137,7 @@ public enum Gemm {
                         while ir < mcur {
                             let mh = min(mr, mcur - ir)
                             let cp = c + (ic + ir) * ldc + jc + jr
-                            let ap = packedA + ir * kcur, bp = packedB + jr * kcur
+                            let ap = aBlock + ir * kcur, bp = packedB + jr * kcur
                             if mh == mr && nw == nr {
                                 MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, accumulate: add)
                             } else {

@@ -27,17 +27,21 @@ extension Interpreter {
         let x = input(node), weight = fused?.weight ?? param(node, "weight")!, bias = fused?.bias ?? param(node, "bias")
         let activation = fused?.activation ?? .none
         let batch = inShape[0], inSize = c * h * w, outSize = out * oh * ow
+        if packedConvs[current] == nil {
+            packedConvs[current] = weight.withUnsafeBufferPointer { Conv.pack(g, weight: $0.baseAddress!) }
+        }
+        let packed = packedConvs[current]!
         var y = [Float](repeating: 0, count: batch * outSize)
         x.withUnsafeBufferPointer { xp in weight.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
             for n in 0..<batch {
                 if let bias {
                     bias.withUnsafeBufferPointer { bp in
                         Conv.forward(g, input: xp.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: bp.baseAddress, output: yp.baseAddress! + n * outSize,
-                                     activation: activation)
+                                     activation: activation, packed: packed)
                     }
                 } else {
                     Conv.forward(g, input: xp.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: nil, output: yp.baseAddress! + n * outSize,
-                                 activation: activation)
+                                 activation: activation, packed: packed)
                 }
             }
         } } }

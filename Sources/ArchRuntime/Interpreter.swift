@@ -14,6 +14,8 @@ public final class Interpreter {
     var lastUse: [Int] = []
     /// Conv + batchnorm + ReLU fusions, planned once.
     lazy var fusion = FusionPlan(graph: graph, weights: weights)
+    /// Convolution weights packed for the GEMM on first use, by node.
+    var packedConvs: [Int: [Gemm.PackedA]] = [:]
 
     public init(graph: Graph, weights: WeightStore) {
         self.graph = graph

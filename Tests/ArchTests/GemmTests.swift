@@ -71,6 +71,24 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(c, [0, 0])
     }
 
+    func testPrepackedA() {
+        for (m, n, k) in [(7, 40, 300), (64, 100, 576), (1, 3, 2)] {
+            var rng = LCG(s: UInt64(m + n + k))
+            let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(k * n)).map { _ in rng.next() }
+            let bias = (0..<m).map { Float($0) * 0.1 }
+            var c = [Float](repeating: 0, count: m * n)
+            let packed = a.withUnsafeBufferPointer { Gemm.PackedA($0.baseAddress!, lda: k, m: m, k: k) }
+            b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in bias.withUnsafeBufferPointer { bb in
+                Gemm.sgemm(packed: packed, n: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n, bias: bb.baseAddress,
+                           epilogue: Epilogue(bias: .perRow, activation: .relu6))
+            } } }
+            let want = reference(m, n, k, a, k, b, n)
+            for i in 0..<m { for j in 0..<n {
+                XCTAssertEqual(c[i * n + j], min(max(want[i * n + j] + bias[i], 0), 6), accuracy: 1e-3, "m \(m) n \(n) k \(k)")
+            } }
+        }
+    }
+
     func testTransposedB() {
         let m = 9, n = 37, k = 300
         var rng = LCG(s: 7)
