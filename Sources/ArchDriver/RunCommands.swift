@@ -79,7 +79,12 @@ extension Driver {
             let loaded = try SafeTensors.read(path: weightsPath)
             let bound = WeightStore.bind(g, tensors: loaded, file: weightsPath)
             for w in bound.warnings { out.stderr += "warning: \(w)\n" }
-            guard let store = bound.store else { throw bound.errors.first! }
+            guard let store = bound.store else {
+                // Every missing or mis-shaped tensor, not just the first.
+                out.stderr += bound.errors.map { "\($0)\n" }.joined()
+                out.status = 1
+                return out
+            }
             // --repeat N runs N times and reports the median: a steady-state latency for benchmarks.
             let repeats = max(1, opts.values["--repeat"].flatMap(Int.init) ?? 1)
             let interpreter = Interpreter(graph: g, weights: store)
