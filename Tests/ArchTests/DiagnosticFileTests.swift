@@ -116,8 +116,8 @@ final class DiagnosticFileTests: XCTestCase {
     /// Runs the body with the repository root as the working directory, so paths stay short and stable.
     static func inRoot<T>(_ body: () throws -> T) rethrows -> T {
         let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(Support.root.path)
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        _ = FileManager.default.changeCurrentDirectoryPath(Support.root.path)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
         return try body()
     }
 
