@@ -77,6 +77,51 @@ public enum Gemm {
         }
     }
 
+    /// B given as Bᵀ [n x k] (a linear layer's weight [out, in]) packed once into 32-column panels,
+    /// KC block by KC block: the constant operand of every linear layer.
+    public struct PackedB: @unchecked Sendable {
+        public let n: Int, k: Int
+        let columnsPadded: Int
+        let storage: [Float]
+
+        public init(transposed bt: UnsafePointer<Float>, ldb: Int, n: Int, k: Int) {
+            self.n = n
+            self.k = k
+            columnsPadded = (n + Gemm.nr - 1) / Gemm.nr * Gemm.nr
+            var data = [Float](repeating: 0, count: columnsPadded * k)
+            let padded = columnsPadded
+            data.withUnsafeMutableBufferPointer { out in
+                var pc = 0
+                while pc < k {
+                    let kcur = min(Gemm.kc, k - pc)
+                    Pack.bTransposed(bt + pc, ldb: ldb, k: kcur, n: n, into: out.baseAddress! + padded * pc)
+                    pc += kcur
+                }
+            }
+            storage = data
+        }
+    }
+
+    /// C = A B with B prepacked (a linear layer: A the activations, B the weight).
+    public static func sgemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed b: PackedB, c: UnsafeMutablePointer<Float>, ldc: Int,
+                             bias: UnsafePointer<Float>? = nil, epilogue: Epilogue = .none, threads: Int = 0) {
+        guard m > 0, b.n > 0, b.k > 0 else { return }
+        b.storage.withUnsafeBufferPointer { bp in
+            let n = b.n, k = b.k, padded = b.columnsPadded
+            let workers = max(1, min(threads > 0 ? threads : defaultThreads, (n + nr - 1) / nr, m * n * k >= 1 << 15 ? Int.max : 1))
+            let panels = (n + nr - 1) / nr
+            let perWorker = (panels + workers - 1) / workers
+            let aAddr = Int(bitPattern: a), bAddr = Int(bitPattern: bp.baseAddress!), cAddr = Int(bitPattern: c), biasAddr = bias.map { Int(bitPattern: $0) } ?? 0
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let j0 = w * perWorker * nr, j1 = min(n, (w + 1) * perWorker * nr)
+                guard j0 < j1 else { return }
+                block(m: m, cols: j0..<j1, k: k, a: UnsafePointer(bitPattern: aAddr)!, lda: lda, b: UnsafePointer(bitPattern: bAddr)!, ldb: 0,
+                      c: UnsafeMutablePointer(bitPattern: cAddr)!, ldc: ldc, accumulate: false,
+                      bias: UnsafePointer(bitPattern: biasAddr), epilogue: epilogue, transposeB: false, prepackedColumns: padded)
+            }
+        }
+    }
+
     /// C = A B with A prepacked.
     public static func sgemm(packed a: PackedA, n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                              bias: UnsafePointer<Float>? = nil, epilogue: Epilogue = .none, threads: Int = 0) {
@@ -101,7 +146,8 @@ public enum Gemm {
     static func block(m: Int, cols: Range<Int>, k: Int,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-                      bias: UnsafePointer<Float>?, epilogue: Epilogue, transposeB: Bool, prepackedRows: Int? = nil) {
+                      bias: UnsafePointer<Float>?, epilogue: Epilogue, transposeB: Bool, prepackedRows: Int? = nil,
+                      prepackedColumns: Int? = nil) {
         let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * (nc + nr))
         let packedA = UnsafeMutablePointer<Float>.allocate(capacity: (mc + mr) * kc)
         let edge = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
@@ -114,10 +160,17 @@ public enum Gemm {
                 let kcur = min(kc, k - pc)
                 let add = accumulate || pc > 0
                 let last = pc + kcur == k
-                if transposeB {
-                    Pack.bTransposed(b + jc * ldb + pc, ldb: ldb, k: kcur, n: ncur, into: packedB)
+                // A prepacked B already holds this block's panels.
+                let bBlock: UnsafePointer<Float>
+                if let columns = prepackedColumns {
+                    bBlock = b + columns * pc + jc * kcur
                 } else {
-                    Pack.b(b + pc * ldb + jc, ldb: ldb, k: kcur, n: ncur, into: packedB)
+                    if transposeB {
+                        Pack.bTransposed(b + jc * ldb + pc, ldb: ldb, k: kcur, n: ncur, into: packedB)
+                    } else {
+                        Pack.b(b + pc * ldb + jc, ldb: ldb, k: kcur, n: ncur, into: packedB)
+                    }
+                    bBlock = UnsafePointer(packedB)
                 }
                 var ic = 0
                 while ic < m {
@@ -137,7 +190,7 @@ public enum Gemm {
                         while ir < mcur {
                             let mh = min(mr, mcur - ir)
                             let cp = c + (ic + ir) * ldc + jc + jr
-                            let ap = aBlock + ir * kcur, bp = packedB + jr * kcur
+                            let ap = aBlock + ir * kcur, bp = bBlock + jr * kcur
                             if mh == mr && nw == nr {
                                 MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, accumulate: add)
                             } else {

@@ -16,6 +16,8 @@ public final class Interpreter {
     lazy var fusion = FusionPlan(graph: graph, weights: weights)
     /// Convolution weights packed for the GEMM on first use, by node.
     var packedConvs: [Int: [Gemm.PackedA]] = [:]
+    /// Linear weights packed for the GEMM on first use, by parameter.
+    var packedLinears: [Int: Gemm.PackedB] = [:]
 
     public init(graph: Graph, weights: WeightStore) {
         self.graph = graph
@@ -111,20 +113,24 @@ public final class Interpreter {
 
     // MARK: linear algebra helpers
 
-    /// y[rows x out] = x[rows x in] W^T + b, with W [out x in] from parameter `id` (read in place).
+    /// y[rows x out] = x[rows x in] W^T + b, with W [out x in] from parameter `id`, packed for the
+    /// GEMM on first use.
     func linear(_ x: [Float], rows: Int, inF: Int, weight id: Int, bias: [Float]?, out: Int) -> [Float] {
+        if packedLinears[id] == nil {
+            packedLinears[id] = weights.values[id]!.withUnsafeBufferPointer { Gemm.PackedB(transposed: $0.baseAddress!, ldb: inF, n: out, k: inF) }
+        }
+        let packed = packedLinears[id]!
         var y = [Float](repeating: 0, count: rows * out)
-        x.withUnsafeBufferPointer { xp in weights.values[id]!.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
+        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
             if let bias {
                 bias.withUnsafeBufferPointer { bb in
-                    Gemm.sgemm(m: rows, n: out, k: inF, a: xp.baseAddress!, lda: inF, b: wp.baseAddress!, ldb: inF,
-                               c: yp.baseAddress!, ldc: out, bias: bb.baseAddress, epilogue: Epilogue(bias: .perColumn), transposeB: true)
+                    Gemm.sgemm(m: rows, a: xp.baseAddress!, lda: inF, packed: packed, c: yp.baseAddress!, ldc: out,
+                               bias: bb.baseAddress, epilogue: Epilogue(bias: .perColumn))
                 }
             } else {
-                Gemm.sgemm(m: rows, n: out, k: inF, a: xp.baseAddress!, lda: inF, b: wp.baseAddress!, ldb: inF,
-                           c: yp.baseAddress!, ldc: out, transposeB: true)
+                Gemm.sgemm(m: rows, a: xp.baseAddress!, lda: inF, packed: packed, c: yp.baseAddress!, ldc: out)
             }
-        } } }
+        } }
         return y
     }
 

@@ -89,6 +89,22 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    func testPrepackedTransposedB() {
+        for (m, n, k) in [(5, 70, 300), (197, 33, 64), (1, 1, 1)] {
+            var rng = LCG(s: UInt64(m * 7 + n + k))
+            let a = (0..<(m * k)).map { _ in rng.next() }, w = (0..<(n * k)).map { _ in rng.next() }
+            var b = [Float](repeating: 0, count: k * n)
+            for j in 0..<n { for p in 0..<k { b[p * n + j] = w[j * k + p] } }
+            let packed = w.withUnsafeBufferPointer { Gemm.PackedB(transposed: $0.baseAddress!, ldb: k, n: n, k: k) }
+            var c = [Float](repeating: 0, count: m * n)
+            a.withUnsafeBufferPointer { ap in c.withUnsafeMutableBufferPointer { cp in
+                Gemm.sgemm(m: m, a: ap.baseAddress!, lda: k, packed: packed, c: cp.baseAddress!, ldc: n)
+            } }
+            let want = reference(m, n, k, a, k, b, n)
+            for i in 0..<(m * n) { XCTAssertEqual(c[i], want[i], accuracy: 1e-3, "m \(m) n \(n) k \(k)") }
+        }
+    }
+
     func testTransposedB() {
         let m = 9, n = 37, k = 300
         var rng = LCG(s: 7)
