@@ -1,4 +1,5 @@
 import Foundation
+import Dispatch
 
 /// Normalisation, activations and softmax on contiguous float buffers.
 public enum Elementwise {
@@ -81,26 +82,54 @@ public enum Elementwise {
     }
 
     /// Normalise each row of `width` values: (x - mean) / sqrt(var + eps) * weight + bias (LayerNorm),
-    /// or x / sqrt(mean(x^2) + eps) * weight (RMSNorm).
+    /// or x / sqrt(mean(x^2) + eps) * weight (RMSNorm). Two passes (mean, then variance) with 16-wide
+    /// float accumulators; rows are split across the cores when there are many.
     public static func normalizeRows(_ data: inout [Float], width: Int, eps: Float, weight: [Float]?, bias: [Float]?, rms: Bool = false) {
         let rows = data.count / width
+        guard rows > 0, width > 0 else { return }
+        let w = weight ?? [], b = bias ?? []
         data.withUnsafeMutableBufferPointer { p in
-            for r in 0..<rows {
-                let row = p.baseAddress! + r * width
-                var mean: Double = 0
-                if !rms { for j in 0..<width { mean += Double(row[j]) }; mean /= Double(width) }
-                var variance: Double = 0
-                for j in 0..<width { let d = Double(row[j]) - mean; variance += d * d }
-                variance /= Double(width)
-                let inv = Float(1 / (variance + Double(eps)).squareRoot())
-                let m = Float(mean)
-                for j in 0..<width {
-                    var v = (row[j] - m) * inv
-                    if let weight { v *= weight[j] }
-                    if let bias { v += bias[j] }
-                    row[j] = v
+            let base = Int(bitPattern: p.baseAddress!)
+            let workers = rows * width >= 1 << 16 ? 2 : 1
+            w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
+                let wAddr = Int(bitPattern: wp.baseAddress), bAddr = Int(bitPattern: bp.baseAddress)
+                DispatchQueue.concurrentPerform(iterations: workers) { k in
+                    let data = UnsafeMutablePointer<Float>(bitPattern: base)!
+                    let wt = weight == nil ? nil : UnsafePointer<Float>(bitPattern: wAddr)
+                    let bs = bias == nil ? nil : UnsafePointer<Float>(bitPattern: bAddr)
+                    for r in (rows * k / workers)..<(rows * (k + 1) / workers) {
+                        normalizeRow(data + r * width, width: width, eps: eps, weight: wt, bias: bs, rms: rms)
+                    }
                 }
-            }
+            } }
+        }
+    }
+
+    @inline(__always)
+    static func normalizeRow(_ row: UnsafeMutablePointer<Float>, width: Int, eps: Float, weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, rms: Bool) {
+        let raw = UnsafeMutableRawPointer(row)
+        let vec = width / 16 * 16
+        var mean: Float = 0
+        if !rms {
+            var acc = V()
+            var j = 0
+            while j < vec { acc += raw.loadUnaligned(fromByteOffset: j * 4, as: V.self); j += 16 }
+            var s = acc.sum()
+            while j < width { s += row[j]; j += 1 }
+            mean = s / Float(width)
+        }
+        var acc = V()
+        let m = V(repeating: mean)
+        var j = 0
+        while j < vec { let d = raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) - m; acc += d * d; j += 16 }
+        var ss = acc.sum()
+        while j < width { let d = row[j] - mean; ss += d * d; j += 1 }
+        let inv = 1 / (ss / Float(width) + eps).squareRoot()
+        for j in 0..<width {
+            var v = (row[j] - mean) * inv
+            if let weight { v *= weight[j] }
+            if let bias { v += bias[j] }
+            row[j] = v
         }
     }
 

@@ -52,7 +52,10 @@ extension Interpreter {
         var gate = [Float](repeating: 0, count: b * n * e)
         for bi in 0..<b {
             let vb = Array(v[(bi * n * e)..<((bi + 1) * n * e)])
-            let mixed = Self.matmul(w, vb, m: n, n: e, k: n)
+            var mixed = [Float](repeating: 0, count: n * e)
+            w.withUnsafeBufferPointer { wp in vb.withUnsafeBufferPointer { vp in mixed.withUnsafeMutableBufferPointer { mp in
+                Gemm.sgemm(m: n, n: e, k: n, a: wp.baseAddress!, lda: n, b: vp.baseAddress!, ldb: e, c: mp.baseAddress!, ldc: e)
+            } } }
             for t in 0..<n { for j in 0..<e { gate[(bi * n + t) * e + j] = mixed[t * e + j] + bias[t] } }
         }
         if let da = int(node, "attn") {
