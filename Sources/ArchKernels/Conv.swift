@@ -97,32 +97,55 @@ public enum Conv {
         }
     }
 
-    /// One filter per channel, computed directly.
+    /// One filter per channel, computed directly: for each kernel tap, a whole output row is
+    /// updated over the range of positions where the tap lands inside the input (a loop the compiler
+    /// vectorises for stride 1). Channels are split across the cores.
     static func depthwise(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                           output: UnsafeMutablePointer<Float>, activation: Epilogue.Activation) {
-        let kk = g.kernelH * g.kernelW
-        for c in 0..<g.inChannels {
-            let plane = input + c * g.inH * g.inW, w = weight + c * kk, out = output + c * g.outH * g.outW
-            let b = bias?[c] ?? 0
-            for oy in 0..<g.outH {
-                for ox in 0..<g.outW {
-                    var s = b
-                    for ky in 0..<g.kernelH {
-                        let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                        if iy < 0 || iy >= g.inH { continue }
-                        for kx in 0..<g.kernelW {
-                            let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
-                            if ix >= 0 && ix < g.inW { s += plane[iy * g.inW + ix] * w[ky * g.kernelW + kx] }
-                        }
+        let workers = g.inChannels * g.outH * g.outW >= 1 << 14 ? min(g.inChannels, Gemm.defaultThreads) : 1
+        let addrs = (Int(bitPattern: input), Int(bitPattern: weight), bias.map { Int(bitPattern: $0) } ?? 0, Int(bitPattern: output))
+        DispatchQueue.concurrentPerform(iterations: workers) { wk in
+            let input = UnsafePointer<Float>(bitPattern: addrs.0)!, weight = UnsafePointer<Float>(bitPattern: addrs.1)!
+            let bias = UnsafePointer<Float>(bitPattern: addrs.2), output = UnsafeMutablePointer<Float>(bitPattern: addrs.3)!
+            for c in (g.inChannels * wk / workers)..<(g.inChannels * (wk + 1) / workers) {
+                depthwiseChannel(g, plane: input + c * g.inH * g.inW, filter: weight + c * g.kernelH * g.kernelW,
+                                 bias: bias?[c] ?? 0, out: output + c * g.outH * g.outW, activation: activation)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func depthwiseChannel(_ g: ConvGeometry, plane: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: Float,
+                                 out: UnsafeMutablePointer<Float>, activation: Epilogue.Activation) {
+        let sw = g.strideW
+        out.update(repeating: bias, count: g.outH * g.outW)
+        for oy in 0..<g.outH {
+            let orow = out + oy * g.outW
+            for ky in 0..<g.kernelH {
+                let iy = oy * g.strideH - g.padTop + ky * g.dilationH
+                if iy < 0 || iy >= g.inH { continue }
+                let irow = plane + iy * g.inW
+                for kx in 0..<g.kernelW {
+                    let wv = filter[ky * g.kernelW + kx]
+                    let offset = kx * g.dilationW - g.padLeft
+                    // Output positions whose input ox * stride + offset lies in [0, inW).
+                    let lo = offset >= 0 ? 0 : (-offset + sw - 1) / sw
+                    let last = g.inW - 1 - offset
+                    let hi = last < 0 ? 0 : min(g.outW, last / sw + 1)
+                    if lo >= hi { continue }
+                    if sw == 1 {
+                        let src = irow + offset
+                        for ox in lo..<hi { orow[ox] += wv * src[ox] }
+                    } else {
+                        for ox in lo..<hi { orow[ox] += wv * irow[ox * sw + offset] }
                     }
-                    switch activation {
-                    case .none: break
-                    case .relu: s = max(s, 0)
-                    case .relu6: s = min(max(s, 0), 6)
-                    }
-                    out[oy * g.outW + ox] = s
                 }
             }
+        }
+        switch activation {
+        case .none: break
+        case .relu: for i in 0..<(g.outH * g.outW) { out[i] = max(out[i], 0) }
+        case .relu6: for i in 0..<(g.outH * g.outW) { out[i] = min(max(out[i], 0), 6) }
         }
     }
 }

@@ -133,3 +133,31 @@ final class ElementwiseTests: XCTestCase {
         }
     }
 }
+
+/// Depthwise convolution against a direct definition, over strides, padding and dilation.
+final class DepthwiseTests: XCTestCase {
+    func testAgainstDefinition() {
+        for (k, s, p, d, h, w) in [(3, 1, 1, 1, 7, 9), (3, 2, 1, 1, 8, 8), (5, 1, 2, 1, 6, 5), (3, 1, 2, 2, 7, 7), (7, 3, 0, 1, 10, 13), (3, 1, 0, 1, 2, 2)] {
+            let c = 3
+            let oh = (h + 2 * p - d * (k - 1) - 1) / s + 1, ow = (w + 2 * p - d * (k - 1) - 1) / s + 1
+            guard oh > 0, ow > 0 else { continue }
+            let x = (0..<(c * h * w)).map { Float(($0 * 37) % 17) / 8 - 1 }
+            let f = (0..<(c * k * k)).map { Float(($0 * 11) % 13) / 6 - 1 }
+            let b: [Float] = [0.5, -0.25, 0]
+            var y = [Float](repeating: .nan, count: c * oh * ow)
+            let g = ConvGeometry(inChannels: c, outChannels: c, groups: c, inH: h, inW: w, outH: oh, outW: ow, kernelH: k, kernelW: k,
+                                 strideH: s, strideW: s, padTop: p, padLeft: p, dilationH: d, dilationW: d)
+            x.withUnsafeBufferPointer { xp in f.withUnsafeBufferPointer { fp in b.withUnsafeBufferPointer { bp in y.withUnsafeMutableBufferPointer { yp in
+                Conv.forward(g, input: xp.baseAddress!, weight: fp.baseAddress!, bias: bp.baseAddress, output: yp.baseAddress!, activation: .relu6)
+            } } } }
+            for ch in 0..<c { for oy in 0..<oh { for ox in 0..<ow {
+                var sum = b[ch]
+                for ky in 0..<k { for kx in 0..<k {
+                    let iy = oy * s - p + ky * d, ix = ox * s - p + kx * d
+                    if iy >= 0 && iy < h && ix >= 0 && ix < w { sum += x[(ch * h + iy) * w + ix] * f[(ch * k + ky) * k + kx] }
+                } }
+                XCTAssertEqual(y[(ch * oh + oy) * ow + ox], min(max(sum, 0), 6), accuracy: 1e-5, "k \(k) s \(s) p \(p) d \(d)")
+            } } }
+        }
+    }
+}
