@@ -35,7 +35,15 @@ public enum Gemm {
             applyEpilogue(c: c, ldc: ldc, rows: 0..<m, cols: 0..<n, bias: bias, epilogue: epilogue)
             return
         }
-        // Split the columns into chunks of whole panels, one per worker.
+        parallelBlocks(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, bias: bias,
+                       epilogue: epilogue, threads: threads, transposeB: transposeB)
+    }
+
+    /// Splits the columns into chunks of whole panels, one per worker, and runs `block` on each.
+    static func parallelBlocks(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                               c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?,
+                               epilogue: Epilogue, threads: Int, transposeB: Bool = false,
+                               prepackedRows: Int? = nil, prepackedColumns: Int? = nil) {
         let workers = max(1, min(threads > 0 ? threads : defaultThreads, (n + nr - 1) / nr, m * n * k >= 1 << 15 ? Int.max : 1))
         let panels = (n + nr - 1) / nr
         let perWorker = (panels + workers - 1) / workers
@@ -46,7 +54,8 @@ public enum Gemm {
             block(m: m, cols: j0..<j1, k: k,
                   a: UnsafePointer(bitPattern: aAddr)!, lda: lda, b: UnsafePointer(bitPattern: bAddr)!, ldb: ldb,
                   c: UnsafeMutablePointer(bitPattern: cAddr)!, ldc: ldc, accumulate: accumulate,
-                  bias: UnsafePointer(bitPattern: biasAddr), epilogue: epilogue, transposeB: transposeB)
+                  bias: UnsafePointer(bitPattern: biasAddr), epilogue: epilogue, transposeB: transposeB,
+                  prepackedRows: prepackedRows, prepackedColumns: prepackedColumns)
         }
     }
 
@@ -107,18 +116,8 @@ public enum Gemm {
                              bias: UnsafePointer<Float>? = nil, epilogue: Epilogue = .none, threads: Int = 0) {
         guard m > 0, b.n > 0, b.k > 0 else { return }
         b.storage.withUnsafeBufferPointer { bp in
-            let n = b.n, k = b.k, padded = b.columnsPadded
-            let workers = max(1, min(threads > 0 ? threads : defaultThreads, (n + nr - 1) / nr, m * n * k >= 1 << 15 ? Int.max : 1))
-            let panels = (n + nr - 1) / nr
-            let perWorker = (panels + workers - 1) / workers
-            let aAddr = Int(bitPattern: a), bAddr = Int(bitPattern: bp.baseAddress!), cAddr = Int(bitPattern: c), biasAddr = bias.map { Int(bitPattern: $0) } ?? 0
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let j0 = w * perWorker * nr, j1 = min(n, (w + 1) * perWorker * nr)
-                guard j0 < j1 else { return }
-                block(m: m, cols: j0..<j1, k: k, a: UnsafePointer(bitPattern: aAddr)!, lda: lda, b: UnsafePointer(bitPattern: bAddr)!, ldb: 0,
-                      c: UnsafeMutablePointer(bitPattern: cAddr)!, ldc: ldc, accumulate: false,
-                      bias: UnsafePointer(bitPattern: biasAddr), epilogue: epilogue, transposeB: false, prepackedColumns: padded)
-            }
+            parallelBlocks(m: m, n: b.n, k: b.k, a: a, lda: lda, b: bp.baseAddress!, ldb: 0, c: c, ldc: ldc, accumulate: false,
+                           bias: bias, epilogue: epilogue, threads: threads, prepackedColumns: b.columnsPadded)
         }
     }
 
@@ -127,18 +126,8 @@ public enum Gemm {
                              bias: UnsafePointer<Float>? = nil, epilogue: Epilogue = .none, threads: Int = 0) {
         guard a.m > 0, n > 0, a.k > 0 else { return }
         a.storage.withUnsafeBufferPointer { ap in
-            let workers = max(1, min(threads > 0 ? threads : defaultThreads, (n + nr - 1) / nr, a.m * n * a.k >= 1 << 15 ? Int.max : 1))
-            let panels = (n + nr - 1) / nr
-            let perWorker = (panels + workers - 1) / workers
-            let aAddr = Int(bitPattern: ap.baseAddress!), bAddr = Int(bitPattern: b), cAddr = Int(bitPattern: c), biasAddr = bias.map { Int(bitPattern: $0) } ?? 0
-            let m = a.m, k = a.k, padded = a.rowsPadded
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let j0 = w * perWorker * nr, j1 = min(n, (w + 1) * perWorker * nr)
-                guard j0 < j1 else { return }
-                block(m: m, cols: j0..<j1, k: k, a: UnsafePointer(bitPattern: aAddr)!, lda: 0, b: UnsafePointer(bitPattern: bAddr)!, ldb: ldb,
-                      c: UnsafeMutablePointer(bitPattern: cAddr)!, ldc: ldc, accumulate: false,
-                      bias: UnsafePointer(bitPattern: biasAddr), epilogue: epilogue, transposeB: false, prepackedRows: padded)
-            }
+            parallelBlocks(m: a.m, n: n, k: a.k, a: ap.baseAddress!, lda: 0, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: false,
+                           bias: bias, epilogue: epilogue, threads: threads, prepackedRows: a.rowsPadded)
         }
     }
 
