@@ -77,36 +77,41 @@ public enum Driver {
             out.stdout = usage + "\n"
         case "--version", "version":
             out.stdout = version + "\n"
-        case "check":
-            if rest.contains("--help") || rest.contains("-h") { out.stdout = checkUsage + "\n"; return out }
-            return check(rest)
-        case "params":
-            if rest.contains("--help") || rest.contains("-h") { out.stdout = paramsUsage + "\n"; return out }
-            return params(rest)
-        case "init":
-            if rest.contains("--help") || rest.contains("-h") { out.stdout = initUsage + "\n"; return out }
-            return initWeights(rest)
-        case "run":
-            if rest.contains("--help") || rest.contains("-h") { out.stdout = runUsage + "\n"; return out }
-            return runNetwork(rest)
-        case "emit":
-            if rest.contains("--help") || rest.contains("-h") { out.stdout = emitUsage + "\n"; return out }
-            return emit(rest)
-        case "ir":
-            if rest.contains("--help") || rest.contains("-h") { out.stdout = "USAGE: archc ir FILE [--set NAME=VALUE ...]\n\nPrints the checked graph in text form.\n"; return out }
-            var r = check(rest + ["--dump-graph"])
-            if r.status == 0 { r.stderr = "" }
-            return r
-        case "ops":
-            if rest.contains("--help") || rest.contains("-h") { out.stdout = opsUsage + "\n"; return out }
-            out.stdout = OpsReference.render(markdown: rest.contains("--markdown"))
         default:
-            let known = ["check", "params", "ops", "init", "run", "ir", "emit"]
-            out.stderr = "error: unknown command '\(command)'\(Suggest.didYouMean(command, in: known))\n\n" + usage + "\n"
-            out.status = 2
+            guard let (help, action) = commands[command] else {
+                out.stderr = "error: unknown command '\(command)'\(Suggest.didYouMean(command, in: Array(commands.keys)))\n\n" + usage + "\n"
+                out.status = 2
+                return out
+            }
+            if rest.contains("--help") || rest.contains("-h") {
+                out.stdout = help + "\n"
+                return out
+            }
+            return action(rest)
         }
         return out
     }
+
+    static let irUsage = """
+    USAGE: archc ir FILE [--set NAME=VALUE ...]
+
+    Prints the checked graph in text form.
+    """
+
+    /// Every command: its help text and what runs it.
+    static let commands: [String: (help: String, run: @Sendable ([String]) -> Output)] = [
+        "check": (checkUsage, check),
+        "params": (paramsUsage, params),
+        "init": (initUsage, initWeights),
+        "run": (runUsage, runNetwork),
+        "emit": (emitUsage, emit),
+        "ir": (irUsage, { args in
+            var r = check(args + ["--dump-graph"])
+            if r.status == 0 { r.stderr = "" }
+            return r
+        }),
+        "ops": (opsUsage, { args in Output(stdout: OpsReference.render(markdown: args.contains("--markdown"))) }),
+    ]
 
     struct UsageError: Error { let message: String }
 

@@ -61,6 +61,21 @@ public enum Gemm {
 
     public static var defaultThreads: Int { min(2, max(1, System.cores)) }
 
+    /// Packs a constant operand once, KC block by KC block: block `pc` of `kcur` columns of K goes to
+    /// offset `padded * pc`, where `padded` is its rows (A) or columns (B) rounded up to whole panels.
+    static func packByKBlocks(padded: Int, k: Int, _ pack: (Int, Int, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+        var data = [Float](repeating: 0, count: padded * k)
+        data.withUnsafeMutableBufferPointer { out in
+            var pc = 0
+            while pc < k {
+                let kcur = min(kc, k - pc)
+                pack(pc, kcur, out.baseAddress! + padded * pc)
+                pc += kcur
+            }
+        }
+        return data
+    }
+
     /// A matrix A [m x k] packed once into the micro-kernel's 6-row panels, KC block by KC block:
     /// constant operands (convolution weights) skip the packing on every call.
     public struct PackedA: @unchecked Sendable {
@@ -72,17 +87,9 @@ public enum Gemm {
             self.m = m
             self.k = k
             rowsPadded = (m + Gemm.mr - 1) / Gemm.mr * Gemm.mr
-            var data = [Float](repeating: 0, count: rowsPadded * k)
-            let padded = rowsPadded
-            data.withUnsafeMutableBufferPointer { out in
-                var pc = 0
-                while pc < k {
-                    let kcur = min(Gemm.kc, k - pc)
-                    Pack.a(a + pc, lda: lda, m: m, k: kcur, into: out.baseAddress! + padded * pc)
-                    pc += kcur
-                }
+            storage = Gemm.packByKBlocks(padded: rowsPadded, k: k) { pc, kcur, out in
+                Pack.a(a + pc, lda: lda, m: m, k: kcur, into: out)
             }
-            storage = data
         }
     }
 
@@ -97,17 +104,9 @@ public enum Gemm {
             self.n = n
             self.k = k
             columnsPadded = (n + Gemm.nr - 1) / Gemm.nr * Gemm.nr
-            var data = [Float](repeating: 0, count: columnsPadded * k)
-            let padded = columnsPadded
-            data.withUnsafeMutableBufferPointer { out in
-                var pc = 0
-                while pc < k {
-                    let kcur = min(Gemm.kc, k - pc)
-                    Pack.bTransposed(bt + pc, ldb: ldb, k: kcur, n: n, into: out.baseAddress! + padded * pc)
-                    pc += kcur
-                }
+            storage = Gemm.packByKBlocks(padded: columnsPadded, k: k) { pc, kcur, out in
+                Pack.bTransposed(bt + pc, ldb: ldb, k: kcur, n: n, into: out)
             }
-            storage = data
         }
     }
 
