@@ -12,8 +12,11 @@ let package = Package(
         .target(name: "ArchSyntax"),
         // Semantics: symbolic shapes, the closed op set, block expansion, the checked graph.
         .target(name: "ArchSemantics", dependencies: ["ArchSyntax"]),
+        // The executable IR: the checked graph lowered with concrete shapes, fused, buffers planned;
+        // run by the interpreter and compiled by the ahead-of-time backend.
+        .target(name: "ArchIR", dependencies: ["ArchSemantics"]),
         // Driver: the one pipeline every command shares, and the reports.
-        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIO", "ArchRuntime", "ArchCodegen"]),
+        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchIO", "ArchRuntime", "ArchCodegen"]),
         // Tensor files: safetensors and .npy, read and written with every size checked.
         .target(name: "ArchIO"),
         // Compute kernels shared by the interpreter and the ahead-of-time backend. Always optimised and
@@ -22,12 +25,12 @@ let package = Package(
         // Code generation from the checked graph: PyTorch modules now, the AOT backend later.
         .target(name: "ArchCodegen", dependencies: ["ArchSemantics"]),
         // Runs a checked graph on real weights: weight binding, initialisation, the interpreter.
-        .target(name: "ArchRuntime", dependencies: ["ArchSemantics", "ArchIO", "ArchKernels"]),
+        .target(name: "ArchRuntime", dependencies: ["ArchSemantics", "ArchIR", "ArchIO", "ArchKernels"]),
         .executableTarget(name: "gemm-bench", dependencies: ["ArchKernels"], path: "benchmarks/gemm-bench"),
         .executableTarget(name: "archc", dependencies: ["ArchDriver"]),
         .testTarget(
             name: "ArchTests",
-            dependencies: ["ArchSyntax", "ArchSemantics", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen"],
+            dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen"],
             resources: [.copy("Fixtures")]
         ),
     ]

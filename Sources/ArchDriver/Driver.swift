@@ -24,7 +24,7 @@ public enum Driver {
       run FILE --weights W --input X.npy
                                run the network (interpreter) on real weights and inputs
       emit torch FILE -o M.py  a PyTorch module with the same parameter names
-      ir FILE [--set ...]      print the checked graph (values, ops, parameters) after binding sizes
+      ir FILE [--after PASS]   print the network after a pass: checked graph, lowered, fused, buffers planned
       ops                      list the built-in ops with their arguments
 
     OPTIONS:
@@ -92,12 +92,6 @@ public enum Driver {
         return out
     }
 
-    static let irUsage = """
-    USAGE: archc ir FILE [--set NAME=VALUE ...]
-
-    Prints the checked graph in text form.
-    """
-
     /// Every command: its help text and what runs it.
     static let commands: [String: (help: String, run: @Sendable ([String]) -> Output)] = [
         "check": (checkUsage, check),
@@ -105,11 +99,7 @@ public enum Driver {
         "init": (initUsage, initWeights),
         "run": (runUsage, runNetwork),
         "emit": (emitUsage, emit),
-        "ir": (irUsage, { args in
-            var r = check(args + ["--dump-graph"])
-            if r.status == 0 { r.stderr = "" }
-            return r
-        }),
+        "ir": (irUsage, ir),
         "ops": (opsUsage, { args in Output(stdout: OpsReference.render(markdown: args.contains("--markdown"))) }),
     ]
 

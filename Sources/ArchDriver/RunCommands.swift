@@ -1,6 +1,7 @@
 import Foundation
 import ArchSyntax
 import ArchSemantics
+import ArchIR
 import ArchIO
 import ArchRuntime
 
@@ -13,9 +14,10 @@ extension Driver {
     """
 
     static let runUsage = """
-    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--set NAME=VALUE ...]
+    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--dump-ir] [--set NAME=VALUE ...]
 
     Runs the network on real weights and inputs. Symbolic sizes are bound from the inputs' shapes.
+    --dump-ir prints the program the interpreter runs (as `archc ir` does) before running it.
     """
 
     static func initWeights(_ args: [String]) -> Output {
@@ -47,7 +49,7 @@ extension Driver {
             if args[i] == "--input", i + 1 < args.count { inputArgs.append(args[i + 1]); i += 2 } else { rest.append(args[i]); i += 1 }
         }
         let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
-        do { opts = try parseOptions(rest, flags: [], valued: ["--weights", "--output", "--top", "--repeat"]) } catch let e as UsageError {
+        do { opts = try parseOptions(rest, flags: ["--dump-ir"], valued: ["--weights", "--output", "--top", "--repeat"]) } catch let e as UsageError {
             return usageError(e.message, runUsage)
         } catch { return usageError("\(error)", runUsage) }
         guard opts.files.count == 1, let weightsPath = opts.values["--weights"], !inputArgs.isEmpty else {
@@ -87,7 +89,9 @@ extension Driver {
             }
             // --repeat N runs N times and reports the median: a steady-state latency for benchmarks.
             let repeats = max(1, opts.values["--repeat"].flatMap(Int.init) ?? 1)
-            let interpreter = Interpreter(graph: g, weights: store)
+            let program = try Passes.run(g)
+            if opts.flags.contains("--dump-ir") { out.stdout += ProgramPrinter.print(program) }
+            let interpreter = try Interpreter(program: program, weights: store)
             var times: [Double] = []
             var y = Tensor(shape: [], floats: [])
             for _ in 0..<repeats {
@@ -107,6 +111,9 @@ extension Driver {
                 }
             }
         } catch let e as RuntimeError {
+            out.stderr += "\(e)\n"
+            out.status = 1
+        } catch let e as IRError {
             out.stderr += "\(e)\n"
             out.status = 1
         } catch {

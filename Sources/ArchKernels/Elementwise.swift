@@ -63,6 +63,10 @@ public enum Elementwise {
     }
 
     public static func apply(_ name: String, approx: String?, _ data: inout [Float]) {
+        data.withUnsafeMutableBufferPointer { apply(name, approx: approx, $0) }
+    }
+
+    public static func apply(_ name: String, approx: String?, _ data: UnsafeMutableBufferPointer<Float>) {
         switch name {
         case "relu": for i in data.indices { data[i] = max(data[i], 0) }
         case "relu6": for i in data.indices { data[i] = min(max(data[i], 0), 6) }
@@ -70,8 +74,7 @@ public enum Elementwise {
             if approx == "tanh" {
                 for i in data.indices { data[i] = geluTanh(data[i]) }
             } else {
-                let n = data.count
-                data.withUnsafeMutableBufferPointer { geluInPlace($0.baseAddress!, count: n) }
+                geluInPlace(data.baseAddress!, count: data.count)
             }
         case "silu": for i in data.indices { data[i] = data[i] * sigmoid(data[i]) }
         case "sigmoid": for i in data.indices { data[i] = sigmoid(data[i]) }
@@ -85,24 +88,26 @@ public enum Elementwise {
     /// or x / sqrt(mean(x^2) + eps) * weight (RMSNorm). Two passes (mean, then variance) with 16-wide
     /// float accumulators; rows are split across the cores when there are many.
     public static func normalizeRows(_ data: inout [Float], width: Int, eps: Float, weight: [Float]?, bias: [Float]?, rms: Bool = false) {
-        let rows = data.count / width
-        guard rows > 0, width > 0 else { return }
+        data.withUnsafeMutableBufferPointer { normalizeRows($0, width: width, eps: eps, weight: weight, bias: bias, rms: rms) }
+    }
+
+    public static func normalizeRows(_ p: UnsafeMutableBufferPointer<Float>, width: Int, eps: Float, weight: [Float]?, bias: [Float]?, rms: Bool = false) {
+        let rows = width > 0 ? p.count / width : 0
+        guard rows > 0 else { return }
         let w = weight ?? [], b = bias ?? []
-        data.withUnsafeMutableBufferPointer { p in
-            let base = Int(bitPattern: p.baseAddress!)
-            let workers = rows * width >= 1 << 16 ? 2 : 1
-            w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
-                let wAddr = Int(bitPattern: wp.baseAddress), bAddr = Int(bitPattern: bp.baseAddress)
-                DispatchQueue.concurrentPerform(iterations: workers) { k in
-                    let data = UnsafeMutablePointer<Float>(bitPattern: base)!
-                    let wt = weight == nil ? nil : UnsafePointer<Float>(bitPattern: wAddr)
-                    let bs = bias == nil ? nil : UnsafePointer<Float>(bitPattern: bAddr)
-                    for r in (rows * k / workers)..<(rows * (k + 1) / workers) {
-                        normalizeRow(data + r * width, width: width, eps: eps, weight: wt, bias: bs, rms: rms)
-                    }
+        let base = Int(bitPattern: p.baseAddress!)
+        let workers = rows * width >= 1 << 16 ? 2 : 1
+        w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
+            let wAddr = Int(bitPattern: wp.baseAddress), bAddr = Int(bitPattern: bp.baseAddress)
+            DispatchQueue.concurrentPerform(iterations: workers) { k in
+                let data = UnsafeMutablePointer<Float>(bitPattern: base)!
+                let wt = weight == nil ? nil : UnsafePointer<Float>(bitPattern: wAddr)
+                let bs = bias == nil ? nil : UnsafePointer<Float>(bitPattern: bAddr)
+                for r in (rows * k / workers)..<(rows * (k + 1) / workers) {
+                    normalizeRow(data + r * width, width: width, eps: eps, weight: wt, bias: bs, rms: rms)
                 }
-            } }
-        }
+            }
+        } }
     }
 
     @inline(__always)

@@ -5,7 +5,7 @@ import ArchKernels
 extension Interpreter {
     /// Multi-head attention: projections, per-head softmax(q k^T / sqrt(dh)) v one row block at a
     /// time (the score matrix of one head only), the output projection.
-    func attention(_ node: Graph.Node, _ inShape: [Int], _ outShape: [Int]) throws -> [Float] {
+    func attention(_ node: Graph.Node, _ inShape: [Int], _ outShape: [Int], _ out: UnsafeMutableBufferPointer<Float>) throws {
         let (b, n, d) = (inShape[0], inShape[1], inShape[2])
         let heads = int(node, "heads")!
         let di = int(node, "dim") ?? d, o = outShape.last!
@@ -13,7 +13,7 @@ extension Interpreter {
         let x = input(node)
         let cross = node.inputs.count > 1
         let mem = cross ? input(node, 1) : x
-        let memShape = cross ? try shape(node.inputs[1]) : inShape
+        let memShape = cross ? shape(node.inputs[1]) : inShape
         let m = memShape[1], dm = memShape[2]
         var layout = word(node, "qkv") ?? "packed"
         if cross && layout == "packed" { layout = "separate" }
@@ -44,6 +44,8 @@ extension Interpreter {
                                       out: cp.baseAddress!, causal: bool(node, "causal"))
         } } } }
         let proj = layout == "packed" ? "proj" : "out_proj"
-        return linear(ctx, rows: b * n, inF: di, weight: paramID(node, proj + ".weight")!, bias: param(node, proj + ".bias"), out: o)
+        ctx.withUnsafeBufferPointer {
+            linear($0.baseAddress!, rows: b * n, inF: di, weight: paramID(node, proj + ".weight")!, bias: param(node, proj + ".bias"), out: o, into: out.baseAddress!)
+        }
     }
 }

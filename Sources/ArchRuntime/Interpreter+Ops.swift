@@ -1,32 +1,43 @@
 import Foundation
 import ArchSemantics
 import ArchKernels
+import ArchIR
 
 extension Interpreter {
-    func execute(_ node: Graph.Node) throws -> [Float] {
-        let inShape = try shape(node.inputs[0])
-        let outShape = try shape(node.output)
+    /// Runs one step, writing its output into `out` (which is the first input's buffer when the
+    /// step runs in place).
+    func execute(_ step: Program.Step, _ node: Graph.Node, _ out: UnsafeMutableBufferPointer<Float>) throws {
+        let inShape = shape(node.inputs[0])
+        let outShape = shape(step.output)
         switch node.op {
         case "identity", "dropout", "flatten", "reshape":
-            return input(node)
+            _ = inPlace(node, out)
         case "relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "hardswish":
-            var x = takeInput(node)
-            Elementwise.apply(node.op, approx: word(node, "approx"), &x)
-            return x
+            Elementwise.apply(node.op, approx: word(node, "approx"), inPlace(node, out))
         case "softmax":
-            var x = takeInput(node)
-            let d = int(node, "dim") ?? -1
-            guard d == -1 || d == inShape.count - 1 else { throw RuntimeError("softmax over dimension \(d) is not supported yet; only the last") }
-            let width = inShape.last!, rows = x.count / width
-            x.withUnsafeMutableBufferPointer { Elementwise.softmaxRows($0.baseAddress!, rows: rows, width: width) }
-            return x
+            let x = inPlace(node, out)
+            let d = int(node, "dim") ?? -1, axis = d < 0 ? d + inShape.count : d
+            let width = inShape[axis], inner = inShape[(axis + 1)...].reduce(1, *)
+            if inner == 1 {
+                Elementwise.softmaxRows(x.baseAddress!, rows: x.count / width, width: width)
+            } else {
+                // Softmax along a middle dimension: gather each strided line, normalise, scatter back.
+                var line = [Float](repeating: 0, count: width)
+                for outer in 0..<(x.count / (width * inner)) { for i in 0..<inner {
+                    let base = outer * width * inner + i
+                    for j in 0..<width { line[j] = x[base + j * inner] }
+                    line.withUnsafeMutableBufferPointer { Elementwise.softmaxRows($0.baseAddress!, rows: 1, width: width) }
+                    for j in 0..<width { x[base + j * inner] = line[j] }
+                } }
+            }
         case "linear":
-            let inF = inShape.last!, out = outShape.last!
-            return linear(input(node), rows: input(node).count / inF, inF: inF, weight: paramID(node, "weight")!, bias: param(node, "bias"), out: out)
+            let inF = inShape.last!
+            linear(input(node).baseAddress!, rows: input(node).count / inF, inF: inF, weight: paramID(node, "weight")!, bias: param(node, "bias"),
+                   out: outShape.last!, into: out.baseAddress!, activation: epilogueActivation(step))
         case "conv", "patch":
-            return try conv(node, inShape, outShape)
+            try conv(step, node, inShape, outShape, out)
         case "batchnorm":
-            var x = takeInput(node)
+            let x = inPlace(node, out)
             let c = inShape[1], plane = inShape.dropFirst(2).reduce(1, *)
             let mean = param(node, "running_mean")!, variance = param(node, "running_var")!
             let w = param(node, "weight"), b = param(node, "bias")
@@ -37,16 +48,15 @@ extension Interpreter {
                 let base = (n * c + ch) * plane
                 for i in 0..<plane { x[base + i] = x[base + i] * scale + shift }
             } }
-            return x
         case "layernorm", "rmsnorm":
-            var x = takeInput(node)
-            Elementwise.normalizeRows(&x, width: inShape.last!, eps: float(node, "eps") ?? (node.op == "rmsnorm" ? 1e-6 : 1e-5),
+            Elementwise.normalizeRows(inPlace(node, out), width: inShape.last!, eps: float(node, "eps") ?? (node.op == "rmsnorm" ? 1e-6 : 1e-5),
                                       weight: param(node, "weight"), bias: param(node, "bias"), rms: node.op == "rmsnorm")
-            return x
         case "maxpool", "avgpool":
-            return pool(node, inShape, outShape)
+            pool(node, inShape, outShape, out)
         case "adaptive_avgpool", "globalpool":
-            return adaptivePool(input(node), inShape, outShape, max: word(node, "mode") == "max")
+            adaptivePool(input(node), inShape, outShape, out, max: word(node, "mode") == "max")
+        case "adaptive_maxpool":
+            adaptivePool(input(node), inShape, outShape, out, max: true)
         case "transpose", "permute":
             var perm = Array(0..<inShape.count)
             if node.op == "transpose" {
@@ -55,19 +65,17 @@ extension Interpreter {
             } else if case .list(let vs)? = node.args["dims"] {
                 perm = vs.compactMap { if case .int(let n) = $0 { return n } else { return nil } }
             }
-            return Self.permute(input(node), inShape, perm)
+            Self.permute(input(node), inShape, perm, into: out)
         case "cls":
             let token = bareParam(node)!
             let (b, n, d) = (inShape[0], inShape[1], inShape[2])
             let x = input(node)
-            var y = [Float](repeating: 0, count: b * (n + 1) * d)
             for i in 0..<b {
-                for j in 0..<d { y[i * (n + 1) * d + j] = token[j] }
-                for j in 0..<(n * d) { y[i * (n + 1) * d + d + j] = x[i * n * d + j] }
+                for j in 0..<d { out[i * (n + 1) * d + j] = token[j] }
+                for j in 0..<(n * d) { out[i * (n + 1) * d + d + j] = x[i * n * d + j] }
             }
-            return y
         case "pos":
-            var x = takeInput(node)
+            let x = inPlace(node, out)
             let (b, n, d) = (inShape[0], inShape[1], inShape[2])
             let table: [Float]
             switch word(node, "kind") ?? "learned" {
@@ -76,85 +84,113 @@ extension Interpreter {
             default: table = bareParam(node)!
             }
             for i in 0..<b { for j in 0..<(n * d) { x[i * n * d + j] += table[j] } }
-            return x
         case "take":
-            let x = input(node)
-            let b = inShape[0], d = inShape.last!, n = inShape.dropFirst().dropLast().reduce(1, *)
-            var y = [Float](repeating: 0, count: b * d)
-            for i in 0..<b {
-                switch word(node, "which") {
-                case "mean":
-                    for t in 0..<n { for j in 0..<d { y[i * d + j] += x[(i * n + t) * d + j] } }
-                    for j in 0..<d { y[i * d + j] /= Float(n) }
-                case "last":
-                    for j in 0..<d { y[i * d + j] = x[(i * n + n - 1) * d + j] }
-                default:
-                    for j in 0..<d { y[i * d + j] = x[i * n * d + j] }
-                }
-            }
-            return y
+            take(node, inShape, out)
         case "embed":
             let table = param(node, "weight")!
             let d = int(node, "dim")!, vocab = int(node, "vocab")!
-            if node.inputs.count > 1 {
-                var x = takeInput(node)
-                let ids = input(node, 1)
-                for (t, id) in ids.enumerated() {
-                    let row = try Self.tokenRow(id, vocab)
-                    for j in 0..<d { x[t * d + j] += table[row * d + j] }
-                }
-                return x
-            }
-            let ids = input(node)
-            var y = [Float](repeating: 0, count: ids.count * d)
+            let adding = node.inputs.count > 1
+            let ids = input(node, adding ? 1 : 0)
+            if adding { _ = inPlace(node, out) }
             for (t, id) in ids.enumerated() {
                 let row = try Self.tokenRow(id, vocab)
-                for j in 0..<d { y[t * d + j] = table[row * d + j] }
+                for j in 0..<d { out[t * d + j] = (adding ? out[t * d + j] : 0) + table[row * d + j] }
             }
-            return y
         case "add", "mul":
-            var y = takeInput(node)
-            for k in 1..<node.inputs.count {
-                let other = input(node, k), oShape = try shape(node.inputs[k])
-                guard oShape == outShape && inShape == outShape else {
-                    throw RuntimeError("broadcasting \(node.op) is not supported by the interpreter yet")
-                }
-                if node.op == "add" { for i in y.indices { y[i] += other[i] } } else { for i in y.indices { y[i] *= other[i] } }
-            }
-            return y
+            try combine(node, outShape, out)
         case "mlp":
             let d = inShape.last!, rows = input(node).count / d
-            let h = int(node, "hidden")!, o = outShape.last!
-            var mid = linear(input(node), rows: rows, inF: d, weight: paramID(node, "fc1.weight")!, bias: param(node, "fc1.bias"), out: h)
+            var mid = linear(input(node), rows: rows, inF: d, weight: paramID(node, "fc1.weight")!, bias: param(node, "fc1.bias"), out: int(node, "hidden")!)
             let act = word(node, "act") ?? "gelu"
             Elementwise.apply(act == "gelu_tanh" ? "gelu" : act, approx: act == "gelu_tanh" ? "tanh" : nil, &mid)
-            return linear(mid, rows: rows, inF: h, weight: paramID(node, "fc2.weight")!, bias: param(node, "fc2.bias"), out: o)
+            mid.withUnsafeBufferPointer {
+                linear($0.baseAddress!, rows: rows, inF: $0.count / rows, weight: paramID(node, "fc2.weight")!, bias: param(node, "fc2.bias"),
+                       out: outShape.last!, into: out.baseAddress!)
+            }
         case "attention":
-            if node.args["window"] != nil { return windowAttention(node, inShape) }
-            return try attention(node, inShape, outShape)
+            if node.args["window"] != nil { store(windowAttention(node, inShape), out) } else { try attention(node, inShape, outShape, out) }
         case "swiglu":
             let d = inShape.last!
-            return swiglu(node, input(node), rows: input(node).count / d, d: d, hidden: int(node, "hidden")!, out: outShape.last!)
-        case "moe": return moe(node, inShape)
-        case "sgu": return try sgu(node, inShape)
-        case "patchmerge": return patchmerge(node, inShape, outShape)
-        case "rnn", "lstm", "gru": return recurrent(node, inShape)
-        case "convt": return convTranspose(node, inShape, outShape)
-        case "concat": return try concat(node, outShape)
-        case "groupnorm": return groupnorm(node, inShape)
-        case "adaptive_maxpool": return adaptivePool(input(node), inShape, outShape, max: true)
+            store(swiglu(node, Array(input(node)), rows: input(node).count / d, d: d, hidden: int(node, "hidden")!, out: outShape.last!), out)
+        case "moe": store(moe(node, inShape), out)
+        case "sgu": store(try sgu(node, inShape), out)
+        case "patchmerge": store(patchmerge(node, inShape, outShape), out)
+        case "rnn", "lstm", "gru": store(recurrent(node, inShape), out)
+        case "convt": store(convTranspose(node, inShape, outShape), out)
+        case "concat": store(try concat(node, outShape), out)
+        case "groupnorm": store(groupnorm(node, inShape), out)
         case "upsample":
-            guard word(node, "mode") != "bilinear" else { throw RuntimeError("bilinear upsampling is not supported by the interpreter yet") }
-            return upsampleNearest(input(node), inShape, outShape)
+            if word(node, "mode") == "bilinear" { upsampleBilinear(input(node), inShape, outShape, out) } else { upsampleNearest(input(node), inShape, outShape, out) }
         default:
             throw RuntimeError("the interpreter does not run '\(node.op)' yet", notes: ["at \(node.loc.description)"])
         }
     }
 
+    /// A result built in an array, copied into the step's buffer.
+    func store(_ y: [Float], _ out: UnsafeMutableBufferPointer<Float>) {
+        precondition(y.count == out.count, "a step produced \(y.count) values for a buffer of \(out.count)")
+        _ = y.withUnsafeBufferPointer { memcpy(out.baseAddress!, $0.baseAddress!, $0.count * 4) }
+    }
+
+    /// add / mul of the running tensor and earlier ones, broadcasting size-1 dimensions as PyTorch does.
+    func combine(_ node: Graph.Node, _ outShape: [Int], _ out: UnsafeMutableBufferPointer<Float>) throws {
+        let isAdd = node.op == "add"
+        let shapes = node.inputs.map(shape)
+        if shapes[0] == outShape { _ = inPlace(node, out) } else { broadcast(input(node), shapes[0], outShape, out, isAdd: nil) }
+        for k in 1..<node.inputs.count {
+            let other = input(node, k)
+            if shapes[k] == outShape {
+                if isAdd { for i in 0..<out.count { out[i] += other[i] } } else { for i in 0..<out.count { out[i] *= other[i] } }
+            } else {
+                broadcast(other, shapes[k], outShape, out, isAdd: isAdd)
+            }
+        }
+    }
+
+    /// out = x broadcast to `outShape` (isAdd nil), or out += / *= it.
+    func broadcast(_ x: UnsafeBufferPointer<Float>, _ xShape: [Int], _ outShape: [Int], _ out: UnsafeMutableBufferPointer<Float>, isAdd: Bool?) {
+        let r = outShape.count
+        var strides = [Int](repeating: 0, count: r)
+        var s = 1
+        for i in stride(from: r - 1, through: 0, by: -1) {
+            strides[i] = xShape[i] == 1 ? 0 : s
+            s *= xShape[i]
+        }
+        var idx = [Int](repeating: 0, count: r)
+        for o in 0..<out.count {
+            var src = 0
+            for k in 0..<r { src += idx[k] * strides[k] }
+            switch isAdd {
+            case nil: out[o] = x[src]
+            case true?: out[o] += x[src]
+            case false?: out[o] *= x[src]
+            }
+            var k = r - 1
+            while k >= 0 { idx[k] += 1; if idx[k] < outShape[k] { break }; idx[k] = 0; k -= 1 }
+        }
+    }
+
+    /// The class token, the last token or the mean over tokens.
+    func take(_ node: Graph.Node, _ inShape: [Int], _ out: UnsafeMutableBufferPointer<Float>) {
+        let x = input(node)
+        let b = inShape[0], d = inShape.last!, n = inShape.dropFirst().dropLast().reduce(1, *)
+        for i in 0..<b {
+            switch word(node, "which") {
+            case "mean":
+                for j in 0..<d { out[i * d + j] = 0 }
+                for t in 0..<n { for j in 0..<d { out[i * d + j] += x[(i * n + t) * d + j] } }
+                for j in 0..<d { out[i * d + j] /= Float(n) }
+            case "last":
+                for j in 0..<d { out[i * d + j] = x[(i * n + n - 1) * d + j] }
+            default:
+                for j in 0..<d { out[i * d + j] = x[i * n * d + j] }
+            }
+        }
+    }
+
     static func tokenRow(_ id: Float, _ vocab: Int) throws -> Int {
-        let row = Int(id)
-        guard row >= 0 && row < vocab && Float(row) == id else { throw RuntimeError("token id \(id) is outside the vocabulary of \(vocab)") }
-        return row
+        guard id.isFinite, id >= 0, id < Float(vocab), Float(Int(id)) == id else { throw RuntimeError("token id \(id) is outside the vocabulary of \(vocab)") }
+        return Int(id)
     }
 
     static func sinusoid(_ n: Int, _ d: Int) -> [Float] {
@@ -167,12 +203,11 @@ extension Interpreter {
         return t
     }
 
-    static func permute(_ x: [Float], _ shape: [Int], _ perm: [Int]) -> [Float] {
+    static func permute(_ x: UnsafeBufferPointer<Float>, _ shape: [Int], _ perm: [Int], into y: UnsafeMutableBufferPointer<Float>) {
         let r = shape.count
         var strides = [Int](repeating: 1, count: r)
         for i in stride(from: r - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * shape[i + 1] }
         let outShape = perm.map { shape[$0] }
-        var y = [Float](repeating: 0, count: x.count)
         var idx = [Int](repeating: 0, count: r)
         for o in 0..<x.count {
             var src = 0
@@ -181,6 +216,5 @@ extension Interpreter {
             var k = r - 1
             while k >= 0 { idx[k] += 1; if idx[k] < outShape[k] { break }; idx[k] = 0; k -= 1 }
         }
-        return y
     }
 }

@@ -10,7 +10,7 @@ extension Interpreter {
         let hsz = int(node, "hidden")!, layers = int(node, "layers") ?? 1
         let dirs = bool(node, "bidirectional") ? 2 : 1
         let gates = node.op == "lstm" ? 4 : node.op == "gru" ? 3 : 1
-        var x = input(node), width = inShape[2]
+        var x = Array(input(node)), width = inShape[2]
         for l in 0..<layers {
             var out = [Float](repeating: 0, count: b * t * hsz * dirs)
             for dir in 0..<dirs {
@@ -101,7 +101,7 @@ extension Interpreter {
         var y = [Float](repeating: 0, count: outShape.reduce(1, *))
         var offset = 0
         for k in 0..<node.inputs.count {
-            let s = try shape(node.inputs[k]), x = input(node, k)
+            let s = shape(node.inputs[k]), x = input(node, k)
             let chunk = s[dim] * inner
             for o in 0..<outer { for i in 0..<chunk { y[o * outShape[dim] * inner + offset * inner + i] = x[o * chunk + i] } }
             offset += s[dim]
@@ -110,7 +110,7 @@ extension Interpreter {
     }
 
     func groupnorm(_ node: Graph.Node, _ inShape: [Int]) -> [Float] {
-        var x = takeInput(node)
+        var x = Array(input(node))
         let c = inShape[1], g = int(node, "groups")!, plane = inShape.dropFirst(2).reduce(1, *)
         let w = param(node, "weight"), b = param(node, "bias")
         Elementwise.normalizeRows(&x, width: c / g * plane, eps: float(node, "eps") ?? 1e-5, weight: nil, bias: nil)

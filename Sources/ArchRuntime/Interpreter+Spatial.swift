@@ -1,9 +1,10 @@
 import ArchSemantics
 import ArchKernels
+import ArchIR
 
 extension Interpreter {
     /// conv (1-d or 2-d) and patch embedding, one example at a time through im2col + GEMM.
-    func conv(_ node: Graph.Node, _ inShape: [Int], _ outShape: [Int]) throws -> [Float] {
+    func conv(_ step: Program.Step, _ node: Graph.Node, _ inShape: [Int], _ outShape: [Int], _ out: UnsafeMutableBufferPointer<Float>) throws {
         let isPatch = node.op == "patch"
         let spatial = inShape.count - 2
         guard spatial == 1 || spatial == 2 else { throw RuntimeError("only 1-d and 2-d convolutions run in the interpreter") }
@@ -14,44 +15,39 @@ extension Interpreter {
         var pad = isPatch ? [0, 0] : sizes(node, "pad", spatial, default: 0)
         if word(node, "pad") == "same" { pad = (0..<spatial).map { d[$0] * (k[$0] - 1) / 2 } }
         let groups = word(node, "groups") == "depthwise" ? c : (int(node, "groups") ?? 1)
-        let out = isPatch ? int(node, "dim")! : outShape[1]
+        let outC = isPatch ? int(node, "dim")! : outShape[1]
         let h = spatial == 2 ? inShape[2] : 1, w = inShape[spatial == 2 ? 3 : 2]
         let kh = spatial == 2 ? k[0] : 1, kw = k[spatial - 1]
         let sh = spatial == 2 ? s[0] : 1, sw = s[spatial - 1]
         let dh = spatial == 2 ? d[0] : 1, dw = d[spatial - 1]
         let ph = spatial == 2 ? pad[0] : 0, pw = pad[spatial - 1]
         let oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1
-        let g = ConvGeometry(inChannels: c, outChannels: out, groups: groups, inH: h, inW: w, outH: oh, outW: ow,
+        let g = ConvGeometry(inChannels: c, outChannels: outC, groups: groups, inH: h, inW: w, outH: oh, outW: ow,
                              kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padTop: ph, padLeft: pw, dilationH: dh, dilationW: dw)
-        let fused = fusion.convs[current]
+        let fused = folded.convs[current]
         let x = input(node), weight = fused?.weight ?? param(node, "weight")!, bias = fused?.bias ?? param(node, "bias")
-        let activation = fused?.activation ?? .none
-        let batch = inShape[0], inSize = c * h * w, outSize = out * oh * ow
+        let activation = epilogueActivation(step)
+        let batch = inShape[0], inSize = c * h * w, outSize = outC * oh * ow
         if packedConvs[current] == nil {
             packedConvs[current] = weight.withUnsafeBufferPointer { Conv.pack(g, weight: $0.baseAddress!) }
         }
         let packed = packedConvs[current]!
-        var y = [Float](repeating: 0, count: batch * outSize)
-        x.withUnsafeBufferPointer { xp in weight.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
-            for n in 0..<batch {
-                if let bias {
-                    bias.withUnsafeBufferPointer { bp in
-                        Conv.forward(g, input: xp.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: bp.baseAddress, output: yp.baseAddress! + n * outSize,
-                                     activation: activation, packed: packed)
-                    }
-                } else {
-                    Conv.forward(g, input: xp.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: nil, output: yp.baseAddress! + n * outSize,
-                                 activation: activation, packed: packed)
+        // A patch embedding writes [b, dim, gh, gw] to scratch, then tokens [b, gh gw, dim] to the output.
+        var scratch = isPatch ? [Float](repeating: 0, count: batch * outSize) : []
+        scratch.withUnsafeMutableBufferPointer { sp in
+            let y = isPatch ? sp.baseAddress! : out.baseAddress!
+            weight.withUnsafeBufferPointer { wp in (bias ?? []).withUnsafeBufferPointer { bp in
+                for n in 0..<batch {
+                    Conv.forward(g, input: x.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: bias == nil ? nil : bp.baseAddress,
+                                 output: y + n * outSize, activation: activation, packed: packed)
                 }
-            }
-        } } }
-        guard isPatch else { return y }
-        // [b, dim, gh, gw] -> tokens [b, gh gw, dim] or a grid [b, gh, gw, dim].
-        return Self.permute(y, [batch, out, oh * ow], [0, 2, 1])
+            } }
+        }
+        if isPatch { scratch.withUnsafeBufferPointer { Self.permute($0, [batch, outC, oh * ow], [0, 2, 1], into: out) } }
     }
 
     /// Max and average pooling as PyTorch computes them (average pooling counts the zero padding).
-    func pool(_ node: Graph.Node, _ inShape: [Int], _ outShape: [Int]) -> [Float] {
+    func pool(_ node: Graph.Node, _ inShape: [Int], _ outShape: [Int], _ y: UnsafeMutableBufferPointer<Float>) {
         let spatial = inShape.count - 2
         let k = sizes(node, "kernel", spatial, default: 1)
         let s = node.args["stride"] == nil ? k : sizes(node, "stride", spatial, default: 1)
@@ -63,7 +59,6 @@ extension Interpreter {
         let isMax = node.op == "maxpool"
         let x = input(node)
         let planes = inShape[0] * inShape[1]
-        var y = [Float](repeating: 0, count: planes * oh * ow)
         for pl in 0..<planes {
             let src = pl * h * w, dst = pl * oh * ow
             for oy in 0..<oh { for ox in 0..<ow {
@@ -78,15 +73,13 @@ extension Interpreter {
                 y[dst + oy * ow + ox] = isMax ? acc : acc / divisor
             } }
         }
-        return y
     }
 
     /// Adaptive pooling: output cell i covers input [floor(i n / o), ceil((i + 1) n / o)).
-    func adaptivePool(_ x: [Float], _ inShape: [Int], _ outShape: [Int], max isMax: Bool) -> [Float] {
+    func adaptivePool(_ x: UnsafeBufferPointer<Float>, _ inShape: [Int], _ outShape: [Int], _ y: UnsafeMutableBufferPointer<Float>, max isMax: Bool) {
         let h = inShape.count == 4 ? inShape[2] : 1, w = inShape.count >= 3 ? inShape.last! : 1
         let oh = outShape.count == 4 ? outShape[2] : 1, ow = outShape.count >= 3 ? outShape.last! : 1
         let planes = inShape[0] * inShape[1]
-        var y = [Float](repeating: 0, count: planes * oh * ow)
         for pl in 0..<planes { for oy in 0..<oh { for ox in 0..<ow {
             let ya = oy * h / oh, yb = ((oy + 1) * h + oh - 1) / oh
             let xa = ox * w / ow, xb = ((ox + 1) * w + ow - 1) / ow
@@ -97,17 +90,34 @@ extension Interpreter {
             } }
             y[(pl * oh + oy) * ow + ox] = isMax ? acc : acc / Float((yb - ya) * (xb - xa))
         } } }
-        return y
     }
 
-    func upsampleNearest(_ x: [Float], _ inShape: [Int], _ outShape: [Int]) -> [Float] {
+    func upsampleNearest(_ x: UnsafeBufferPointer<Float>, _ inShape: [Int], _ outShape: [Int], _ y: UnsafeMutableBufferPointer<Float>) {
         let h = inShape.count == 4 ? inShape[2] : 1, w = inShape.last!
         let oh = outShape.count == 4 ? outShape[2] : 1, ow = outShape.last!
         let planes = inShape[0] * inShape[1]
-        var y = [Float](repeating: 0, count: planes * oh * ow)
         for pl in 0..<planes { for oy in 0..<oh { for ox in 0..<ow {
             y[(pl * oh + oy) * ow + ox] = x[pl * h * w + (oy * h / oh) * w + ox * w / ow]
         } } }
-        return y
+    }
+
+    /// Bilinear upsampling as nn.Upsample computes it (align_corners=False): output pixel i samples
+    /// the input at (i + 0.5) / scale - 0.5, clamped at the edges.
+    func upsampleBilinear(_ x: UnsafeBufferPointer<Float>, _ inShape: [Int], _ outShape: [Int], _ y: UnsafeMutableBufferPointer<Float>) {
+        let (h, w, oh, ow) = (inShape[2], inShape[3], outShape[2], outShape[3])
+        func taps(_ o: Int, _ n: Int, _ on: Int) -> (Int, Int, Float) {
+            let src = max((Float(o) + 0.5) * Float(n) / Float(on) - 0.5, 0)
+            let i0 = min(Int(src), n - 1)
+            return (i0, min(i0 + 1, n - 1), src - Float(i0))
+        }
+        let rows = (0..<oh).map { taps($0, h, oh) }, cols = (0..<ow).map { taps($0, w, ow) }
+        for pl in 0..<(inShape[0] * inShape[1]) {
+            let p = pl * h * w
+            for (oy, (y0, y1, ly)) in rows.enumerated() { for (ox, (x0, x1, lx)) in cols.enumerated() {
+                let top = x[p + y0 * w + x0] * (1 - lx) + x[p + y0 * w + x1] * lx
+                let bottom = x[p + y1 * w + x0] * (1 - lx) + x[p + y1 * w + x1] * lx
+                y[(pl * oh + oy) * ow + ox] = top * (1 - ly) + bottom * ly
+            } }
+        }
     }
 }

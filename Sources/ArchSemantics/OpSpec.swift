@@ -50,6 +50,16 @@ public struct ArgSpec: Sendable {
 /// How an op uses braces after it.
 public enum BodyKind: Sendable { case none, sequence, residual, parallel }
 
+/// How an op's output may share storage with its first input, for the buffer planner.
+public enum Storage: Sendable {
+    /// A new buffer.
+    case fresh
+    /// The same bytes reinterpreted (flatten, reshape, dropout at inference): never copied.
+    case view
+    /// May overwrite its first input when nothing reads that input later (activations, norms, add).
+    case inPlace
+}
+
 /// An op of the closed set: its signature, documentation and its rule, side by side.
 /// The rule infers the output type, declares parameters and counts MACs and other ops.
 public struct OpSpec: Sendable {
@@ -66,11 +76,12 @@ public struct OpSpec: Sendable {
     public let paramDoc: String
     /// The multiply-accumulate formula in words.
     public let macDoc: String
+    public let storage: Storage
     public let rule: @Sendable (inout OpContext) throws -> Void
 
     public init(_ name: String, _ summary: String, positional: [ArgSpec] = [], options: [ArgSpec] = [],
                 body: BodyKind = .none, bareTensorName: String? = nil,
-                shape: String, params: String = "none", macs: String = "0",
+                shape: String, params: String = "none", macs: String = "0", storage: Storage = .fresh,
                 rule: @escaping @Sendable (inout OpContext) throws -> Void) {
         self.name = name
         self.summary = summary
@@ -81,6 +92,7 @@ public struct OpSpec: Sendable {
         self.shapeDoc = shape
         self.paramDoc = params
         self.macDoc = macs
+        self.storage = storage
         self.rule = rule
     }
 

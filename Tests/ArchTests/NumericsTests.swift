@@ -47,11 +47,17 @@ final class NumericsTests: XCTestCase {
     func testMobileNetV2() throws { try runFixture("mobilenet_small") }
     func testConvMixer() throws { try runFixture("convmixer_small") }
     func testBERTPostNormWithTokenTypes() throws { try runFixture("bert_small") }
+    /// aMLP: the gating unit's tiny attention reads the block's normalised input (`from x`), as in the paper.
+    func testAMLPTinyAttentionFromNormalisedInput() throws { try runFixture("amlp_small") }
+    /// AlexNet's layout; the adaptive pool takes a 5x3 map to 3x2 by uneven, overlapping windows.
+    func testAlexNetAdaptivePool() throws { try runFixture("alexnet_small") }
+    /// GPT-2 on sequences of one token: seq bound to 1 from the input, below the 16 positions of the table.
+    func testGPT2SingleTokenBatchOfThree() throws { try runFixture("gpt2_short") }
 
     /// Every fixture folder has a test above.
     func testEveryFixtureIsRun() throws {
         let dirs = try FileManager.default.contentsOfDirectory(atPath: Support.fixtures.appendingPathComponent("numerics").path).sorted()
-        XCTAssertEqual(dirs, ["bert_small", "convmixer_small", "gmlp_small", "gpt2_small", "lstm_small", "mixer_small", "mlp_small", "mobilenet_small", "moe_small", "resnet_small", "swin_small", "unet_small", "vit_small"])
+        XCTAssertEqual(dirs, ["alexnet_small", "amlp_small", "bert_small", "convmixer_small", "gmlp_small", "gpt2_short", "gpt2_small", "lstm_small", "mixer_small", "mlp_small", "mobilenet_small", "moe_small", "resnet_small", "swin_small", "unet_small", "vit_small"])
     }
 
     func testWeightErrorsNameTheTensor() throws {

@@ -10,7 +10,7 @@ extension OpSpec {
     }
 
     static func elementwise(_ name: String, _ summary: String) -> OpSpec {
-        OpSpec(name, summary, positional: [ArgSpec("other", .ref)], shape: "broadcast of both shapes") { ctx in
+        OpSpec(name, summary, positional: [ArgSpec("other", .ref)], shape: "broadcast of both shapes", storage: .inPlace) { ctx in
             let other = ctx.refs["other"]!
             guard let s = broadcast(ctx.input.shape, other.shape) else {
                 throw OpError("cannot \(name) \(describe(ctx.input.shape)) and \(describe(other.shape)) ('\(ctx.word("other") ?? "")')", argument: "other")

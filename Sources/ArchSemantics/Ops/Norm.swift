@@ -13,7 +13,7 @@ extension OpSpec {
         OpSpec("batchnorm", "batch normalisation over dimension 1 (nn.BatchNorm1d/2d)",
                options: [eps, ArgSpec("momentum", .float(min: 0, max: 1)), ArgSpec("affine", .bool, .bool(true))],
                shape: "unchanged",
-               params: "weight [c], bias [c]; buffers running_mean [c], running_var [c], num_batches_tracked []") { ctx in
+               params: "weight [c], bias [c]; buffers running_mean [c], running_var [c], num_batches_tracked []", storage: .inPlace) { ctx in
             let c = try channelNorm(&ctx)
             if ctx.bool("affine") { try ctx.param("weight", [c]); try ctx.param("bias", [c]) }
             try ctx.buffer("running_mean", [c])
@@ -22,7 +22,7 @@ extension OpSpec {
         },
         OpSpec("layernorm", "layer normalisation over the last dimension (nn.LayerNorm)",
                options: [eps, bias, ArgSpec("affine", .bool, .bool(true))],
-               shape: "unchanged", params: "weight [d], bias [d]") { ctx in
+               shape: "unchanged", params: "weight [d], bias [d]", storage: .inPlace) { ctx in
             try ctx.requireFloat()
             let d = try ctx.known(ctx.input.shape.last!, "normalised width")
             if ctx.bool("affine") {
@@ -32,7 +32,7 @@ extension OpSpec {
             try ctx.addOther(ctx.input.shape)
         },
         OpSpec("rmsnorm", "root-mean-square normalisation over the last dimension (nn.RMSNorm)",
-               options: [eps], shape: "unchanged", params: "weight [d]") { ctx in
+               options: [eps], shape: "unchanged", params: "weight [d]", storage: .inPlace) { ctx in
             try ctx.requireFloat()
             try ctx.param("weight", [try ctx.known(ctx.input.shape.last!, "normalised width")])
             try ctx.addOther(ctx.input.shape)

@@ -15,7 +15,7 @@ extension OpSpec {
     static let tensorOps: [OpSpec] = [
         OpSpec("flatten", "merge dimensions start...end into one (nn.Flatten)",
                options: [ArgSpec("start", .int(min: Int.min), .int(1)), ArgSpec("end", .int(min: Int.min), .int(-1))],
-               shape: "[b, c, h, w] -> [b, c h w]") { ctx in
+               shape: "[b, c, h, w] -> [b, c h w]", storage: .view) { ctx in
             let s = try axis(ctx.int("start"), rank: ctx.input.rank, "start")
             let e = try axis(ctx.int("end"), rank: ctx.input.rank, "end")
             guard s <= e else { throw OpError("flatten start \(s) comes after end \(e)", argument: "start") }
@@ -25,7 +25,7 @@ extension OpSpec {
         },
         OpSpec("reshape", "reshape every example; the batch dimension is kept (one size may be -1)",
                positional: [ArgSpec("shape", .shape)],
-               shape: "[b, ...] -> [b, *shape]") { ctx in
+               shape: "[b, ...] -> [b, *shape]", storage: .view) { ctx in
             guard case .list(let items) = ctx.args["shape"] else { return }
             let dims = items.compactMap(\.asDim)
             let rest = Array(ctx.input.shape.dropFirst())
@@ -69,7 +69,8 @@ extension OpSpec {
                positional: [ArgSpec("kind", .choice(["learned", "table", "sinusoidal"]), .word("learned"))],
                options: [ArgSpec("max", .int(min: 1), nil, "longest sequence (table: required; learned: default the sequence length)")],
                bareTensorName: "pos_embed",
-               shape: "unchanged", params: "learned: [1, max, d] named by the label; table: weight [max, d]; sinusoidal: none") { ctx in
+               shape: "unchanged", params: "learned: [1, max, d] named by the label; table: weight [max, d]; sinusoidal: none",
+               storage: .inPlace) { ctx in
             let (_, n, d) = try tokens(ctx)
             let kind = ctx.word("kind") ?? "learned"
             var maxLen = ctx.optionalInt("max")

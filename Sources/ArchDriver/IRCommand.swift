@@ -1,0 +1,51 @@
+import ArchSyntax
+import ArchSemantics
+import ArchIR
+
+/// `archc ir`: the graph after any pass. The checked graph keeps symbolic sizes; the passes after
+/// it need them bound, so an unbound `batch` is taken as 1 (and said so).
+extension Driver {
+    static let irUsage = """
+    USAGE: archc ir FILE [--after check|\(Passes.names.joined(separator: "|"))] [--set NAME=VALUE ...]
+
+    Prints the network after a pass: 'check' is the checked graph with symbolic sizes; 'lower' the
+    program with every size bound; 'fuse' after folding batchnorms and activations into their
+    producers; 'plan' (the default) with every value's buffer and the arena the interpreter uses.
+    """
+
+    static func ir(_ args: [String]) -> Output {
+        let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
+        do { opts = try parseOptions(args, flags: [], valued: ["--after"]) } catch let e as UsageError {
+            return usageError(e.message, irUsage)
+        } catch { return usageError("\(error)", irUsage) }
+        guard opts.files.count == 1 else { return usageError("ir takes one FILE", irUsage) }
+        let after = opts.values["--after"] ?? PlanBuffers.name
+        guard after == "check" || Passes.names.contains(after) else {
+            return usageError("--after takes check or one of the passes: \(Passes.names.joined(separator: ", "))", irUsage)
+        }
+        var bindings = opts.bindings
+        var c = Pipeline.compile(path: opts.files[0], bindings: bindings)
+        var out = Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics))
+        guard c.succeeded, var g = c.graph else { out.status = 1; return out }
+        out.stderr = ""
+        if after == "check" { return Output(stdout: GraphPrinter.print(g)) }
+        let unbound = Set(g.values.flatMap { $0.shape.flatMap(\.symbols) })
+        if unbound.contains("batch") && bindings["batch"] == nil {
+            bindings["batch"] = 1
+            c = Pipeline.compile(path: opts.files[0], bindings: bindings)
+            guard c.succeeded, let bound = c.graph else {
+                return Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics), status: 1)
+            }
+            g = bound
+            out.stdout += "// batch = 1 (bind it with --set batch=N)\n"
+        }
+        do {
+            out.stdout += ProgramPrinter.print(try Passes.run(g, through: after))
+        } catch let e as IRError {
+            return Output(stderr: "\(e)\n", status: 1)
+        } catch {
+            return Output(stderr: "error: \(error)\n", status: 1)
+        }
+        return out
+    }
+}
