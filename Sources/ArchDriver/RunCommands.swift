@@ -14,9 +14,10 @@ extension Driver {
     """
 
     static let runUsage = """
-    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--dump-ir] [--set NAME=VALUE ...]
+    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--profile] [--dump-ir] [--set NAME=VALUE ...]
 
     Runs the network on real weights and inputs. Symbolic sizes are bound from the inputs' shapes.
+    --profile prints the time each kind of step took in the last run, and the slowest steps.
     --dump-ir prints the program the interpreter runs (as `archc ir` does) before running it.
     """
 
@@ -49,7 +50,7 @@ extension Driver {
             if args[i] == "--input", i + 1 < args.count { inputArgs.append(args[i + 1]); i += 2 } else { rest.append(args[i]); i += 1 }
         }
         let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
-        do { opts = try parseOptions(rest, flags: ["--dump-ir"], valued: ["--weights", "--output", "--top", "--repeat"]) } catch let e as UsageError {
+        do { opts = try parseOptions(rest, flags: ["--dump-ir", "--profile"], valued: ["--weights", "--output", "--top", "--repeat"]) } catch let e as UsageError {
             return usageError(e.message, runUsage)
         } catch { return usageError("\(error)", runUsage) }
         guard opts.files.count == 1, let weightsPath = opts.values["--weights"], !inputArgs.isEmpty else {
@@ -92,6 +93,7 @@ extension Driver {
             let program = try Passes.run(g)
             if opts.flags.contains("--dump-ir") { out.stdout += ProgramPrinter.print(program) }
             let interpreter = try Interpreter(program: program, weights: store)
+            if opts.flags.contains("--profile") { interpreter.profile = [] }
             var times: [Double] = []
             var y = Tensor(shape: [], floats: [])
             for _ in 0..<repeats {
@@ -110,6 +112,7 @@ extension Driver {
                     out.stdout += "top-\(k)[\(row)]: " + top.map { "\($0) (\(Format.fixed(Double(vals[row * last + $0]), 4)))" }.joined(separator: ", ") + "\n"
                 }
             }
+            if let seconds = interpreter.profile { out.stdout += ProfileReport.render(program, seconds: seconds) }
         } catch let e as RuntimeError {
             out.stderr += "\(e)\n"
             out.status = 1

@@ -26,11 +26,13 @@ public enum AttentionKernel {
         }
     }
 
-    /// All heads of all examples, spread over the cores. q [b, n, heads*dh], k and v [b, m, heads*dh].
+    /// All heads of all examples, spread over the cores. q [b, n, heads*dh], k and v [b, m, heads*dh],
+    /// each row `ldq` / `ldkv` floats apart (so q, k and v can be column slices of one packed
+    /// projection); out [b, n, heads*dh].
     public static func multiHead(batch: Int, heads: Int, n: Int, m: Int, dh: Int,
-                                 q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                 q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldq: Int? = nil, ldkv: Int? = nil,
                                  out: UnsafeMutablePointer<Float>, causal: Bool) {
-        let width = heads * dh
+        let width = heads * dh, lq = ldq ?? width, lkv = ldkv ?? width
         let scale = 1 / Float(dh).squareRoot()
         let addrs = (Int(bitPattern: q), Int(bitPattern: k), Int(bitPattern: v), Int(bitPattern: out))
         let workers = min(Gemm.defaultThreads, batch * heads)
@@ -42,8 +44,8 @@ public enum AttentionKernel {
             var task = w
             while task < batch * heads {
                 let b = task / heads, h = task % heads
-                head(n: n, m: m, dh: dh, q: qp + b * n * width + h * dh, ldq: width, k: kp + b * m * width + h * dh, ldk: width,
-                     v: vp + b * m * width + h * dh, ldv: width, out: op + b * n * width + h * dh, ldo: width,
+                head(n: n, m: m, dh: dh, q: qp + b * n * lq + h * dh, ldq: lq, k: kp + b * m * lkv + h * dh, ldk: lkv,
+                     v: vp + b * m * lkv + h * dh, ldv: lkv, out: op + b * n * width + h * dh, ldo: width,
                      scale: scale, causal: causal, scores: scores)
                 task += workers
             }

@@ -1,6 +1,7 @@
 import Dispatch
 
-/// Convolution as im2col + GEMM (grouped), with a direct kernel for depthwise convolution.
+/// Convolution as a GEMM over the image's patches, packed straight from the image (implicit im2col),
+/// per group; a direct kernel for depthwise convolution.
 /// Layouts are PyTorch's: input [c, h, w] per example, weight [out, c / groups, kh, kw].
 public struct ConvGeometry: Sendable {
     public var inChannels: Int, outChannels: Int, groups: Int
@@ -34,65 +35,18 @@ public enum Conv {
             depthwise(g, input: input, weight: weight, bias: bias, output: output, activation: activation)
             return
         }
+        let weights = packed.isEmpty ? pack(g, weight: weight) : packed
         let cin = g.inChannels / g.groups, cout = g.outChannels / g.groups
-        let k = cin * g.kernelH * g.kernelW, n = g.outH * g.outW
-        let pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
-        let columns = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * n)
-        defer { columns?.deallocate() }
-        for grp in 0..<g.groups {
-            let src = input + grp * cin * g.inH * g.inW
-            let b: UnsafePointer<Float>
-            if let columns {
-                im2col(g, channels: cin, input: src, into: columns)
-                b = UnsafePointer(columns)
-            } else {
-                b = src
-            }
-            let epilogue = Epilogue(bias: bias == nil ? .none : .perRow, activation: activation)
-            if grp < packed.count {
-                Gemm.sgemm(packed: packed[grp], n: n, b: b, ldb: n, c: output + grp * cout * n, ldc: n,
-                           bias: bias.map { $0 + grp * cout }, epilogue: epilogue)
-            } else {
-                Gemm.sgemm(m: cout, n: n, k: k, a: weight + grp * cout * k, lda: k, b: b, ldb: n,
-                           c: output + grp * cout * n, ldc: n, bias: bias.map { $0 + grp * cout }, epilogue: epilogue)
-            }
-        }
-    }
-
-    /// Rows (c, ky, kx), columns (oy, ox): the input patch under every output position; zero padding.
-    static func im2col(_ g: ConvGeometry, channels: Int, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        // Channels are split across the cores; each writes its own rows.
-        let workers = channels * g.outH * g.outW >= 1 << 16 ? min(channels, Gemm.defaultThreads) : 1
-        let inAddr = Int(bitPattern: input), outAddr = Int(bitPattern: out)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let c0 = channels * w / workers, c1 = channels * (w + 1) / workers
-            im2colChannels(g, c0..<c1, input: UnsafePointer(bitPattern: inAddr)!, into: UnsafeMutablePointer(bitPattern: outAddr)!)
-        }
-    }
-
-    static func im2colChannels(_ g: ConvGeometry, _ range: Range<Int>, input: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let n = g.outH * g.outW
-        var row = range.lowerBound * g.kernelH * g.kernelW
-        for c in range {
-            let plane = input + c * g.inH * g.inW
-            for ky in 0..<g.kernelH {
-                for kx in 0..<g.kernelW {
-                    let dst = out + row * n
-                    for oy in 0..<g.outH {
-                        let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                        let line = dst + oy * g.outW
-                        if iy < 0 || iy >= g.inH {
-                            line.update(repeating: 0, count: g.outW)
-                            continue
-                        }
-                        let srcRow = plane + iy * g.inW
-                        for ox in 0..<g.outW {
-                            let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
-                            line[ox] = ix >= 0 && ix < g.inW ? srcRow[ix] : 0
-                        }
-                    }
-                    row += 1
-                }
+        let pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
+        let epilogue = Epilogue(bias: bias == nil ? .none : .perRow, activation: activation)
+        for grp in 0..<g.groups {
+            let src = input + grp * cin * g.inH * g.inW, dst = output + grp * cout * n, b = bias.map { $0 + grp * cout }
+            if pointwise {
+                // The image [c, h w] is already the GEMM's B.
+                Gemm.sgemm(packed: weights[grp], n: n, b: src, ldb: n, c: dst, ldc: n, bias: b, epilogue: epilogue)
+            } else {
+                Gemm.sgemm(packed: weights[grp], image: src, geometry: g, c: dst, ldc: n, bias: b, epilogue: epilogue)
             }
         }
     }
@@ -146,6 +100,7 @@ public enum Conv {
         case .none: break
         case .relu: for i in 0..<(g.outH * g.outW) { out[i] = max(out[i], 0) }
         case .relu6: for i in 0..<(g.outH * g.outW) { out[i] = min(max(out[i], 0), 6) }
+        case .gelu: Elementwise.geluInPlace(out, count: g.outH * g.outW)
         }
     }
 }

@@ -40,23 +40,25 @@ extension Interpreter {
         return y
     }
 
-    /// gMLP's spatial gating unit: u * (proj over tokens (norm v) [+ tiny attention]).
-    func sgu(_ node: Graph.Node, _ inShape: [Int]) throws -> [Float] {
+    /// gMLP's spatial gating unit: u * (proj over tokens (norm v) [+ tiny attention]), written
+    /// straight into `out`: the token projection W [n, n] is packed once and its per-token bias is
+    /// the GEMM's row bias.
+    func sgu(_ node: Graph.Node, _ inShape: [Int], _ out: UnsafeMutableBufferPointer<Float>) throws {
         let (b, n, d2) = (inShape[0], inShape[1], inShape[2])
         let e = d2 / 2, x = input(node)
-        var v = [Float](repeating: 0, count: b * n * e)
-        for r in 0..<(b * n) { for j in 0..<e { v[r * e + j] = x[r * d2 + e + j] } }
-        Elementwise.normalizeRows(&v, width: e, eps: float(node, "eps") ?? 1e-5, weight: param(node, "norm.weight"), bias: param(node, "norm.bias"))
-        // proj over tokens: per example, W [n, n] times v [n, e], plus a bias per token.
-        let w = param(node, "proj.weight")!, bias = param(node, "proj.bias")!
-        var gate = [Float](repeating: 0, count: b * n * e)
-        for bi in 0..<b {
-            let vb = Array(v[(bi * n * e)..<((bi + 1) * n * e)])
-            var mixed = [Float](repeating: 0, count: n * e)
-            w.withUnsafeBufferPointer { wp in vb.withUnsafeBufferPointer { vp in mixed.withUnsafeMutableBufferPointer { mp in
-                Gemm.sgemm(m: n, n: e, k: n, a: wp.baseAddress!, lda: n, b: vp.baseAddress!, ldb: e, c: mp.baseAddress!, ldc: e)
-            } } }
-            for t in 0..<n { for j in 0..<e { gate[(bi * n + t) * e + j] = mixed[t * e + j] + bias[t] } }
+        let v = workspace.buffer(0, b * n * e)
+        for r in 0..<(b * n) { (v.baseAddress! + r * e).update(from: x.baseAddress! + r * d2 + e, count: e) }
+        Elementwise.normalizeRows(v, width: e, eps: float(node, "eps") ?? 1e-5, weight: param(node, "norm.weight"), bias: param(node, "norm.bias"))
+        if packedConvs[current] == nil {
+            packedConvs[current] = [param(node, "proj.weight")!.withUnsafeBufferPointer { Gemm.PackedA($0.baseAddress!, lda: n, m: n, k: n) }]
+        }
+        let w = packedConvs[current]![0], bias = param(node, "proj.bias")!
+        let gate = out.baseAddress!
+        bias.withUnsafeBufferPointer { bp in
+            for bi in 0..<b {
+                Gemm.sgemm(packed: w, n: e, b: v.baseAddress! + bi * n * e, ldb: e, c: gate + bi * n * e, ldc: e,
+                           bias: bp.baseAddress, epilogue: Epilogue(bias: .perRow))
+            }
         }
         if let da = int(node, "attn") {
             let src = node.inputs.count > 1 ? input(node, 1) : x
@@ -78,11 +80,9 @@ extension Interpreter {
                 for t in 0..<n { for j in 0..<da { ctx[(bi * n + t) * da + j] = o[t * da + j] } }
             }
             let tiny = linear(ctx, rows: b * n, inF: da, weight: paramID(node, "attn.proj.weight")!, bias: param(node, "attn.proj.bias"), out: e)
-            for i in gate.indices { gate[i] += tiny[i] }
+            for i in 0..<out.count { gate[i] += tiny[i] }
         }
-        var y = [Float](repeating: 0, count: b * n * e)
-        for r in 0..<(b * n) { for j in 0..<e { y[r * e + j] = x[r * d2 + j] * gate[r * e + j] } }
-        return y
+        for r in 0..<(b * n) { for j in 0..<e { gate[r * e + j] *= x[r * d2 + j] } }
     }
 
     /// Swin's patch merging: 2x2 neighbours (x0 (0,0), x1 (1,0), x2 (0,1), x3 (1,1)) concatenated,

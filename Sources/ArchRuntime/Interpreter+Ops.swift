@@ -99,21 +99,23 @@ extension Interpreter {
         case "add", "mul":
             try combine(node, outShape, out)
         case "mlp":
-            let d = inShape.last!, rows = input(node).count / d
-            var mid = linear(input(node), rows: rows, inF: d, weight: paramID(node, "fc1.weight")!, bias: param(node, "fc1.bias"), out: int(node, "hidden")!)
+            let d = inShape.last!, rows = input(node).count / d, hidden = int(node, "hidden")!
+            let mid = workspace.buffer(0, rows * hidden)
             let act = word(node, "act") ?? "gelu"
-            Elementwise.apply(act == "gelu_tanh" ? "gelu" : act, approx: act == "gelu_tanh" ? "tanh" : nil, &mid)
-            mid.withUnsafeBufferPointer {
-                linear($0.baseAddress!, rows: rows, inF: $0.count / rows, weight: paramID(node, "fc2.weight")!, bias: param(node, "fc2.bias"),
-                       out: outShape.last!, into: out.baseAddress!)
+            linear(input(node).baseAddress!, rows: rows, inF: d, weight: paramID(node, "fc1.weight")!, bias: param(node, "fc1.bias"), out: hidden,
+                   into: mid.baseAddress!, activation: act == "gelu" ? .gelu : act == "relu" ? .relu : .none)
+            if act != "gelu" && act != "relu" {
+                Elementwise.apply(act == "gelu_tanh" ? "gelu" : act, approx: act == "gelu_tanh" ? "tanh" : nil, mid)
             }
+            linear(mid.baseAddress!, rows: rows, inF: hidden, weight: paramID(node, "fc2.weight")!, bias: param(node, "fc2.bias"),
+                   out: outShape.last!, into: out.baseAddress!)
         case "attention":
             if node.args["window"] != nil { store(windowAttention(node, inShape), out) } else { try attention(node, inShape, outShape, out) }
         case "swiglu":
             let d = inShape.last!
             store(swiglu(node, Array(input(node)), rows: input(node).count / d, d: d, hidden: int(node, "hidden")!, out: outShape.last!), out)
         case "moe": store(moe(node, inShape), out)
-        case "sgu": store(try sgu(node, inShape), out)
+        case "sgu": try sgu(node, inShape, out)
         case "patchmerge": store(patchmerge(node, inShape, outShape), out)
         case "rnn", "lstm", "gru": store(recurrent(node, inShape), out)
         case "convt": store(convTranspose(node, inShape, outShape), out)

@@ -3,7 +3,7 @@ import ArchKernels
 import ArchIR
 
 extension Interpreter {
-    /// conv (1-d or 2-d) and patch embedding, one example at a time through im2col + GEMM.
+    /// conv (1-d or 2-d) and patch embedding, one example at a time as a GEMM over its patches.
     func conv(_ step: Program.Step, _ node: Graph.Node, _ inShape: [Int], _ outShape: [Int], _ out: UnsafeMutableBufferPointer<Float>) throws {
         let isPatch = node.op == "patch"
         let spatial = inShape.count - 2
@@ -56,23 +56,9 @@ extension Interpreter {
         let oh = spatial == 2 ? outShape[2] : 1, ow = outShape.last!
         let kh = spatial == 2 ? k[0] : 1, kw = k.last!, sh = spatial == 2 ? s[0] : 1, sw = s.last!
         let ph = spatial == 2 ? p[0] : 0, pw = p.last!
-        let isMax = node.op == "maxpool"
-        let x = input(node)
-        let planes = inShape[0] * inShape[1]
-        for pl in 0..<planes {
-            let src = pl * h * w, dst = pl * oh * ow
-            for oy in 0..<oh { for ox in 0..<ow {
-                let y0 = oy * sh - ph, x0 = ox * sw - pw
-                let y1 = min(y0 + kh, h + ph), x1 = min(x0 + kw, w + pw)
-                let divisor = Float((y1 - y0) * (x1 - x0))
-                var acc: Float = isMax ? -.infinity : 0
-                for iy in max(y0, 0)..<min(y1, h) { for ix in max(x0, 0)..<min(x1, w) {
-                    let v = x[src + iy * w + ix]
-                    acc = isMax ? max(acc, v) : acc + v
-                } }
-                y[dst + oy * ow + ox] = isMax ? acc : acc / divisor
-            } }
-        }
+        let window = Pool.Window(kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padTop: ph, padLeft: pw)
+        Pool.forward(planes: inShape[0] * inShape[1], h: h, w: w, oh: oh, ow: ow, window: window, max: node.op == "maxpool",
+                     input: input(node).baseAddress!, output: y.baseAddress!)
     }
 
     /// Adaptive pooling: output cell i covers input [floor(i n / o), ceil((i + 1) n / o)).

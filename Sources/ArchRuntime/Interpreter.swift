@@ -16,10 +16,15 @@ public final class Interpreter {
     var current = 0
     /// Convolution weights with their batchnorm folded in, by step.
     lazy var folded = FoldedWeights(program: program, weights: weights)
-    /// Convolution weights packed for the GEMM on first use, by step.
+    /// Convolution (and token-mixing) weights packed for the GEMM on first use, by step.
     var packedConvs: [Int: [Gemm.PackedA]] = [:]
+    /// Scratch memory for steps' temporaries.
+    let workspace = Workspace()
     /// Linear weights packed for the GEMM on first use, by parameter.
     var packedLinears: [Int: Gemm.PackedB] = [:]
+
+    /// When set, the time each step took in the last run, in seconds (`archc run --profile`).
+    public var profile: [Double]?
 
     /// Arenas larger than this fraction of the machine's memory are refused before allocation.
     static let memoryFraction = 0.75
@@ -56,14 +61,17 @@ public final class Interpreter {
             let dst = mutable(v)
             _ = t.floats.withUnsafeBufferPointer { memcpy(dst.baseAddress!, $0.baseAddress!, $0.count * 4) }
         }
+        if profile != nil { profile = [Double](repeating: 0, count: program.steps.count) }
         for (i, step) in program.steps.enumerated() {
             current = i
+            let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             let out = mutable(step.output)
             switch step.storage {
             case .view: continue
             case .inPlace, .fresh: try execute(step, graph.nodes[step.node], out)
             }
             applyFusedActivation(step, out)
+            if profile != nil { profile![i] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         }
         return Tensor(shape: shape(program.output), floats: Array(view(program.output)))
     }
@@ -90,17 +98,22 @@ public final class Interpreter {
 
     /// An activation the step absorbed, unless its kernel already applied it while writing.
     func applyFusedActivation(_ step: Program.Step, _ out: UnsafeMutableBufferPointer<Float>) {
+        guard epilogueActivation(step) == .none else { return }
         for case .activation(let a) in step.fused {
-            if (step.op == "conv" || step.op == "linear") && (a == "relu" || a == "relu6") { continue }
             Elementwise.apply(a == "gelu_tanh" ? "gelu" : a, approx: a == "gelu_tanh" ? "tanh" : nil, out)
         }
     }
 
-    /// The GEMM epilogue activation a step absorbed, if its kernel can apply it.
+    /// The activation a step's GEMM applies as it writes its output (convolutions and linear layers).
     func epilogueActivation(_ step: Program.Step) -> Epilogue.Activation {
+        guard step.op == "conv" || step.op == "linear" else { return .none }
         for case .activation(let a) in step.fused {
-            if a == "relu" { return .relu }
-            if a == "relu6" { return .relu6 }
+            switch a {
+            case "relu": return .relu
+            case "relu6": return .relu6
+            case "gelu": return .gelu
+            default: return .none
+            }
         }
         return .none
     }

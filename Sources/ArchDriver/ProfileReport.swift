@@ -1,0 +1,42 @@
+import ArchSemantics
+import ArchIR
+
+/// `archc run --profile`: where the time went in the last run, by kind of step and for the
+/// slowest steps, with the arithmetic rate each achieved (2 x MACs per second, like a GEMM's FLOP/s).
+enum ProfileReport {
+    static func render(_ p: Program, seconds: [Double], top: Int = 10) -> String {
+        let total = seconds.reduce(0, +)
+        guard total > 0 else { return "" }
+        func kind(_ s: Program.Step) -> String {
+            s.op + s.fused.map { f -> String in
+                switch f {
+                case .batchnorm: return "+batchnorm"
+                case .activation(let a): return "+" + a
+                }
+            }.joined()
+        }
+        func macs(_ s: Program.Step) -> Int { p.node(s).macs ?? 0 }
+        func rate(_ m: Int, _ t: Double) -> String { m == 0 || t == 0 ? "" : Format.fixed(2 * Double(m) / t / 1e9, 1) + " GFLOP/s" }
+        var byKind: [String: (calls: Int, time: Double, macs: Int)] = [:]
+        for (i, s) in p.steps.enumerated() where s.storage != .view {
+            let k = kind(s)
+            byKind[k, default: (0, 0, 0)].calls += 1
+            byKind[k, default: (0, 0, 0)].time += seconds[i]
+            byKind[k, default: (0, 0, 0)].macs += macs(s)
+        }
+        var out = "profile of the last run: \(Format.fixed(total * 1000, 2)) ms in \(p.steps.count) steps\n"
+        out += Format.pad("step kind", 28) + Format.pad("calls", 6, right: true) + Format.pad("ms", 10, right: true)
+            + Format.pad("share", 8, right: true) + "  rate\n"
+        for (k, v) in byKind.sorted(by: { $0.value.time > $1.value.time }) {
+            out += Format.pad(k, 28) + Format.pad("\(v.calls)", 6, right: true) + Format.pad(Format.fixed(v.time * 1000, 3), 10, right: true)
+                + Format.pad(Format.fixed(100 * v.time / total, 1) + "%", 8, right: true) + "  " + rate(v.macs, v.time) + "\n"
+        }
+        out += "slowest steps:\n"
+        for i in p.steps.indices.sorted(by: { seconds[$0] > seconds[$1] }).prefix(top) {
+            let s = p.steps[i]
+            out += "  " + Format.pad(Format.fixed(seconds[i] * 1000, 3) + " ms", 11, right: true) + "  %\(s.output) \(kind(s)) "
+                + "\(p.values[s.output].shape)  # \(p.node(s).path.joined(separator: "."))  " + rate(macs(s), seconds[i]) + "\n"
+        }
+        return out
+    }
+}
