@@ -28,6 +28,12 @@ public enum ProgramPrinter {
                 let prm = p.graph.params[id]
                 out += "      \(prm.isBuffer ? "buffer" : "param") \(prm.name) \(prm.shape)\(n.ownParams.contains(id) ? "" : " (tied)")\n"
             }
+            for case .batchnorm(let bn) in s.fused {
+                for id in p.graph.nodes[bn].params where !p.graph.params[id].isInteger {
+                    let prm = p.graph.params[id]
+                    out += "      folded \(prm.isBuffer ? "buffer" : "param") \(prm.name) \(prm.shape)\n"
+                }
+            }
         }
         out += "  return %\(p.output)\n"
         if p.isPlanned {

@@ -161,3 +161,46 @@ final class DepthwiseTests: XCTestCase {
         }
     }
 }
+
+/// Convolution through the GEMM (patches packed straight from the image, grouped, pointwise)
+/// against the definition, and the row split that narrow GEMMs take.
+final class ConvGemmTests: XCTestCase {
+    func testAgainstDefinition() {
+        // (channels in, out, groups, kernel, stride, pad, dilation, h, w)
+        let cases = [(3, 8, 1, 3, 1, 1, 1, 9, 11), (4, 64, 1, 3, 2, 1, 1, 15, 15), (6, 12, 2, 3, 1, 2, 2, 10, 7),
+                     (5, 70, 1, 7, 2, 3, 1, 20, 19), (16, 40, 1, 1, 1, 0, 1, 6, 6), (8, 8, 1, 1, 2, 0, 1, 9, 9),
+                     (3, 100, 1, 5, 3, 0, 1, 40, 40), (9, 200, 1, 3, 1, 1, 1, 5, 4)]
+        for (cin, cout, groups, k, s, p, d, h, w) in cases {
+            let oh = (h + 2 * p - d * (k - 1) - 1) / s + 1, ow = (w + 2 * p - d * (k - 1) - 1) / s + 1
+            let per = cin / groups
+            let x = (0..<(cin * h * w)).map { Float(($0 * 37) % 17) / 8 - 1 }
+            let f = (0..<(cout * per * k * k)).map { Float(($0 * 11) % 13) / 6 - 1 }
+            let bias = (0..<cout).map { Float($0 % 5) / 4 - 0.5 }
+            var y = [Float](repeating: .nan, count: cout * oh * ow)
+            let g = ConvGeometry(inChannels: cin, outChannels: cout, groups: groups, inH: h, inW: w, outH: oh, outW: ow, kernelH: k, kernelW: k,
+                                 strideH: s, strideW: s, padTop: p, padLeft: p, dilationH: d, dilationW: d)
+            x.withUnsafeBufferPointer { xp in f.withUnsafeBufferPointer { fp in bias.withUnsafeBufferPointer { bp in y.withUnsafeMutableBufferPointer { yp in
+                Conv.forward(g, input: xp.baseAddress!, weight: fp.baseAddress!, bias: bp.baseAddress, output: yp.baseAddress!, activation: .relu)
+            } } } }
+            var worst: Float = 0
+            for o in 0..<cout { for oy in 0..<oh { for ox in 0..<ow {
+                let grp = o / (cout / groups)
+                var sum = bias[o]
+                for c in 0..<per { for ky in 0..<k { for kx in 0..<k {
+                    let iy = oy * s - p + ky * d, ix = ox * s - p + kx * d
+                    if iy >= 0 && iy < h && ix >= 0 && ix < w { sum += x[((grp * per + c) * h + iy) * w + ix] * f[((o * per + c) * k + ky) * k + kx] }
+                } } }
+                worst = max(worst, abs(y[(o * oh + oy) * ow + ox] - max(sum, 0)))
+            } } }
+            XCTAssertLessThanOrEqual(worst, 1e-4, "cin \(cin) cout \(cout) groups \(groups) k \(k) s \(s) p \(p) d \(d) \(h)x\(w)")
+        }
+    }
+
+}
+
+extension GemmTests {
+    /// Few columns and many rows: the rows are split across the workers.
+    func testNarrowProblemsSplitRows() {
+        for (m, n, k) in [(512, 49, 300), (97, 17, 40), (256, 100, 9)] { check(m, n, k, threads: 2) }
+    }
+}
