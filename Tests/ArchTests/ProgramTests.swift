@@ -74,7 +74,7 @@ final class ProgramTests: XCTestCase {
         }
     }
 
-    /// `archc ir` after each pass, for a small network, against Fixtures/snapshots/ir_*.txt
+    /// `archc ir` after each pass, for a small network, against Fixtures/ir/resnet_small_PASS.txt
     /// (`ARCHC_RECORD=1` re-records them).
     func testIRDumpSnapshots() throws {
         let record = ProcessInfo.processInfo.environment["ARCHC_RECORD"] == "1"
@@ -82,7 +82,7 @@ final class ProgramTests: XCTestCase {
         for pass in ["check"] + Passes.names {
             let r = Support.run("ir", spec, "--after", pass)
             XCTAssertEqual(r.status, 0, r.stderr)
-            let url = Support.fixtures.appendingPathComponent("snapshots/ir_resnet_small_\(pass).txt")
+            let url = Support.fixtures.appendingPathComponent("ir/resnet_small_\(pass).txt")
             if record { try r.stdout.write(to: url, atomically: true, encoding: .utf8); continue }
             let expected = try String(contentsOf: url, encoding: .utf8)
             XCTAssertEqual(r.stdout, expected, "archc ir --after \(pass) changed: \(DiagnosticSnapshotTests.firstDifference(r.stdout, expected))")
