@@ -65,48 +65,62 @@ enum Pack {
 extension Pack {
     /// Implicit im2col: rows `rows` (channel, ky, kx) and columns `cols` (oy, ox) of the patch
     /// matrix of `image` [c, h, w], written straight into 32-column panels (zero padding and
-    /// zero-filled panel tails included). Runs of columns within one output row are copied as
-    /// contiguous input for stride 1.
+    /// zero-filled panel tails included), panel by panel so the writes are sequential. A panel's
+    /// columns fall into a few runs within one output row each; for stride 1 a run is a
+    /// contiguous piece of an input row.
     static func bImage(_ g: ConvGeometry, _ image: UnsafePointer<Float>, rows: Range<Int>, cols: Range<Int>,
                        into out: UnsafeMutablePointer<Float>) {
         let nr = Gemm.nr, kcur = rows.count
         let taps = g.kernelH * g.kernelW
-        for r in rows {
-            let p = r - rows.lowerBound
-            let ch = r / taps, ky = (r / g.kernelW) % g.kernelH, kx = r % g.kernelW
-            let plane = image + ch * g.inH * g.inW
-            var j = cols.lowerBound
-            var oy = j / g.outW, ox = j % g.outW
-            var panel = 0, jj = 0
-            while j < cols.upperBound {
-                let run = min(g.outW - ox, cols.upperBound - j, nr - jj)
-                let dst = out + panel * nr * kcur + p * nr + jj
-                let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                if iy < 0 || iy >= g.inH {
-                    dst.update(repeating: 0, count: run)
-                } else {
-                    let src = plane + iy * g.inW
-                    let ix0 = ox * g.strideW - g.padLeft + kx * g.dilationW
-                    if g.strideW == 1 {
-                        // Input columns ix0 ..< ix0 + run: zeros outside [0, inW).
-                        let lo = min(run, max(0, -ix0)), hi = max(lo, min(run, g.inW - ix0))
-                        if lo > 0 { dst.update(repeating: 0, count: lo) }
-                        if hi > lo { dst.advanced(by: lo).update(from: src + ix0 + lo, count: hi - lo) }
-                        if run > hi { dst.advanced(by: hi).update(repeating: 0, count: run - hi) }
-                    } else {
-                        for t in 0..<run {
-                            let ix = ix0 + t * g.strideW
-                            dst[t] = ix >= 0 && ix < g.inW ? src[ix] : 0
-                        }
-                    }
-                }
-                j += run
-                ox += run
-                if ox == g.outW { ox = 0; oy += 1 }
-                jj += run
-                if jj == nr { jj = 0; panel += 1 }
+        // Per row of the block: the channel plane's offset and the tap's displacement.
+        let plane = UnsafeMutablePointer<Int>.allocate(capacity: kcur * 3)
+        defer { plane.deallocate() }
+        for (p, r) in rows.enumerated() {
+            plane[3 * p] = (r / taps) * g.inH * g.inW
+            plane[3 * p + 1] = ((r / g.kernelW) % g.kernelH) * g.dilationH - g.padTop
+            plane[3 * p + 2] = (r % g.kernelW) * g.dilationW - g.padLeft
+        }
+        // A panel's runs: (oy, ox, length, offset in the panel).
+        var runs = [(oy: Int, ox: Int, count: Int, at: Int)]()
+        runs.reserveCapacity(nr)
+        var panel = 0
+        var j0 = cols.lowerBound
+        while j0 < cols.upperBound {
+            let width = min(nr, cols.upperBound - j0)
+            runs.removeAll(keepingCapacity: true)
+            var j = j0
+            while j < j0 + width {
+                let oy = j / g.outW, ox = j % g.outW
+                let n = min(g.outW - ox, j0 + width - j)
+                runs.append((oy, ox, n, j - j0))
+                j += n
             }
-            if jj > 0 { (out + panel * nr * kcur + p * nr + jj).update(repeating: 0, count: nr - jj) }
+            let base = out + panel * nr * kcur
+            for p in 0..<kcur {
+                let dst0 = base + p * nr
+                let src0 = image + plane[3 * p], dy = plane[3 * p + 1], dx = plane[3 * p + 2]
+                for run in runs {
+                    let dst = dst0 + run.at
+                    let iy = run.oy * g.strideH + dy
+                    if iy < 0 || iy >= g.inH { dst.update(repeating: 0, count: run.count); continue }
+                    let src = src0 + iy * g.inW
+                    let ix0 = run.ox * g.strideW + dx, sw = g.strideW
+                    // The taps t with 0 <= ix0 + t * stride < inW; zeros on either side.
+                    let lo = min(run.count, ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw)
+                    let hi = max(lo, min(run.count, ix0 >= g.inW ? 0 : (g.inW - ix0 + sw - 1) / sw))
+                    if lo > 0 { dst.update(repeating: 0, count: lo) }
+                    if sw == 1 {
+                        if hi > lo { (dst + lo).update(from: src + ix0 + lo, count: hi - lo) }
+                    } else {
+                        var ix = ix0 + lo * sw
+                        for t in lo..<hi { dst[t] = src[ix]; ix += sw }
+                    }
+                    if run.count > hi { (dst + hi).update(repeating: 0, count: run.count - hi) }
+                }
+                if width < nr { (dst0 + width).update(repeating: 0, count: nr - width) }
+            }
+            panel += 1
+            j0 += width
         }
     }
 }
