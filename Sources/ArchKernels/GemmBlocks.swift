@@ -47,10 +47,15 @@ extension Gemm {
     /// the micro-kernel on every 6 x 32 tile.
     static func block(rows: Range<Int>, cols: Range<Int>, k: Int, a: AOperand, b: BOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
                       accumulate: Bool, bias: UnsafePointer<Float>?, epilogue: Epilogue) {
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * (nc + nr))
-        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: (mc + mr) * kc)
-        let edge = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
-        defer { packedB.deallocate(); packedA.deallocate(); edge.deallocate() }
+        PackingBuffers.shared.with { packedB, packedA, edge in
+            blockLoops(rows: rows, cols: cols, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, bias: bias, epilogue: epilogue,
+                       packedB: packedB, packedA: packedA, edge: edge)
+        }
+    }
+
+    static func blockLoops(rows: Range<Int>, cols: Range<Int>, k: Int, a: AOperand, b: BOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
+                           accumulate: Bool, bias: UnsafePointer<Float>?, epilogue: Epilogue,
+                           packedB: UnsafeMutablePointer<Float>, packedA: UnsafeMutablePointer<Float>, edge: UnsafeMutablePointer<Float>) {
         var jc = cols.lowerBound
         while jc < cols.upperBound {
             let ncur = min(nc, cols.upperBound - jc)

@@ -110,7 +110,7 @@ extension Pack {
                     let hi = max(lo, min(run.count, ix0 >= g.inW ? 0 : (g.inW - ix0 + sw - 1) / sw))
                     if lo > 0 { dst.update(repeating: 0, count: lo) }
                     if sw == 1 {
-                        if hi > lo { (dst + lo).update(from: src + ix0 + lo, count: hi - lo) }
+                        copy(dst + lo, src + ix0 + lo, hi - lo)
                     } else {
                         var ix = ix0 + lo * sw
                         for t in lo..<hi { dst[t] = src[ix]; ix += sw }
@@ -122,5 +122,16 @@ extension Pack {
             panel += 1
             j0 += width
         }
+    }
+
+    /// A short copy inline, 16 floats at a time (a call to memmove per run cost more than the copy).
+    @inline(__always)
+    static func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 16 <= n {
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < n { dst[i] = src[i]; i += 1 }
     }
 }
