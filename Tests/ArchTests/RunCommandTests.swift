@@ -33,6 +33,27 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(y.floats[0] + y.floats[1] + y.floats[2], 1, accuracy: 1e-5, "softmax rows sum to 1")
     }
 
+    /// --dump-ir prints the planned program it runs; --profile the time per kind of step, with
+    /// every executed step counted; --repeat gives the same answer on every run (the arena is reused).
+    func testDumpIRProfileAndRepeat() throws {
+        let s = try spec("input x 4\nfc: linear 8\nrelu\nflatten\nout: linear 3\n")
+        _ = Support.run("init", s, "-o", path("w.safetensors"))
+        try NPY.write(Tensor(shape: [2, 4], floats: [1, 2, 3, 4, -1, -2, -3, -4]), to: path("x.npy"))
+        let once = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("x.npy"), "--output", path("y1.npy"))
+        let r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("x.npy"), "--output", path("y5.npy"),
+                            "--repeat", "5", "--dump-ir", "--profile")
+        XCTAssertEqual(once.status, 0, once.stderr)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("program net after lower, fuse, plan {\n  %0 = input x : [2, 4] @b0\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("%2 = linear(%0) bias=on out=8 +relu : [2, 8] @b1  # fc"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("%3 = flatten(%2) end=-1 start=1 : [2, 8] @b1 (view)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(median of 5)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("profile of the last run: "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\nlinear+relu                      1"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\nlinear                           1"), r.stdout)
+        XCTAssertEqual(try NPY.read(path: path("y1.npy")).floats, try NPY.read(path: path("y5.npy")).floats)
+    }
+
     func testErrorsNameTheFileAndTensor() throws {
         let s = try spec("input x 4\nfc: linear 3\n")
         try NPY.write(Tensor(shape: [1, 4], floats: [0, 0, 0, 0]), to: path("x.npy"))
