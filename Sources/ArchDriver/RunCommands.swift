@@ -32,6 +32,8 @@ extension Driver {
         var out = Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics))
         guard c.succeeded, let g = c.graph else { out.status = 1; return out }
         do {
+            let floats = try MemoryBudget.parameterFloats(g)
+            try MemoryBudget.check([("parameters", floats), ("the file's bytes", floats)], fix: "make the network smaller")
             let tensors = Initializer.tensors(for: g, seed: seed)
             try SafeTensors.write(tensors, to: outPath)
             out.stdout = "wrote \(tensors.count) tensors (\(Format.grouped(g.parameterCount)) parameters) to \(outPath)\n"

@@ -26,20 +26,14 @@ public final class Interpreter {
     /// When set, the time each step took in the last run, in seconds (`archc run --profile`).
     public var profile: [Double]?
 
-    /// Arenas larger than this fraction of the machine's memory are refused before allocation.
-    static let memoryFraction = 0.75
-
     public init(program: Program, weights: WeightStore) throws {
         guard program.isPlanned else { throw RuntimeError("internal error: the program's buffers are not planned") }
         self.program = program
         self.graph = program.graph
         self.weights = weights
-        let bytes = Double(program.arenaCount) * 4
-        let limit = Double(ProcessInfo.processInfo.physicalMemory) * Self.memoryFraction
-        guard bytes <= limit else {
-            throw RuntimeError("running the network needs \(Int(bytes / 1e6)) MB of activations; this machine has \(Int(limit / Self.memoryFraction / 1e6)) MB",
-                               notes: ["use a smaller batch or sequence (--set)"])
-        }
+        // The activations' arena, and the weights once more for their packed copies.
+        try MemoryBudget.check([("activations", program.arenaCount), ("packed weights", try MemoryBudget.parameterFloats(program.graph))],
+                               fix: "use a smaller batch or sequence (--set), or a machine with more memory")
         arena = .allocate(capacity: max(program.arenaCount, 1))
         arena.initialize(repeating: 0, count: max(program.arenaCount, 1))
     }

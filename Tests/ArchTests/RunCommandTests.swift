@@ -54,6 +54,15 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(try NPY.read(path: path("y1.npy")).floats, try NPY.read(path: path("y5.npy")).floats)
     }
 
+    /// A network too large for the machine's memory is refused with the sizes, not left to the allocator.
+    func testTooLargeForMemoryIsAnError() throws {
+        let s = try spec("input x 4000\nfc: linear 4000000\n")
+        let r = Support.run("init", s, "-o", path("w.safetensors"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("error: this needs 128.0 GB of memory (parameters 64.0 GB, the file's bytes 64.0 GB); this machine has "), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("w.safetensors")))
+    }
+
     func testErrorsNameTheFileAndTensor() throws {
         let s = try spec("input x 4\nfc: linear 3\n")
         try NPY.write(Tensor(shape: [1, 4], floats: [0, 0, 0, 0]), to: path("x.npy"))

@@ -1,0 +1,48 @@
+import Foundation
+import ArchSemantics
+
+/// Refuses work that would not fit in memory before anything is allocated, with the sizes and a
+/// fix, instead of dying in the allocator.
+public enum MemoryBudget {
+    /// At most this fraction of the machine's memory.
+    static let fraction = 0.75
+
+    public static var limit: Double { Double(ProcessInfo.processInfo.physicalMemory) * fraction }
+
+    /// Throws when `floats` 4-byte values (several terms, each checked for overflow) do not fit.
+    public static func check(_ terms: [(what: String, floats: Int)], fix: String) throws {
+        var total = 0
+        for t in terms {
+            let (sum, overflow) = total.addingReportingOverflow(t.floats)
+            guard !overflow else { throw RuntimeError("\(t.what) is too large to address") }
+            total = sum
+        }
+        let bytes = Double(total) * 4
+        guard bytes <= limit else {
+            let parts = terms.filter { $0.floats > 0 }.map { "\($0.what) \(megabytes(Double($0.floats) * 4))" }.joined(separator: ", ")
+            throw RuntimeError("this needs \(megabytes(bytes)) of memory (\(parts)); this machine has \(megabytes(limit / fraction))",
+                               notes: [fix])
+        }
+    }
+
+    /// Floats of every tensor the graph declares (parameters and buffers), overflow-checked.
+    public static func parameterFloats(_ graph: Graph) throws -> Int {
+        var total = 0
+        for p in graph.params {
+            var count = 1
+            for d in p.shape {
+                let (c, o) = count.multipliedReportingOverflow(by: d)
+                guard !o else { throw RuntimeError("the tensor '\(p.name)' \(p.shape) is too large to address") }
+                count = c
+            }
+            let (t, o) = total.addingReportingOverflow(count)
+            guard !o else { throw RuntimeError("the network's parameters are too many to address") }
+            total = t
+        }
+        return total
+    }
+
+    static func megabytes(_ bytes: Double) -> String {
+        bytes >= 1e9 ? String(format: "%.1f GB", bytes / 1e9) : String(format: "%.1f MB", bytes / 1e6)
+    }
+}
