@@ -373,6 +373,452 @@ with torch.no_grad():
     logits = gpt(ids).logits
 write_converted("gpt2_short", gpt, {"input_ids": ids}, logits, gpt2_state(gpt))
 
+
+# ---------------------------------------------------------------------------------------------------
+# Op coverage: small networks that together run every op and option of the language that the library
+# networks above leave out (the model.arch beside each says which). Plain torch.nn layers and functional
+# ops, named as the spec names its parameters; norms and BatchNorm statistics randomised so that each
+# one changes the output. Each reseeds, so it is the same whether or not the others are written.
+
+def randomise_norms(m):
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+                mod.running_mean.uniform_(-0.5, 0.5)
+                mod.running_var.uniform_(0.5, 1.5)
+            if isinstance(mod, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.RMSNorm)):
+                if getattr(mod, "weight", None) is not None:
+                    mod.weight.uniform_(0.5, 1.5)
+                if getattr(mod, "bias", None) is not None:
+                    mod.bias.uniform_(-0.5, 0.5)
+    return m
+
+
+def write_module(name, model, inputs):
+    """The module's state_dict, its inputs (the first as input.npy, the others as NAME.npy) and its output."""
+    model.eval()
+    with torch.no_grad():
+        y = model(*inputs.values())
+    write_converted(name, model, inputs, y, model.state_dict())
+    return y
+
+
+class OpsConv(nn.Module):
+    """ops_conv_small: 2-d convolutions, norms, pools, upsampling and broadcasting."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 12, (3, 5), stride=(1, 2), padding=(1, 2), dilation=(2, 1))
+        self.bn0 = nn.BatchNorm2d(12, eps=0.1)
+        self.feat = nn.Conv2d(12, 12, 3, padding="same", groups=3, bias=False)
+        self.gn = nn.GroupNorm(4, 12, eps=1e-4)
+        self.y = nn.BatchNorm2d(12, affine=False)
+        self.rows = nn.Sequential(nn.AdaptiveAvgPool2d((9, 1)), nn.Conv2d(12, 12, 1), nn.Sigmoid())
+        self.cols = nn.Sequential(nn.AdaptiveAvgPool2d((1, 6)), nn.Conv2d(12, 12, 1), nn.Sigmoid())
+        self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(12, 4, 1), nn.ReLU(), nn.Conv2d(4, 12, 1), nn.Tanh())
+        self.up = nn.ConvTranspose2d(12, 8, 3, stride=2, padding=1, output_padding=1, groups=2, dilation=2)
+        self.out = nn.Conv2d(8, 16, (2, 3), stride=2, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.head = nn.Linear(144, 10)
+
+    def forward(self, x):
+        x = nn.functional.hardswish(self.bn0(self.stem(x)))
+        x = nn.functional.silu(self.gn(self.feat(x)))
+        y = self.y(nn.functional.max_pool2d(x, 2, ceil_mode=True))
+        z = self.rows(y) * self.cols(y) * y
+        x = z + self.se(z)
+        x = x.amax((2, 3), keepdim=True) + z
+        x = torch.cat([nn.functional.interpolate(x, scale_factor=2, mode="nearest"),
+                       nn.functional.interpolate(x, scale_factor=2, mode="bilinear")], 3)
+        x = nn.functional.avg_pool2d(x, 3, 2, 1, ceil_mode=True)
+        m = nn.functional.adaptive_max_pool2d(nn.functional.gelu(self.up(x), approximate="tanh"), (5, 6))
+        x = torch.cat([nn.functional.adaptive_avg_pool2d(m, (3, 6)), m], -2)
+        x = nn.functional.relu6(self.bn1(self.out(x)))
+        return self.head(torch.cat([torch.flatten(x, 1), x.amax((2, 3))], 1))
+
+
+torch.manual_seed(10)
+conv = randomise_norms(OpsConv())
+with torch.no_grad():
+    conv.out.weight.mul_(10)  # so that some inputs of the ReLU6 pass 6
+write_module("ops_conv_small", conv, {"image": torch.randn(2, 3, 19, 22)})
+
+
+class OpsConv1d(nn.Module):
+    """ops_conv1d_small: the same kinds of ops on [batch, channels, length]."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 8, 5, dilation=2, padding="same")
+        self.bn1 = nn.BatchNorm1d(8)
+        self.c2 = nn.Conv1d(8, 8, 3, stride=2, padding=1, groups=2)
+        self.gn = nn.GroupNorm(2, 8)
+        self.ct = nn.ConvTranspose1d(8, 6, 4, stride=2, padding=1, groups=2)
+        self.bn2 = nn.BatchNorm1d(6, eps=0.1)
+        self.dw = nn.ConvTranspose1d(6, 6, 3, padding=1, groups=6, bias=False)
+        self.head = nn.Linear(6, 5)
+
+    def forward(self, x):
+        x = nn.functional.gelu(self.bn1(self.c1(x)))
+        x = self.gn(self.c2(x))
+        x = nn.functional.max_pool1d(x, 3, 2, ceil_mode=True)
+        x = nn.functional.avg_pool1d(x, 3, 1, 1)
+        x = self.dw(torch.sigmoid(self.bn2(self.ct(x))))
+        s = nn.functional.adaptive_max_pool1d(nn.functional.interpolate(x, scale_factor=3, mode="nearest"), 9)
+        x = torch.cat([nn.functional.adaptive_avg_pool1d(s, 4), s], 2)
+        x = x + x.amax(2, keepdim=True)
+        return self.head(x.transpose(1, 2))
+
+
+torch.manual_seed(11)
+write_module("ops_conv1d_small", randomise_norms(OpsConv1d()), {"signal": torch.randn(2, 4, 40)})
+
+
+def sinusoidal_positions(n, d):
+    """The Transformer's table (Vaswani et al.; PyTorch's tutorial): sin at even, cos at odd features."""
+    pos = torch.arange(n, dtype=torch.float32)[:, None]
+    div = torch.exp(torch.arange(0, d, 2, dtype=torch.float32) * (-np.log(10000.0) / d))
+    pe = torch.zeros(n, d)
+    pe[:, 0::2], pe[:, 1::2] = torch.sin(pos * div), torch.cos(pos * div)
+    return pe
+
+
+class ProjAttention(nn.Module):
+    """Multi-head attention with separate q, k, v, out projections (any widths); keys and values from
+    `memory` when given (cross-attention)."""
+
+    def __init__(self, d, heads, dim=None, out=None, dkv=None, bias=True, outbias=True):
+        super().__init__()
+        dim, out, dkv = dim or d, out or d, dkv or d
+        self.heads = heads
+        self.q_proj, self.k_proj, self.v_proj = nn.Linear(d, dim, bias=bias), nn.Linear(dkv, dim, bias=bias), nn.Linear(dkv, dim, bias=bias)
+        self.out_proj = nn.Linear(dim, out, bias=outbias)
+
+    def forward(self, x, memory=None):
+        src = x if memory is None else memory
+        split = lambda t: t.unflatten(-1, (self.heads, -1)).transpose(1, 2)
+        o = nn.functional.scaled_dot_product_attention(split(self.q_proj(x)), split(self.k_proj(src)), split(self.v_proj(src)))
+        return self.out_proj(o.transpose(1, 2).flatten(2))
+
+
+class Mlp(nn.Module):
+    def __init__(self, d, hidden, out=None, act=nn.functional.gelu, bias=True):
+        super().__init__()
+        self.fc1, self.fc2, self.act = nn.Linear(d, hidden, bias=bias), nn.Linear(hidden, out or d, bias=bias), act
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class SwiGLU(nn.Module):
+    def __init__(self, d, hidden, out, bias):
+        super().__init__()
+        self.w1, self.w2, self.w3 = nn.Linear(d, hidden, bias=bias), nn.Linear(hidden, out, bias=bias), nn.Linear(d, hidden, bias=bias)
+
+    def forward(self, x):
+        return self.w2(nn.functional.silu(self.w1(x)) * self.w3(x))
+
+
+class MlpMoE(nn.Module):
+    """A mixture of GELU MLP experts: softmax router, top k renormalised (Mixtral's routing)."""
+
+    def __init__(self, d, experts, top, hidden):
+        super().__init__()
+        self.top = top
+        self.gate = nn.Linear(d, experts, bias=False)
+        self.experts = nn.ModuleList([Mlp(d, hidden) for _ in range(experts)])
+
+    def forward(self, x):
+        p = torch.softmax(self.gate(x), dim=-1)
+        w, idx = torch.topk(p, self.top, dim=-1)
+        s = p.sort(-1, descending=True).values
+        assert float((s[..., self.top - 1] - s[..., self.top]).min()) > 1e-3, "a routing decision is too close to call"
+        w = w / w.sum(-1, keepdim=True)
+        out = torch.zeros_like(x)
+        for e, expert in enumerate(self.experts):
+            out = out + (w * (idx == e)).sum(-1, keepdim=True) * expert(x)
+        return out
+
+
+class ParallelEncoder(nn.Module):
+    """The prelude's `encoder norm parallel` (ViT-22B): x + attn(norm1 x) + mlp(norm1 x); here causal, q/k
+    RMSNorm, no biases in the projections and the norm (the MLP keeps them), ReLU."""
+
+    def __init__(self, d, heads, hidden):
+        super().__init__()
+        from timm.layers import Attention
+        self.norm1 = nn.LayerNorm(d, bias=False)
+        self.attn = Attention(d, heads, qkv_bias=False, qk_norm=True, proj_bias=False, norm_layer=nn.RMSNorm)
+        self.mlp = Mlp(d, hidden, act=nn.functional.relu)
+
+    def forward(self, x):
+        h = self.norm1(x)
+        return x + self.attn(h, is_causal=True) + self.mlp(h)
+
+
+class CrossDecoder(nn.Module):
+    """The prelude's `decoder memory M`: pre-norm causal self-attention, cross-attention to M, MLP."""
+
+    def __init__(self, d, heads, dkv):
+        super().__init__()
+        from timm.layers import Attention
+        self.norm1, self.norm_cross, self.norm2 = nn.LayerNorm(d), nn.LayerNorm(d), nn.LayerNorm(d)
+        self.attn = Attention(d, heads, qkv_bias=True)
+        self.cross_attn = ProjAttention(d, heads, dkv=dkv)
+        self.mlp = Mlp(d, 4 * d, act=lambda t: nn.functional.gelu(t, approximate="tanh"))
+
+    def forward(self, x, memory):
+        x = x + self.attn(self.norm1(x), is_causal=True)
+        x = x + self.cross_attn(self.norm_cross(x), memory)
+        return x + self.mlp(self.norm2(x))
+
+
+def variance_preserving(m, qk_std=0.5):
+    """Linear weights normal(0, 1 / fan_in) (PyTorch's default shrinks activations ~0.6x a layer, and a
+    stack of them fades to the biases), biases U(-0.1, 0.1); q and k projections normal(0, qk_std) so
+    that attention is far from uniform. Embedding and class token keep normal(0, 1)."""
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            leaf = name.rsplit(".", 1)[-1]
+            if p.dim() == 2 and leaf in ("weight", "in_proj_weight") and "embed" not in name and not name.startswith("tok."):
+                nn.init.normal_(p, std=p.shape[1] ** -0.5)
+            elif leaf in ("bias", "in_proj_bias") and "norm" not in name and not name.startswith(("ln", "lnb")):
+                nn.init.uniform_(p, -0.1, 0.1)
+        for name, mod in m.named_modules():
+            if name.endswith(("qkv", "cross_attn.q_proj", "cross_attn.k_proj", "sa.q_proj", "sa.k_proj")):
+                rows = mod.weight.shape[0] // 3 * 2 if name.endswith("qkv") else mod.weight.shape[0]
+                nn.init.normal_(mod.weight[:rows], std=qk_std)
+            elif isinstance(mod, nn.MultiheadAttention):
+                nn.init.normal_(mod.in_proj_weight[:2 * mod.embed_dim], std=qk_std)
+    return m
+
+
+class OpsTransformer(nn.Module):
+    """ops_transformer_small: the prelude's encoder (pre-norm: timm's Block; parallel) and decoder variants."""
+
+    def __init__(self):
+        super().__init__()
+        from timm.models.vision_transformer import Block
+        self.cls = nn.Parameter(torch.randn(1, 1, 16))
+        self.tok = nn.Embedding(40, 16)
+        self.enc1 = Block(16, 4, qkv_bias=True, qk_norm=True, act_layer=nn.SiLU, norm_layer=nn.LayerNorm)
+        self.enc2 = ParallelEncoder(16, 2, 24)
+        self.dec = CrossDecoder(16, 2, 12)
+        self.norm = nn.RMSNorm(16, eps=0.1)
+        self.head = nn.Linear(16, 6)
+
+    def forward(self, ids, mem):
+        x = self.tok(ids)
+        x = x + sinusoidal_positions(x.shape[1], x.shape[2])
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1)
+        x = self.norm(self.dec(self.enc2(self.enc1(x)), mem))
+        return self.head(x.mean(1))
+
+
+torch.manual_seed(12)
+write_module("ops_transformer_small", randomise_norms(variance_preserving(OpsTransformer())),
+             {"ids": torch.randint(0, 40, (2, 7)), "mem": torch.randn(2, 5, 12)})
+
+
+class OpsTokens(nn.Module):
+    """ops_tokens_small: a learned position table longer than the sequence, attention layouts, shape ops,
+    softmax along the sequence, swiglu, the two GELUs, a mixture of MLP experts, rmsnorm, the last token."""
+
+    def __init__(self):
+        super().__init__()
+        from timm.layers import Attention
+        self.pe = nn.Parameter(0.5 * torch.randn(1, 12, 16))
+        self.sa = ProjAttention(16, 3, dim=24, out=20, bias=False, outbias=True)
+        self.ln = nn.LayerNorm(20, elementwise_affine=False)
+        self.lnb = nn.LayerNorm(16, bias=False)
+        self.sw = SwiGLU(16, 32, 24, bias=True)
+        self.neg = nn.Sequential(nn.GELU(), nn.Linear(24, 24, bias=False))
+        self.amp = nn.Linear(24, 24, bias=False)
+        self.moe = MlpMoE(24, 4, 3, 12)
+        self.fc = Mlp(24, 20, 16, act=nn.functional.silu, bias=False)
+        self.pk = Attention(16, 4, qkv_bias=True, proj_bias=False)
+        self.mha = nn.MultiheadAttention(16, 2, bias=False, batch_first=True)
+        self.rms = nn.RMSNorm(16, eps=1e-2)
+        self.head = nn.Linear(16, 6)
+
+    def forward(self, x):
+        x = self.ln(self.sa(x + self.pe[:, :x.shape[1]]))
+        x = x.reshape(-1, 8, 4, 5).permute(0, 2, 1, 3).softmax(2)
+        x = x.flatten(2).transpose(1, 2).reshape(x.shape[0], -1, 16)
+        x = self.sw(self.lnb(x))
+        x = x + self.amp(nn.functional.gelu(x, approximate="tanh") + self.neg(x))
+        x = self.fc(self.moe(x))
+        x = x + self.pk(x)
+        x = torch.sigmoid(self.rms(self.mha(x, x, x, need_weights=False)[0]))
+        return self.head(x[:, -1])
+
+
+torch.manual_seed(16)  # 15 routes one token with a margin under 1e-3 (MlpMoE asserts)
+tokens = randomise_norms(variance_preserving(OpsTokens()))
+with torch.no_grad():
+    tokens.neg[1].weight.copy_(-torch.eye(24))
+    tokens.amp.weight.copy_(40 * torch.eye(24))
+write_module("ops_tokens_small", tokens, {"x": torch.randn(2, 8, 16)})
+
+
+class OpsRecurrent(nn.Module):
+    """ops_recurrent_small: nn.RNN and nn.GRU stacks (bidirectional, with and without biases), then the
+    last time step of a GRU, an RNN without biases and a bidirectional LSTM, concatenated; BatchNorm1d on
+    those features; a linear layer with ReLU6."""
+
+    def __init__(self):
+        super().__init__()
+        self.r = nn.RNN(10, 12, 2, batch_first=True, bidirectional=True)
+        self.g = nn.GRU(24, 10, 2, bias=False, batch_first=True, bidirectional=True)
+        self.g1 = nn.GRU(20, 8, batch_first=True)
+        self.r1 = nn.RNN(20, 6, bias=False, batch_first=True)
+        self.l1 = nn.LSTM(20, 7, batch_first=True, bidirectional=True)
+        self.bnf = nn.BatchNorm1d(28)
+        self.proj = nn.Linear(28, 16)
+        self.head = nn.Linear(16, 5)
+
+    def forward(self, x):
+        x = self.g(self.r(x)[0])[0]
+        x = self.bnf(torch.cat([self.g1(x)[0][:, -1], self.r1(x)[0][:, -1], self.l1(x)[0][:, -1]], 1))
+        return self.head(nn.functional.relu6(self.proj(x)))
+
+
+torch.manual_seed(13)
+rec = randomise_norms(OpsRecurrent())
+with torch.no_grad():  # wider than PyTorch's U(-1/sqrt(h), 1/sqrt(h)), so the gates are far from linear
+    for name, p in rec.named_parameters():
+        if name.startswith(("r.", "g.", "g1.", "r1.", "l1.")):
+            p.uniform_(-0.6, 0.6)
+    nn.init.normal_(rec.proj.weight, std=1.5)  # some inputs of the ReLU6 pass 6
+write_module("ops_recurrent_small", rec, {"x": torch.randn(2, 9, 10)})
+
+
+class WindowAttention(nn.Module):
+    """torchvision's shifted_window_attention (padding to whole windows, cyclic shift, shift mask) with
+    no relative position bias, on qkv / proj weights named as the spec's packed layout."""
+
+    def __init__(self, d, heads, window, shift):
+        super().__init__()
+        self.heads, self.window, self.shift = heads, window, shift
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+
+    def forward(self, x):
+        from torchvision.models.swin_transformer import shifted_window_attention
+        n = self.window * self.window
+        return shifted_window_attention(x, self.qkv.weight, self.proj.weight, x.new_zeros(1, self.heads, n, n), [self.window] * 2,
+                                        self.heads, [self.shift] * 2, qkv_bias=self.qkv.bias, proj_bias=self.proj.bias)
+
+
+class OpsWindow(nn.Module):
+    """ops_window_small: patch grid, window attention on grids that windows do not divide, patch merging
+    of an odd grid, aMLP's gating unit with tiny attention on its own input."""
+
+    def __init__(self):
+        super().__init__()
+        from torchvision.models.swin_transformer import PatchMerging
+        self.embed = nn.Conv2d(3, 16, 4, stride=4, bias=False)
+        self.ln0, self.norm1, self.norm2 = nn.LayerNorm(16), nn.LayerNorm(16), nn.LayerNorm(32, eps=1e-6)
+        self.attn = WindowAttention(16, 2, 4, 2)
+        self.merge = PatchMerging(16, norm_layer=lambda c: nn.LayerNorm(c, eps=1e-3))
+        self.attn2 = WindowAttention(32, 4, 2, 1)
+        self.gate = SpatialGatingUnit(32, 12, 32, 8)
+        self.gate.norm.eps = 0.1
+        self.head = nn.Linear(16, 7)
+
+    def forward(self, img):
+        x = self.ln0(self.embed(img).permute(0, 2, 3, 1))
+        x = x + self.attn(self.norm1(x))
+        x = self.merge(x)
+        x = x + self.attn2(self.norm2(x))
+        t = x.flatten(1, 2)
+        return self.head(self.gate(t, t).mean(1))
+
+
+torch.manual_seed(14)
+win = randomise_norms(OpsWindow())
+with torch.no_grad():  # larger q, k: attention weights far from uniform
+    for a in (win.attn, win.attn2, win.gate.attn):
+        nn.init.normal_(a.qkv.weight, std=0.5)
+write_module("ops_window_small", win, {"image": torch.randn(2, 3, 24, 28)})
+
+
+# ---------------------------------------------------------------------------------------------------
+# REGRESSIONS: the smallest specs on which the interpreter once disagreed with PyTorch, found by
+# probing every op; each fixture writes its spec (model.arch) too. Two more disagreements (window
+# attention with qknorm, and with dim / out / qkv layouts other than packed) are now errors of the
+# checker, in Fixtures/bad/window_attention_options.arch.
+
+
+def write_regression(name, spec, build):
+    """build() -> (module, inputs): the spec, the module's state_dict, its inputs and its output."""
+    known.add(name)
+    if only and name not in only:
+        return
+    model, inputs = build()
+    model.eval()
+    with torch.no_grad():
+        y = model(*inputs.values())
+    d = os.path.join(root, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "model.arch"), "w") as f:
+        f.write(spec)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(d, "weights.safetensors"))
+    for i, (k, v) in enumerate(inputs.items()):
+        np.save(os.path.join(d, "input.npy" if i == 0 else f"{k}.npy"), v.numpy())
+    np.save(os.path.join(d, "output.npy"), y.numpy())
+    print(name, tuple(y.shape), float(y.abs().max()))
+
+
+class Only(nn.Module):
+    """One labelled layer: forward(x) = fn(layer, x)."""
+
+    def __init__(self, label, layer, fn=lambda layer, x: layer(x)):
+        super().__init__()
+        self.label, self.fn = label, fn
+        self.add_module(label, layer)
+
+    def forward(self, x):
+        return self.fn(getattr(self, self.label), x)
+
+
+def seeded(seed, fn):
+    def build():
+        torch.manual_seed(seed)
+        return fn()
+    return build
+
+
+# 1. `pad same` when dilation x (kernel - 1) is odd (an even kernel): PyTorch pads the extra row and column
+#    at the end (left = total // 2, right = total - left); the interpreter once computed a 7x7 result.
+write_regression("regress_conv_same_even_kernel", "model p\ninput x 2x8x8\nc: conv 4 3 pad same\n",
+                   seeded(20, lambda: (Only("c", nn.Conv2d(2, 3, 4, padding="same")), {"x": torch.randn(2, 2, 8, 8)})))
+
+# 2. rmsnorm without eps: nn.RMSNorm(eps=None) uses torch.finfo(float32).eps = 1.19e-7 (the interpreter
+#    once used 1e-6, which shows once mean(x^2) is small: here inputs of size ~0.01).
+write_regression("regress_rmsnorm_default_eps", "model p\ninput x 5x16\nn: rmsnorm\n",
+                   seeded(21, lambda: (Only("n", randomise_norms(nn.RMSNorm(16))), {"x": 0.01 * torch.randn(2, 5, 16)})))
+
+
+def small_qk_attention(norm_layer):
+    from timm.layers import Attention
+    a = Attention(16, 4, qkv_bias=True, qk_norm=True, norm_layer=norm_layer)
+    with torch.no_grad():
+        for p in a.parameters():
+            nn.init.normal_(p, std=0.3)
+        a.qkv.weight.mul_(0.005)  # small q and k: the norms' eps shows
+        a.qkv.bias.mul_(0.005)
+        a.q_norm.weight.normal_(0, 2)  # large normalised q and k: attention far from uniform
+        a.k_norm.weight.normal_(0, 2)
+    return Only("attn", a), {"x": torch.randn(2, 6, 16)}
+
+
+# 3. qknorm layer: timm's Attention(qk_norm=True, norm_layer=nn.LayerNorm) and archc's own `emit torch`
+#    normalise q and k with nn.LayerNorm's eps 1e-5 (the interpreter once used 1e-6; visible when q, k are small).
+write_regression("regress_qknorm_layer_eps", "model p\ninput x 6x16\nattn: attention heads 4 qknorm layer\n",
+                   seeded(22, lambda: small_qk_attention(nn.LayerNorm)))
+
+
+
 unknown = only - known
 if unknown:
     sys.exit(f"unknown fixture(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")

@@ -38,10 +38,11 @@ extension Interpreter {
             (ldq, ldkv) = (3 * di, 3 * di)
         }
         if let norm = word(node, "qknorm"), norm != "off" {
-            // Each head's query and key rows normalised on their own (ViT-22B).
+            // Each head's query and key rows normalised on their own (ViT-22B), with PyTorch's default
+            // eps for nn.LayerNorm (1e-5) and nn.RMSNorm (float32's epsilon), as timm and `emit torch` build them.
             for (p, rows, ld, prefix) in [(q, b * n, ldq, "q_norm"), (k, b * m, ldkv, "k_norm")] {
                 for r in 0..<rows {
-                    Elementwise.normalizeRows(UnsafeMutableBufferPointer(start: p + r * ld, count: di), width: dh, eps: 1e-6,
+                    Elementwise.normalizeRows(UnsafeMutableBufferPointer(start: p + r * ld, count: di), width: dh, eps: norm == "rms" ? .ulpOfOne : 1e-5,
                                               weight: param(node, prefix + ".weight"), bias: param(node, prefix + ".bias"), rms: norm == "rms")
                 }
             }

@@ -49,7 +49,7 @@ extension Interpreter {
                 for i in 0..<plane { x[base + i] = x[base + i] * scale + shift }
             } }
         case "layernorm", "rmsnorm":
-            Elementwise.normalizeRows(inPlace(node, out), width: inShape.last!, eps: float(node, "eps") ?? (node.op == "rmsnorm" ? 1e-6 : 1e-5),
+            Elementwise.normalizeRows(inPlace(node, out), width: inShape.last!, eps: float(node, "eps") ?? (node.op == "rmsnorm" ? .ulpOfOne : 1e-5),
                                       weight: param(node, "weight"), bias: param(node, "bias"), rms: node.op == "rmsnorm")
         case "maxpool", "avgpool":
             pool(node, inShape, outShape, out)

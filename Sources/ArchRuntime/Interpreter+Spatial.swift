@@ -21,7 +21,10 @@ extension Interpreter {
         let sh = spatial == 2 ? s[0] : 1, sw = s[spatial - 1]
         let dh = spatial == 2 ? d[0] : 1, dw = d[spatial - 1]
         let ph = spatial == 2 ? pad[0] : 0, pw = pad[spatial - 1]
-        let oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1
+        // The checked output size: with 'pad same' and an even kernel PyTorch pads one more at the end
+        // than at the start, which the zero fill past the input's edge provides.
+        let oh = isPatch ? (h - kh) / sh + 1 : (spatial == 2 ? outShape[2] : 1)
+        let ow = isPatch ? (w - kw) / sw + 1 : outShape[spatial + 1]
         let g = ConvGeometry(inChannels: c, outChannels: outC, groups: groups, inH: h, inW: w, outH: oh, outW: ow,
                              kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padTop: ph, padLeft: pw, dilationH: dh, dilationW: dw)
         let fused = folded.convs[current]

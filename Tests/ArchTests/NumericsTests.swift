@@ -54,10 +54,43 @@ final class NumericsTests: XCTestCase {
     /// GPT-2 on sequences of one token: seq bound to 1 from the input, below the 16 positions of the table.
     func testGPT2SingleTokenBatchOfThree() throws { try runFixture("gpt2_short") }
 
+    // Op coverage: between them, these run every op and option that the library networks above leave out
+    // (each model.arch lists its own). Plain torch.nn / functional references in tools/make_fixtures.py.
+    /// 2-d: rectangular, dilated and grouped convs, 'same' padding, batchnorm folded into a biased conv,
+    /// groupnorm, ceil-mode max and average pools, broadcasting mul and add, nearest and bilinear
+    /// upsampling, a dilated grouped transposed conv with output padding, adaptive max pooling, concat on
+    /// the height, hardswish / silu / sigmoid / tanh / gelu tanh / relu6, global max pooling.
+    func testConvPoolUpsampleAndBroadcastOptions() throws { try runFixture("ops_conv_small") }
+    /// The same kinds of ops on [batch, channels, length]: 1-d convs (dilated 'same', grouped, strided),
+    /// BatchNorm1d folded and unfused, pools, grouped and depthwise transposed convs, 1-d upsampling.
+    func testOneDimensionalConvPoolAndUpsample() throws { try runFixture("ops_conv1d_small") }
+    /// The prelude's encoder (pre-norm with q/k layernorm; parallel, causal, q/k rmsnorm, no biases) and
+    /// decoder (cross-attention to a second input of another length and width); sinusoidal positions.
+    func testTransformerBlockVariants() throws { try runFixture("ops_transformer_small") }
+    /// Attention layouts and widths, shape ops, softmax along the sequence, swiglu, tanh-approximate vs
+    /// exact GELU, a mixture of MLP experts, rmsnorm, the last token, a learned table longer than the input.
+    func testTokenOpsAndAttentionLayouts() throws { try runFixture("ops_tokens_small") }
+    /// nn.RNN and nn.GRU stacks, both directions, with and without biases; the last step of each kind.
+    func testRNNAndGRUAndLastStep() throws { try runFixture("ops_recurrent_small") }
+    /// Window attention without a relative position bias on grids the windows do not divide; patch grid;
+    /// patch merging of an odd grid; aMLP's gating unit on its own input.
+    func testWindowsOnUnevenGrids() throws { try runFixture("ops_window_small") }
+
+    // Regressions: the smallest specs on which the interpreter once disagreed with PyTorch.
+    /// 'pad same' with an even kernel: PyTorch pads the extra row and column at the end.
+    func testSamePaddingWithEvenKernel() throws { try runFixture("regress_conv_same_even_kernel") }
+    /// nn.RMSNorm without eps uses float32's epsilon (visible on small inputs).
+    func testRMSNormDefaultEps() throws { try runFixture("regress_rmsnorm_default_eps") }
+    /// q/k layernorm with nn.LayerNorm's eps 1e-5, as timm and `emit torch` build it.
+    func testQKLayerNormEps() throws { try runFixture("regress_qknorm_layer_eps") }
+
     /// Every fixture folder has a test above.
     func testEveryFixtureIsRun() throws {
         let dirs = try FileManager.default.contentsOfDirectory(atPath: Support.fixtures.appendingPathComponent("numerics").path).sorted()
-        XCTAssertEqual(dirs, ["alexnet_small", "amlp_small", "bert_small", "convmixer_small", "gmlp_small", "gpt2_short", "gpt2_small", "lstm_small", "mixer_small", "mlp_small", "mobilenet_small", "moe_small", "resnet_small", "swin_small", "unet_small", "vit_small"])
+        XCTAssertEqual(dirs, ["alexnet_small", "amlp_small", "bert_small", "convmixer_small", "gmlp_small", "gpt2_short", "gpt2_small", "lstm_small", "mixer_small", "mlp_small", "mobilenet_small", "moe_small",
+                              "ops_conv1d_small", "ops_conv_small", "ops_recurrent_small", "ops_tokens_small", "ops_transformer_small",
+                              "ops_window_small", "regress_conv_same_even_kernel", "regress_qknorm_layer_eps", "regress_rmsnorm_default_eps",
+                              "resnet_small", "swin_small", "unet_small", "vit_small"])
     }
 
     func testWeightErrorsNameTheTensor() throws {

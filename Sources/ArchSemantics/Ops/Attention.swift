@@ -44,7 +44,7 @@ extension OpSpec {
                          ArgSpec("qknorm", .choice(["off", "layer", "rms"]), .word("off"), "normalise q and k per head (ViT-22B)"),
                          ArgSpec("qkv", .choice(["packed", "fused", "separate"]), .word("packed"),
                                  "parameter layout: packed = qkv + proj (timm), fused = in_proj + out_proj (nn.MultiheadAttention), separate = q_proj, k_proj, v_proj, out_proj"),
-                         ArgSpec("window", .int(min: 1), nil, "attend within windows of window x window positions (Swin; input [b, h, w, d])"),
+                         ArgSpec("window", .int(min: 1), nil, "attend within windows of window x window positions (Swin; input [b, h, w, d]; q, k, v packed at the input width, no dim, out, qknorm, causal or memory)"),
                          ArgSpec("shift", .int(min: 0), .int(0), "cyclic shift of the windows (Swin's shifted windows)"),
                          ArgSpec("relpos", .flag, .bool(false), "learned relative position bias per head (Swin)"),
                          ArgSpec("memory", .ref, nil, "attend to an earlier tensor (cross-attention): keys and values come from it")],
@@ -56,6 +56,15 @@ extension OpSpec {
                 throw OpError("attention needs 'heads N'", notes: [.init("for example: attention heads 12")])
             }
             let windowed = ctx.has("window")
+            if windowed {
+                // Window attention is Swin's: packed q/k/v at the input's width, no masks or norms of its own.
+                for (option, unsupported) in [("dim", ctx.has("dim")), ("out", ctx.has("out")), ("memory", ctx.has("memory")),
+                                              ("causal", ctx.bool("causal")), ("qknorm", ctx.word("qknorm") != "off"),
+                                              ("qkv", (ctx.word("qkv") ?? "packed") != "packed")] where unsupported {
+                    throw OpError("window attention does not take '\(option)'", notes: [.init("window attention is Swin's: q, k and v packed at the input's width, with only 'shift' and 'relpos'")],
+                                  argument: option, showsInput: false)
+                }
+            }
             try ctx.requireRank(windowed ? 4...4 : 3...3, windowed ? "a grid [batch, height, width, channels] for window attention" : "tokens [batch, sequence, width]")
             let d = try ctx.known(ctx.input.shape.last!, "token width")
             let di = ctx.optionalInt("dim") ?? d, o = ctx.optionalInt("out") ?? d
