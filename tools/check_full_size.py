@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """Developer tool: full-size networks through `archc run` against PyTorch.
 
-For each spec: `archc init` writes random PyTorch-style weights, torchvision loads them with
-strict=True (so the names are exactly its own), both run the same random input, and the largest
-difference is printed. Needs torch, torchvision and timm:
+For each spec, two checks:
+- names: the weights `archc init` writes load into the library's module with strict=True;
+- numerics: the library module with its own initialisation (and randomised BatchNorm statistics,
+  so folding them is tested) is saved with safetensors' save_file, `archc run` runs it, and the
+  largest difference from PyTorch's output on the same random input is printed. (The library's own
+  initialisation keeps the signal alive; heads the libraries start at zero get small random weights through deep networks such as MobileNetV2, where nn's default
+  initialisation, which `archc init` follows, shrinks the features to almost nothing.)
+Needs torch, torchvision and timm:
     python3 tools/check_full_size.py [--archc .build/release/archc] [spec ...]
 """
 import argparse
@@ -13,7 +18,7 @@ import numpy as np
 import torch
 import timm
 import torchvision
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 MODELS = {"resnet18": torchvision.models.resnet18, "resnet50": torchvision.models.resnet50,
           "alexnet": torchvision.models.alexnet, "mobilenet_v2": torchvision.models.mobilenet_v2,
@@ -30,16 +35,29 @@ args = ap.parse_args()
 tmp = tempfile.mkdtemp()
 x = np.random.RandomState(0).rand(1, 3, 224, 224).astype(np.float32)
 np.save(f"{tmp}/x.npy", x)
+torch.manual_seed(0)
 for name in args.specs or MODELS:
     w, y = f"{tmp}/{name}.safetensors", f"{tmp}/{name}.npy"
     subprocess.run([args.archc, "init", f"specs/{name}.arch", "-o", w, "--seed", "1"], check=True, capture_output=True)
-    run = subprocess.run([args.archc, "run", f"specs/{name}.arch", "--weights", w, "--input", f"{tmp}/x.npy", "--output", y],
-                         check=True, capture_output=True, text=True)
     m = MODELS[name]().eval()
     m.load_state_dict(load_file(w), strict=True)
+    m = MODELS[name]().eval()
+    for mod in m.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.running_mean.uniform_(-0.5, 0.5)
+            mod.running_var.uniform_(0.5, 1.5)
+            mod.weight.data.uniform_(0.5, 1.5)
+            mod.bias.data.uniform_(-0.5, 0.5)
+        if isinstance(mod, torch.nn.Linear) and not mod.weight.any():
+            # torchvision's ViT and timm's Mixer / gMLP start their heads at zero: an all-zero output.
+            torch.nn.init.normal_(mod.weight, std=0.02)
+    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, w)
+    run = subprocess.run([args.archc, "run", f"specs/{name}.arch", "--weights", w, "--input", f"{tmp}/x.npy", "--output", y],
+                         check=True, capture_output=True, text=True)
     with torch.no_grad():
         ref = m(torch.from_numpy(x)).numpy()
     got = np.load(y)
     diff = float(np.abs(ref - got).max())
     scale = max(1.0, float(np.abs(ref).max()))
-    print(f"{name:14s} max|ref| {np.abs(ref).max():.4g}  max|diff| {diff:.3g}  {'ok' if diff <= 1e-4 * scale else 'MISMATCH'}  ({run.stdout.splitlines()[0]})")
+    print(f"{name:16s} names ok  max|ref| {np.abs(ref).max():.4g}  std(ref) {ref.std():.3g}  max|diff| {diff:.3g}  "
+          f"{'ok' if diff <= 1e-4 * scale else 'MISMATCH'}  ({run.stdout.splitlines()[0]})")
