@@ -20,22 +20,42 @@ public struct ConvGeometry: Sendable {
     }
 }
 
+/// A convolution's weights prepared once: per group packed for the GEMM, or transformed for
+/// Winograd's F(2x2, 3x3); nothing for depthwise convolutions (they read the weights directly).
+public struct PackedConv: @unchecked Sendable {
+    let groups: [Gemm.PackedA]
+    let winograd: Bool
+}
+
 public enum Conv {
-    /// One example: out[outC, outH, outW] = conv(in[inC, inH, inW]) + bias, then the activation.
-    /// The weight of each group packed for the GEMM, once (not for depthwise convolutions).
-    public static func pack(_ g: ConvGeometry, weight: UnsafePointer<Float>) -> [Gemm.PackedA] {
-        if g.groups == g.inChannels && g.groups == g.outChannels { return [] }
+    public static func pack(_ g: ConvGeometry, weight: UnsafePointer<Float>) -> PackedConv {
+        if isDepthwise(g) { return PackedConv(groups: [], winograd: false) }
+        if Winograd.applies(g) { return PackedConv(groups: Winograd.pack(g, weight: weight), winograd: true) }
         let cout = g.outChannels / g.groups, k = g.inChannels / g.groups * g.kernelH * g.kernelW
-        return (0..<g.groups).map { Gemm.PackedA(weight + $0 * cout * k, lda: k, m: cout, k: k) }
+        return PackedConv(groups: (0..<g.groups).map { Gemm.PackedA(weight + $0 * cout * k, lda: k, m: cout, k: k) }, winograd: false)
     }
 
+    static func isDepthwise(_ g: ConvGeometry) -> Bool { g.groups == g.inChannels && g.groups == g.outChannels }
+
+    /// Floats of scratch `forward` needs for one example (Winograd's transformed tiles), else 0.
+    public static func scratchCount(_ g: ConvGeometry) -> Int { Winograd.applies(g) && !isDepthwise(g) ? Winograd.scratchCount(g) : 0 }
+
+    /// One example: out[outC, outH, outW] = conv(in[inC, inH, inW]) + bias, then the activation.
+    /// `packed` from `pack` (made here when not given); `scratch` of `scratchCount` floats.
     public static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               output: UnsafeMutablePointer<Float>, activation: Epilogue.Activation = .none, packed: [Gemm.PackedA] = []) {
-        if g.groups == g.inChannels && g.groups == g.outChannels {
+                               output: UnsafeMutablePointer<Float>, activation: Epilogue.Activation = .none, packed: PackedConv? = nil,
+                               scratch: UnsafeMutablePointer<Float>? = nil) {
+        if isDepthwise(g) {
             depthwise(g, input: input, weight: weight, bias: bias, output: output, activation: activation)
             return
         }
-        let weights = packed.isEmpty ? pack(g, weight: weight) : packed
+        let weights = packed ?? pack(g, weight: weight)
+        if weights.winograd {
+            let own = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: Winograd.scratchCount(g)) : nil
+            defer { own?.deallocate() }
+            Winograd.forward(g, input: input, packed: weights.groups, bias: bias, output: output, activation: activation, scratch: scratch ?? own!)
+            return
+        }
         let cin = g.inChannels / g.groups, cout = g.outChannels / g.groups
         let n = g.outH * g.outW
         let pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
@@ -44,9 +64,9 @@ public enum Conv {
             let src = input + grp * cin * g.inH * g.inW, dst = output + grp * cout * n, b = bias.map { $0 + grp * cout }
             if pointwise {
                 // The image [c, h w] is already the GEMM's B.
-                Gemm.sgemm(packed: weights[grp], n: n, b: src, ldb: n, c: dst, ldc: n, bias: b, epilogue: epilogue)
+                Gemm.sgemm(packed: weights.groups[grp], n: n, b: src, ldb: n, c: dst, ldc: n, bias: b, epilogue: epilogue)
             } else {
-                Gemm.sgemm(packed: weights[grp], image: src, geometry: g, c: dst, ldc: n, bias: b, epilogue: epilogue)
+                Gemm.sgemm(packed: weights.groups[grp], image: src, geometry: g, c: dst, ldc: n, bias: b, epilogue: epilogue)
             }
         }
     }

@@ -49,10 +49,10 @@ extension Interpreter {
         let v = workspace.buffer(0, b * n * e)
         for r in 0..<(b * n) { (v.baseAddress! + r * e).update(from: x.baseAddress! + r * d2 + e, count: e) }
         Elementwise.normalizeRows(v, width: e, eps: float(node, "eps") ?? 1e-5, weight: param(node, "norm.weight"), bias: param(node, "norm.bias"))
-        if packedConvs[current] == nil {
-            packedConvs[current] = [param(node, "proj.weight")!.withUnsafeBufferPointer { Gemm.PackedA($0.baseAddress!, lda: n, m: n, k: n) }]
+        if packedTokenMixing[current] == nil {
+            packedTokenMixing[current] = param(node, "proj.weight")!.withUnsafeBufferPointer { Gemm.PackedA($0.baseAddress!, lda: n, m: n, k: n) }
         }
-        let w = packedConvs[current]![0], bias = param(node, "proj.bias")!
+        let w = packedTokenMixing[current]!, bias = param(node, "proj.bias")!
         let gate = out.baseAddress!
         bias.withUnsafeBufferPointer { bp in
             for bi in 0..<b {

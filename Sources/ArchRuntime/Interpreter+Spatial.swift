@@ -35,6 +35,7 @@ extension Interpreter {
             packedConvs[current] = weight.withUnsafeBufferPointer { Conv.pack(g, weight: $0.baseAddress!) }
         }
         let packed = packedConvs[current]!
+        let work = workspace.buffer(5, Conv.scratchCount(g)).baseAddress
         // A patch embedding writes [b, dim, gh, gw] to scratch, then tokens [b, gh gw, dim] to the output.
         var scratch = isPatch ? [Float](repeating: 0, count: batch * outSize) : []
         scratch.withUnsafeMutableBufferPointer { sp in
@@ -42,7 +43,7 @@ extension Interpreter {
             weight.withUnsafeBufferPointer { wp in (bias ?? []).withUnsafeBufferPointer { bp in
                 for n in 0..<batch {
                     Conv.forward(g, input: x.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: bias == nil ? nil : bp.baseAddress,
-                                 output: y + n * outSize, activation: activation, packed: packed)
+                                 output: y + n * outSize, activation: activation, packed: packed, scratch: work)
                 }
             } }
         }

@@ -16,8 +16,10 @@ public final class Interpreter {
     var current = 0
     /// Convolution weights with their batchnorm folded in, by step.
     lazy var folded = FoldedWeights(program: program, weights: weights)
-    /// Convolution (and token-mixing) weights packed for the GEMM on first use, by step.
-    var packedConvs: [Int: [Gemm.PackedA]] = [:]
+    /// Convolution weights prepared for their kernel on first use, by step.
+    var packedConvs: [Int: PackedConv] = [:]
+    /// gMLP's token-mixing weights packed for the GEMM on first use, by step.
+    var packedTokenMixing: [Int: Gemm.PackedA] = [:]
     /// Scratch memory for steps' temporaries.
     let workspace = Workspace()
     /// Linear weights packed for the GEMM on first use, by parameter.

@@ -169,10 +169,15 @@ final class ConvGemmTests: XCTestCase {
         // (channels in, out, groups, kernel, stride, pad, dilation, h, w)
         let cases = [(3, 8, 1, 3, 1, 1, 1, 9, 11), (4, 64, 1, 3, 2, 1, 1, 15, 15), (6, 12, 2, 3, 1, 2, 2, 10, 7),
                      (5, 70, 1, 7, 2, 3, 1, 20, 19), (16, 40, 1, 1, 1, 0, 1, 6, 6), (8, 8, 1, 1, 2, 0, 1, 9, 9),
-                     (3, 100, 1, 5, 3, 0, 1, 40, 40), (9, 200, 1, 3, 1, 1, 1, 5, 4)]
+                     (3, 100, 1, 5, 3, 0, 1, 40, 40), (9, 200, 1, 3, 1, 1, 1, 5, 4),
+                     // Winograd F(2x2, 3x3): even and odd output sizes, padding 0, 1 and 2.
+                     (8, 16, 1, 3, 1, 1, 1, 20, 20), (16, 12, 1, 3, 1, 0, 1, 21, 19), (8, 8, 1, 3, 1, 2, 1, 15, 14)]
         for (cin, cout, groups, k, s, p, d, h, w) in cases {
             let oh = (h + 2 * p - d * (k - 1) - 1) / s + 1, ow = (w + 2 * p - d * (k - 1) - 1) / s + 1
             let per = cin / groups
+            let g0 = ConvGeometry(inChannels: cin, outChannels: cout, groups: groups, inH: h, inW: w, outH: oh, outW: ow, kernelH: k, kernelW: k,
+                                  strideH: s, strideW: s, padTop: p, padLeft: p, dilationH: d, dilationW: d)
+            if k == 3 && s == 1 && d == 1 && groups == 1 && h >= 14 { XCTAssertTrue(Winograd.applies(g0), "\(h)x\(w) should take Winograd's path") }
             let x = (0..<(cin * h * w)).map { Float(($0 * 37) % 17) / 8 - 1 }
             let f = (0..<(cout * per * k * k)).map { Float(($0 * 11) % 13) / 6 - 1 }
             let bias = (0..<cout).map { Float($0 % 5) / 4 - 0.5 }
