@@ -3,6 +3,8 @@ import XCTest
 @testable import ArchSemantics
 @testable import ArchIR
 @testable import ArchDriver
+@testable import ArchIO
+@testable import ArchRuntime
 
 /// The executable IR: every spec lowers, fuses and plans into a program the verifier accepts; the
 /// fusions and the arena are what they should be; the verifier catches broken plans.
@@ -88,5 +90,38 @@ final class ProgramTests: XCTestCase {
             XCTAssertEqual(r.stdout, expected, "archc ir --after \(pass) changed: \(DiagnosticSnapshotTests.firstDifference(r.stdout, expected))")
         }
         XCTAssertFalse(record, "snapshots recorded; review the diff and run again without ARCHC_RECORD")
+    }
+}
+
+/// Every spec of the library runs in the interpreter, on `archc init`'s weights and a random input,
+/// at batch 2 (and 16 tokens where the length is free): the output has the declared shape and is
+/// finite. Specs over 30M parameters are left to `tools/run_every_spec.sh` (initialising them in a
+/// debug build takes too long for CI).
+final class EverySpecRunsTests: XCTestCase {
+    func testEverySpecRuns() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Support.specs.path).filter { $0.hasSuffix(".arch") }.sorted()
+        var ran: [String] = []
+        for f in files {
+            let c = Support.compileSpec(f, bindings: ["batch": 2, "seq": 16])
+            let g = try XCTUnwrap(c.graph, f)
+            guard g.parameterCount <= 30_000_000 else { continue }
+            var rng = SplitMix64(seed: 7)
+            var inputs: [String: Tensor] = [:]
+            for (name, v) in g.inputs {
+                let shape = g.values[v].shape.map { $0.value! }
+                let count = shape.reduce(1, *)
+                // Token ids below the smallest vocabulary any embedding has; images and features in [-1, 1).
+                let isTokens = g.values[v].kind == .int
+                inputs[name] = Tensor(shape: shape, floats: (0..<count).map { _ in isTokens ? Float(rng.next() % 100) : Float(rng.uniform() * 2 - 1) })
+            }
+            let weights = Initializer.tensors(for: g, seed: 1)
+            let bound = WeightStore.bind(g, tensors: weights, file: "init")
+            let y = try Interpreter(graph: g, weights: XCTUnwrap(bound.store, f)).run(inputs)
+            XCTAssertEqual(y.shape, g.values[g.output!].shape.map { $0.value! }, f)
+            XCTAssertTrue(y.floats.allSatisfy(\.isFinite), "\(f): non-finite outputs")
+            XCTAssertGreaterThan(y.floats.map(abs).max() ?? 0, 0, "\(f): an all-zero output")
+            ran.append(f)
+        }
+        XCTAssertEqual(ran.count, 14, "\(ran)")
     }
 }
