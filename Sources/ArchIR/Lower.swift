@@ -15,8 +15,9 @@ public enum Lower {
             var count = 1
             for d in t.shape {
                 guard let n = d.value else {
-                    let producer = graph.node(producing: v).map { " (\($0.op) at \($0.loc.description))" } ?? ""
-                    throw IRError("the size \(d) of %\(v)\(producer) is not bound",
+                    let place = graph.node(producing: v).map { "%\(v) (\($0.op) at \($0.loc.description))" }
+                        ?? graph.inputs.first { $0.value == v }.map { "input '\($0.name)'" } ?? "%\(v)"
+                    throw IRError("the size \(d) of \(place) is not bound",
                                   notes: ["bind it with --set \(d.symbols.first ?? "NAME")=N, or from an input file's shape"])
                 }
                 let (product, overflow) = count.multipliedReportingOverflow(by: n)

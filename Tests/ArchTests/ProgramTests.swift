@@ -72,7 +72,7 @@ final class ProgramTests: XCTestCase {
     func testUnboundSizeIsAnErrorWithAFix() throws {
         let c = Pipeline.compile(path: Support.specs.appendingPathComponent("resnet18.arch").path, bindings: [:])
         XCTAssertThrowsError(try Passes.run(XCTUnwrap(c.graph))) { e in
-            XCTAssertEqual("\(e)", "error: the size batch of %0 is not bound\nnote: bind it with --set batch=N, or from an input file's shape")
+            XCTAssertEqual("\(e)", "error: the size batch of input 'image' is not bound\nnote: bind it with --set batch=N, or from an input file's shape")
         }
     }
 
