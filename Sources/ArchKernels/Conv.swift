@@ -73,7 +73,7 @@ public enum Conv {
 
     /// One filter per channel, computed directly: for each kernel tap, a whole output row is
     /// updated over the range of positions where the tap lands inside the input (a loop the compiler
-    /// vectorises for stride 1). Channels are split across the cores.
+    /// vectorises; strided inputs are first split into phases). Channels are split across the cores.
     static func depthwise(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                           output: UnsafeMutablePointer<Float>, activation: Epilogue.Activation) {
         let workers = g.inChannels * g.outH * g.outW >= 1 << 14 ? min(g.inChannels, Gemm.defaultThreads) : 1
@@ -92,26 +92,41 @@ public enum Conv {
     static func depthwiseChannel(_ g: ConvGeometry, plane: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: Float,
                                  out: UnsafeMutablePointer<Float>, activation: Epilogue.Activation) {
         let sw = g.strideW
+        let phaseLength = (g.inW + sw - 1) / sw
         out.update(repeating: bias, count: g.outH * g.outW)
-        for oy in 0..<g.outH {
-            let orow = out + oy * g.outW
-            for ky in 0..<g.kernelH {
-                let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                if iy < 0 || iy >= g.inH { continue }
-                let irow = plane + iy * g.inW
-                for kx in 0..<g.kernelW {
-                    let wv = filter[ky * g.kernelW + kx]
-                    let offset = kx * g.dilationW - g.padLeft
-                    // Output positions whose input ox * stride + offset lies in [0, inW).
-                    let lo = offset >= 0 ? 0 : (-offset + sw - 1) / sw
-                    let last = g.inW - 1 - offset
-                    let hi = last < 0 ? 0 : min(g.outW, last / sw + 1)
-                    if lo >= hi { continue }
-                    if sw == 1 {
-                        let src = irow + offset
+        // For stride > 1 each input row is split into `sw` phases (phase p holds columns p, p + sw, ...),
+        // so every tap reads its phase contiguously and the loop vectorises as for stride 1.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: sw > 1 ? sw * phaseLength : 1) { phases in
+            for oy in 0..<g.outH {
+                let orow = out + oy * g.outW
+                for ky in 0..<g.kernelH {
+                    let iy = oy * g.strideH - g.padTop + ky * g.dilationH
+                    if iy < 0 || iy >= g.inH { continue }
+                    let irow = plane + iy * g.inW
+                    if sw > 1 {
+                        for p in 0..<sw {
+                            let dst = phases.baseAddress! + p * phaseLength
+                            var ix = p, j = 0
+                            while ix < g.inW { dst[j] = irow[ix]; ix += sw; j += 1 }
+                        }
+                    }
+                    for kx in 0..<g.kernelW {
+                        let wv = filter[ky * g.kernelW + kx]
+                        let offset = kx * g.dilationW - g.padLeft
+                        // Output positions whose input ox * stride + offset lies in [0, inW).
+                        let lo = offset >= 0 ? 0 : (-offset + sw - 1) / sw
+                        let last = g.inW - 1 - offset
+                        let hi = last < 0 ? 0 : min(g.outW, last / sw + 1)
+                        if lo >= hi { continue }
+                        let src: UnsafePointer<Float>
+                        if sw == 1 {
+                            src = irow + offset
+                        } else {
+                            // Column ox * sw + offset is in phase p = offset mod sw, at ox + (offset - p) / sw.
+                            let p = ((offset % sw) + sw) % sw
+                            src = UnsafePointer(phases.baseAddress! + p * phaseLength + (offset - p) / sw)
+                        }
                         for ox in lo..<hi { orow[ox] += wv * src[ox] }
-                    } else {
-                        for ox in lo..<hi { orow[ox] += wv * irow[ox * sw + offset] }
                     }
                 }
             }
