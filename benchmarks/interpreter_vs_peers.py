@@ -20,7 +20,8 @@ import torchvision
 from safetensors.torch import load_file
 
 MODELS = {"resnet18": torchvision.models.resnet18, "vit_b16": torchvision.models.vit_b_16,
-          "gmlp_s16": lambda: timm.create_model("gmlp_s16_224", pretrained=False)}
+          "gmlp_s16": lambda: timm.create_model("gmlp_s16_224", pretrained=False),
+          "mobilenet_v2": torchvision.models.mobilenet_v2, "alexnet": torchvision.models.alexnet}
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--archc", default=".build/release/archc")
