@@ -71,9 +71,7 @@ public enum Conv {
         }
     }
 
-    /// One filter per channel, computed directly: for each kernel tap, a whole output row is
-    /// updated over the range of positions where the tap lands inside the input (a loop the compiler
-    /// vectorises; strided inputs are first split into phases). Channels are split across the cores.
+    /// One filter per channel, computed directly (see `PhasePlanes`). Channels are split across the cores.
     static func depthwise(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                           output: UnsafeMutablePointer<Float>, activation: Epilogue.Activation) {
         let workers = g.inChannels * g.outH * g.outW >= 1 << 14 ? min(g.inChannels, Gemm.defaultThreads) : 1
@@ -81,61 +79,73 @@ public enum Conv {
         DispatchQueue.concurrentPerform(iterations: workers) { wk in
             let input = UnsafePointer<Float>(bitPattern: addrs.0)!, weight = UnsafePointer<Float>(bitPattern: addrs.1)!
             let bias = UnsafePointer<Float>(bitPattern: addrs.2), output = UnsafeMutablePointer<Float>(bitPattern: addrs.3)!
+            let phases = PhasePlanes(g)
+            defer { phases.deallocate() }
             for c in (g.inChannels * wk / workers)..<(g.inChannels * (wk + 1) / workers) {
-                depthwiseChannel(g, plane: input + c * g.inH * g.inW, filter: weight + c * g.kernelH * g.kernelW,
-                                 bias: bias?[c] ?? 0, out: output + c * g.outH * g.outW, activation: activation)
+                phases.convolve(g, plane: input + c * g.inH * g.inW, filter: weight + c * g.kernelH * g.kernelW, bias: bias?[c] ?? 0,
+                                out: output + c * g.outH * g.outW, activation: activation)
             }
         }
     }
 
-    @inline(__always)
-    static func depthwiseChannel(_ g: ConvGeometry, plane: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: Float,
-                                 out: UnsafeMutablePointer<Float>, activation: Epilogue.Activation) {
-        let sw = g.strideW
-        let phaseLength = (g.inW + sw - 1) / sw
-        out.update(repeating: bias, count: g.outH * g.outW)
-        // For stride > 1 each input row is split into `sw` phases (phase p holds columns p, p + sw, ...),
-        // so every tap reads its phase contiguously and the loop vectorises as for stride 1.
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: sw > 1 ? sw * phaseLength : 1) { phases in
-            for oy in 0..<g.outH {
-                let orow = out + oy * g.outW
-                for ky in 0..<g.kernelH {
-                    let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                    if iy < 0 || iy >= g.inH { continue }
-                    let irow = plane + iy * g.inW
-                    if sw > 1 {
-                        for p in 0..<sw {
-                            let dst = phases.baseAddress! + p * phaseLength
-                            var ix = p, j = 0
-                            while ix < g.inW { dst[j] = irow[ix]; ix += sw; j += 1 }
-                        }
-                    }
-                    for kx in 0..<g.kernelW {
-                        let wv = filter[ky * g.kernelW + kx]
-                        let offset = kx * g.dilationW - g.padLeft
-                        // Output positions whose input ox * stride + offset lies in [0, inW).
-                        let lo = offset >= 0 ? 0 : (-offset + sw - 1) / sw
-                        let last = g.inW - 1 - offset
-                        let hi = last < 0 ? 0 : min(g.outW, last / sw + 1)
-                        if lo >= hi { continue }
-                        let src: UnsafePointer<Float>
-                        if sw == 1 {
-                            src = irow + offset
-                        } else {
-                            // Column ox * sw + offset is in phase p = offset mod sw, at ox + (offset - p) / sw.
-                            let p = ((offset % sw) + sw) % sw
-                            src = UnsafePointer(phases.baseAddress! + p * phaseLength + (offset - p) / sw)
-                        }
-                        for ox in lo..<hi { orow[ox] += wv * src[ox] }
-                    }
+    /// Depthwise convolution of one plane as long contiguous multiply-adds. The zero-padded plane is
+    /// split into stride x stride phases (phase (ry, rx) holds padded rows ry, ry + stride, ... and
+    /// likewise columns; one phase for stride 1), each of row width W. Output (oy, ox) under tap
+    /// (ky, kx) reads phase ((ky d) mod s, (kx d) mod s) at row oy + (ky d) / s, column ox + (kx d) / s,
+    /// so with the output laid out at width W too every tap is one multiply-add over the whole output
+    /// (the extra columns are computed and dropped), in cache, with no per-row bookkeeping.
+    struct PhasePlanes {
+        let rows: Int, width: Int, phaseSize: Int
+        let data: UnsafeMutablePointer<Float>, acc: UnsafeMutablePointer<Float>
+
+        init(_ g: ConvGeometry) {
+            let paddedH = (g.outH - 1) * g.strideH + g.dilationH * (g.kernelH - 1) + 1
+            let paddedW = (g.outW - 1) * g.strideW + g.dilationW * (g.kernelW - 1) + 1
+            rows = (paddedH + g.strideH - 1) / g.strideH
+            width = (paddedW + g.strideW - 1) / g.strideW
+            phaseSize = rows * width + width  // a spare row: the last taps read past the last row's end
+            data = .allocate(capacity: g.strideH * g.strideW * phaseSize)
+            acc = .allocate(capacity: g.outH * width)
+            // Only the input's cells are ever written: the padding stays zero for every channel.
+            data.initialize(repeating: 0, count: g.strideH * g.strideW * phaseSize)
+        }
+
+        func deallocate() { data.deallocate(); acc.deallocate() }
+
+        func convolve(_ g: ConvGeometry, plane src: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: Float,
+                      out: UnsafeMutablePointer<Float>, activation: Epilogue.Activation) {
+            let (sh, sw) = (g.strideH, g.strideW)
+            for y in 0..<g.inH {
+                let py = y + g.padTop
+                let (ry, i) = (py % sh, py / sh)
+                guard i < rows else { break }
+                let line = src + y * g.inW
+                for rx in 0..<sw {
+                    let dst = data + (ry * sw + rx) * phaseSize + i * width
+                    // Padded columns rx, rx + sw, ... that hold input: x = j sw + rx - padLeft in [0, inW).
+                    var j = max(0, (g.padLeft - rx + sw - 1) / sw)
+                    var x = j * sw + rx - g.padLeft
+                    while x < g.inW && j < width { dst[j] = line[x]; j += 1; x += sw }
                 }
             }
-        }
-        switch activation {
-        case .none: break
-        case .relu: for i in 0..<(g.outH * g.outW) { out[i] = max(out[i], 0) }
-        case .relu6: for i in 0..<(g.outH * g.outW) { out[i] = min(max(out[i], 0), 6) }
-        case .gelu: Elementwise.geluInPlace(out, count: g.outH * g.outW)
+            let n = g.outH * width
+            acc.update(repeating: bias, count: n)
+            for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
+                let (dy, dx) = (ky * g.dilationH, kx * g.dilationW)
+                let phase = data + ((dy % sh) * sw + dx % sw) * phaseSize
+                let p = UnsafePointer(phase + (dy / sh) * width + dx / sw)
+                let w = filter[ky * g.kernelW + kx]
+                for i in 0..<n { acc[i] += w * p[i] }
+            } }
+            for oy in 0..<g.outH {
+                let row = acc + oy * width, dst = out + oy * g.outW
+                switch activation {
+                case .none: for x in 0..<g.outW { dst[x] = row[x] }
+                case .relu: for x in 0..<g.outW { dst[x] = max(row[x], 0) }
+                case .relu6: for x in 0..<g.outW { dst[x] = min(max(row[x], 0), 6) }
+                case .gelu: for x in 0..<g.outW { dst[x] = Elementwise.gelu(row[x]) }
+                }
+            }
         }
     }
 }
