@@ -118,9 +118,7 @@ extension Driver {
         } catch let e as RuntimeError {
             out.stderr += "\(e)\n"
             out.status = 1
-        } catch let e as IRError {
-            out.stderr += "\(e)\n"
-            out.status = 1
+
         } catch {
             out.stderr += "\(error)\n"
             out.status = 1

@@ -65,12 +65,4 @@ public struct Program: Sendable {
 }
 
 /// A problem lowering or transforming a program: the message and fix notes.
-public struct IRError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var notes: [String]
-    public init(_ message: String, notes: [String] = []) {
-        self.message = message
-        self.notes = notes
-    }
-    public var description: String { (["error: " + message] + notes.map { "note: " + $0 }).joined(separator: "\n") }
-}
+public typealias IRError = ToolError

@@ -42,9 +42,7 @@ public final class Interpreter {
 
     /// Plans the graph's buffers and prepares to run it.
     public convenience init(graph: Graph, weights: WeightStore) throws {
-        do { try self.init(program: try Passes.run(graph), weights: weights) } catch let e as IRError {
-            throw RuntimeError(e.message, notes: e.notes)
-        }
+        try self.init(program: try Passes.run(graph), weights: weights)
     }
 
     deinit { arena.deallocate() }
