@@ -4,6 +4,7 @@ import XCTest
 @testable import ArchSyntax
 @testable import ArchSemantics
 @testable import ArchDriver
+@testable import ArchIR
 
 /// Deterministic fuzzing: seeded random mutations of the spec library (token swaps, deletions and
 /// duplications, edge-case numbers, truncation, random and invalid bytes, duplicated lines, lines
@@ -118,7 +119,8 @@ extension FuzzTests {
         func with<T>(_ f: (Progress) -> T) -> T { lock.lock(); defer { lock.unlock() }; return f(self) }
     }
 
-    /// Compiles one mutant through everything `archc check` and `archc params` do; returns a failure, if any.
+    /// Compiles one mutant through everything `archc check` and `archc params` do, and the IR's passes;
+    /// returns a failure, if any.
     static func check(_ bytes: [UInt8], _ n: Int, _ progress: Progress) -> String? {
         let c = Pipeline.compile(SourceFile(path: "mutant\(n).arch", bytes: bytes), bindings: ["batch": 1, "seq": 16])
         let errors = c.diagnostics.diagnostics.filter { $0.severity == .error }
@@ -134,6 +136,12 @@ extension FuzzTests {
                 progress.with { $0.succeeded += 1 }
             } catch {
                 return "mutant \(n): Summary threw \(error)"
+            }
+            // The executable IR: lowering may refuse (a size left unbound), but the verifier must
+            // accept what every pass makes.
+            do { _ = try Passes.run(g) } catch let e as ToolError where !e.message.hasPrefix("internal error") {
+            } catch {
+                return "mutant \(n): the passes failed: \(error)\n\(String(decoding: bytes, as: UTF8.self))"
             }
             return nil
         }
