@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import ArchRuntime
+@testable import ArchIO
 @testable import ArchSyntax
 @testable import ArchSemantics
 @testable import ArchDriver
@@ -113,7 +114,7 @@ extension FuzzTests {
         var started = Date()
         var mutant: [UInt8] = []
         var failures: [String] = []
-        var succeeded = 0, diagnosed = 0
+        var succeeded = 0, diagnosed = 0, ran = 0
         var mutating = 0.0
         var stop = false
         func with<T>(_ f: (Progress) -> T) -> T { lock.lock(); defer { lock.unlock() }; return f(self) }
@@ -139,9 +140,21 @@ extension FuzzTests {
             }
             // The executable IR: lowering may refuse (a size left unbound), but the verifier must
             // accept what every pass makes.
-            do { _ = try Passes.run(g) } catch let e as ToolError where !e.message.hasPrefix("internal error") {
+            let program: Program
+            do { program = try Passes.run(g) } catch let e as ToolError where !e.message.hasPrefix("internal error") {
+                return nil
             } catch {
                 return "mutant \(n): the passes failed: \(error)\n\(String(decoding: bytes, as: UTF8.self))"
+            }
+            // Small networks also run, on initialised weights and zero inputs: a runtime error is fine,
+            // a trap is not (it ends the test run, with the mutant in ARCHC_FUZZ_TRACE).
+            if g.parameterCount <= 100_000, let macs = try? Summary(g).macs, macs <= 2_000_000, program.arenaCount <= 1 << 20 {
+                let bound = WeightStore.bind(g, tensors: Initializer.tensors(for: g, seed: 1), file: "init")
+                guard let store = bound.store else { return "mutant \(n): initialised weights do not bind: \(bound.errors)" }
+                var inputs: [String: Tensor] = [:]
+                for (name, v) in program.inputs { inputs[name] = Tensor(shape: program.values[v].shape, floats: [Float](repeating: 0, count: program.values[v].count)) }
+                _ = try? Interpreter(program: program, weights: store).run(inputs)
+                progress.with { $0.ran += 1 }
             }
             return nil
         }
@@ -202,9 +215,9 @@ extension FuzzTests {
             }
         }
         let seconds = Date().timeIntervalSince(start)
-        let (ok, diagnosed, failures, mutating) = progress.with { ($0.succeeded, $0.diagnosed, $0.failures, $0.mutating) }
-        print("fuzz: \(ok + diagnosed) mutants in \(String(format: "%.2f", seconds)) s (\(String(format: "%.2f", mutating)) s mutating): \(ok) checked cleanly, "
-              + "\(diagnosed) ended in error diagnostics")
+        let (ok, diagnosed, failures, mutating, ran) = progress.with { ($0.succeeded, $0.diagnosed, $0.failures, $0.mutating, $0.ran) }
+        print("fuzz: \(ok + diagnosed) mutants in \(String(format: "%.2f", seconds)) s (\(String(format: "%.2f", mutating)) s mutating): \(ok) checked cleanly "
+              + "(\(ran) of them run), \(diagnosed) ended in error diagnostics")
         for f in failures.prefix(20) { XCTFail(f) }
         XCTAssertTrue(failures.isEmpty, "\(failures.count) mutants failed")
         if !hung {
