@@ -2,7 +2,8 @@ import ArchSemantics
 import ArchIR
 
 /// `archc run --profile`: where the time went in the last run, by kind of step and for the
-/// slowest steps, with the arithmetic rate each achieved (2 x MACs per second, like a GEMM's FLOP/s).
+/// slowest steps, with the arithmetic rate each achieved (2 x MACs per second, like a GEMM's FLOP/s;
+/// for convolutions computed by Winograd's method, an effective rate over the direct MACs).
 enum ProfileReport {
     static func render(_ p: Program, seconds: [Double], top: Int = 10) -> String {
         let total = seconds.reduce(0, +)

@@ -96,16 +96,19 @@ extension Gemm {
                             let cp = c + (ic + ir) * ldc + jc + jr
                             let ap = aBlock + ir * kcur, bp = bBlock + jr * kcur
                             if mh == mr && nw == nr {
-                                MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, accumulate: add)
+                                // A full tile takes the epilogue in registers on the last block of K.
+                                let tileBias = epilogue.bias == .perRow ? bias.map { $0 + ic + ir } : bias.map { $0 + jc + jr }
+                                MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, accumulate: add,
+                                                epilogue: last ? epilogue : .none, bias: last ? tileBias : nil)
                             } else {
-                                // Edge tile: compute a full tile aside, copy the valid part.
+                                // Edge tile: compute a full tile aside, copy the valid part, then the epilogue.
                                 for i in 0..<mh { for j in 0..<nw { edge[i * nr + j] = add ? cp[i * ldc + j] : 0 } }
                                 MicroKernel.run(k: kcur, a: ap, b: bp, c: edge, ldc: nr, accumulate: true)
                                 for i in 0..<mh { for j in 0..<nw { cp[i * ldc + j] = edge[i * nr + j] } }
-                            }
-                            if last {
-                                applyEpilogue(c: c, ldc: ldc, rows: (ic + ir)..<(ic + ir + mh), cols: (jc + jr)..<(jc + jr + nw),
-                                              bias: bias, epilogue: epilogue)
+                                if last {
+                                    applyEpilogue(c: c, ldc: ldc, rows: (ic + ir)..<(ic + ir + mh), cols: (jc + jr)..<(jc + jr + nw),
+                                                  bias: bias, epilogue: epilogue)
+                                }
                             }
                             ir += mr
                         }

@@ -9,7 +9,11 @@ enum MicroKernel {
     @inline(__always)
     static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
-    static func run(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    /// With an `epilogue` (on the last block of K), the bias and activation are applied in registers
+    /// before the tile is stored: C is written once. `bias` points at the tile's first row (per-row
+    /// bias) or first column (per-column bias).
+    static func run(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                    epilogue: Epilogue = .none, bias: UnsafePointer<Float>? = nil) {
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
         var ap = a, bp = b
@@ -25,15 +29,24 @@ enum MicroKernel {
             bp += 32
         }
         let rows = [(c00, c01), (c10, c11), (c20, c21), (c30, c31), (c40, c41), (c50, c51)]
-        for (r, (lo, hi)) in rows.enumerated() {
+        let columnBias = epilogue.bias == .perColumn ? (load(bias!), load(bias! + 16)) : (V(), V())
+        for (r, (lo0, hi0)) in rows.enumerated() {
             let p = c + r * ldc
-            if accumulate {
-                store(load(p) + lo, p)
-                store(load(p + 16) + hi, p + 16)
-            } else {
-                store(lo, p)
-                store(hi, p + 16)
+            var (lo, hi) = accumulate ? (load(p) + lo0, load(p + 16) + hi0) : (lo0, hi0)
+            switch epilogue.bias {
+            case .none: break
+            case .perRow: let s = V(repeating: bias![r]); lo += s; hi += s
+            case .perColumn: lo += columnBias.0; hi += columnBias.1
             }
+            switch epilogue.activation {
+            case .none: break
+            case .relu: lo = pointwiseMax(lo, V()); hi = pointwiseMax(hi, V())
+            case .relu6:
+                lo = pointwiseMin(pointwiseMax(lo, V()), V(repeating: 6)); hi = pointwiseMin(pointwiseMax(hi, V()), V(repeating: 6))
+            case .gelu: lo = Elementwise.gelu16(lo); hi = Elementwise.gelu16(hi)
+            }
+            store(lo, p)
+            store(hi, p + 16)
         }
     }
 }
