@@ -110,7 +110,7 @@ extension Interpreter {
             linear(mid.baseAddress!, rows: rows, inF: hidden, weight: paramID(node, "fc2.weight")!, bias: param(node, "fc2.bias"),
                    out: outShape.last!, into: out.baseAddress!)
         case "attention":
-            if node.args["window"] != nil { store(windowAttention(node, inShape), out) } else { try attention(node, inShape, outShape, out) }
+            if node.args["window"] != nil { windowAttention(node, inShape, out) } else { try attention(node, inShape, outShape, out) }
         case "swiglu":
             let d = inShape.last!
             store(swiglu(node, Array(input(node)), rows: input(node).count / d, d: d, hidden: int(node, "hidden")!, out: outShape.last!), out)

@@ -20,6 +20,8 @@ public final class Interpreter {
     var packedConvs: [Int: PackedConv] = [:]
     /// gMLP's token-mixing weights packed for the GEMM on first use, by step.
     var packedTokenMixing: [Int: Gemm.PackedA] = [:]
+    /// Swin's relative position bias per head, gathered from its table on first use, by step.
+    var relativeBiases: [Int: [Float]] = [:]
     /// Scratch memory for steps' temporaries.
     let workspace = Workspace()
     /// Linear weights packed for the GEMM on first use, by parameter.
