@@ -12,32 +12,41 @@ extension Interpreter {
     }
 
     /// Mixtral's sparse MoE: softmax over the router's logits, the top k renormalised, the chosen
-    /// experts' outputs mixed by those weights.
-    func moe(_ node: Graph.Node, _ inShape: [Int]) -> [Float] {
+    /// experts' outputs mixed by those weights. Each expert runs once, on all the rows routed to it.
+    func moe(_ node: Graph.Node, _ inShape: [Int], _ out: UnsafeMutableBufferPointer<Float>) {
         let d = inShape.last!, x = input(node), rows = x.count / d
         let e = int(node, "experts")!, top = int(node, "top") ?? 2, hidden = int(node, "hidden")!
-        let logits = linear(x, rows: rows, inF: d, weight: paramID(node, "gate.weight")!, bias: nil, out: e)
-        var y = [Float](repeating: 0, count: x.count)
+        var logits = linear(x, rows: rows, inF: d, weight: paramID(node, "gate.weight")!, bias: nil, out: e)
+        logits.withUnsafeMutableBufferPointer { Elementwise.softmaxRows($0.baseAddress!, rows: rows, width: e) }
+        // Each expert's rows and their mixing weights.
+        var routed = [[(row: Int, weight: Float)]](repeating: [], count: e)
         for r in 0..<rows {
-            var p = Array(logits[(r * e)..<((r + 1) * e)])
-            p.withUnsafeMutableBufferPointer { Elementwise.softmaxRows($0.baseAddress!, rows: 1, width: e) }
-            let chosen = (0..<e).sorted { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }.prefix(top)
-            let total = chosen.reduce(Float(0)) { $0 + p[$1] }
-            let row = Array(x[(r * d)..<((r + 1) * d)])
-            for ex in chosen {
-                let outRow: [Float]
-                if word(node, "expert") == "mlp" {
-                    var h = linear(row, rows: 1, inF: d, weight: paramID(node, "experts.\(ex).fc1.weight")!, bias: param(node, "experts.\(ex).fc1.bias"), out: hidden)
-                    Elementwise.apply("gelu", approx: nil, &h)
-                    outRow = linear(h, rows: 1, inF: hidden, weight: paramID(node, "experts.\(ex).fc2.weight")!, bias: param(node, "experts.\(ex).fc2.bias"), out: d)
-                } else {
-                    outRow = swiglu(node, row, rows: 1, d: d, hidden: hidden, out: d, prefix: "experts.\(ex).")
-                }
-                let w = p[ex] / total
-                for j in 0..<d { y[r * d + j] += w * outRow[j] }
+            let p = logits[(r * e)..<((r + 1) * e)]
+            let chosen = (0..<e).sorted { p[r * e + $0] > p[r * e + $1] || (p[r * e + $0] == p[r * e + $1] && $0 < $1) }.prefix(top)
+            let total = chosen.reduce(Float(0)) { $0 + p[r * e + $1] }
+            for ex in chosen { routed[ex].append((r, p[r * e + ex] / total)) }
+        }
+        out.update(repeating: 0)
+        for (ex, batch) in routed.enumerated() where !batch.isEmpty {
+            var gathered = [Float](repeating: 0, count: batch.count * d)
+            for (i, item) in batch.enumerated() {
+                gathered.withUnsafeMutableBufferPointer { ($0.baseAddress! + i * d).update(from: x.baseAddress! + item.row * d, count: d) }
+            }
+            let y: [Float]
+            if word(node, "expert") == "mlp" {
+                var h = linear(gathered, rows: batch.count, inF: d, weight: paramID(node, "experts.\(ex).fc1.weight")!,
+                               bias: param(node, "experts.\(ex).fc1.bias"), out: hidden)
+                Elementwise.apply("gelu", approx: nil, &h)
+                y = linear(h, rows: batch.count, inF: hidden, weight: paramID(node, "experts.\(ex).fc2.weight")!,
+                           bias: param(node, "experts.\(ex).fc2.bias"), out: d)
+            } else {
+                y = swiglu(node, gathered, rows: batch.count, d: d, hidden: hidden, out: d, prefix: "experts.\(ex).")
+            }
+            for (i, item) in batch.enumerated() {
+                let dst = out.baseAddress! + item.row * d
+                for j in 0..<d { dst[j] += item.weight * y[i * d + j] }
             }
         }
-        return y
     }
 
     /// gMLP's spatial gating unit: u * (proj over tokens (norm v) [+ tiny attention]), written
@@ -86,20 +95,21 @@ extension Interpreter {
     }
 
     /// Swin's patch merging: 2x2 neighbours (x0 (0,0), x1 (1,0), x2 (0,1), x3 (1,1)) concatenated,
-    /// layernorm, linear 4c -> 2c; odd sizes are zero-padded as torchvision does.
-    func patchmerge(_ node: Graph.Node, _ inShape: [Int], _ outShape: [Int]) -> [Float] {
+    /// layernorm, linear 4c -> 2c written into the output; odd sizes are zero-padded as torchvision does.
+    func patchmerge(_ node: Graph.Node, _ inShape: [Int], _ outShape: [Int], _ out: UnsafeMutableBufferPointer<Float>) {
         let (b, h, w, c) = (inShape[0], inShape[1], inShape[2], inShape[3])
         let (oh, ow) = (outShape[1], outShape[2])
-        let x = input(node)
-        var cat = [Float](repeating: 0, count: b * oh * ow * 4 * c)
+        let x = input(node).baseAddress!
+        let cat = workspace.buffer(0, b * oh * ow * 4 * c)
+        let neighbours = [(0, 0), (1, 0), (0, 1), (1, 1)]
         for bi in 0..<b { for i in 0..<oh { for j in 0..<ow {
-            for (q, (dy, dx)) in [(0, 0), (1, 0), (0, 1), (1, 1)].enumerated() {
+            for (q, (dy, dx)) in neighbours.enumerated() {
                 let y = 2 * i + dy, xx = 2 * j + dx
-                guard y < h && xx < w else { continue }
-                for ch in 0..<c { cat[((bi * oh + i) * ow + j) * 4 * c + q * c + ch] = x[((bi * h + y) * w + xx) * c + ch] }
+                let dst = cat.baseAddress! + ((bi * oh + i) * ow + j) * 4 * c + q * c
+                if y < h && xx < w { dst.update(from: x + ((bi * h + y) * w + xx) * c, count: c) } else { dst.update(repeating: 0, count: c) }
             }
         } } }
-        Elementwise.normalizeRows(&cat, width: 4 * c, eps: float(node, "eps") ?? 1e-5, weight: param(node, "norm.weight"), bias: param(node, "norm.bias"))
-        return linear(cat, rows: b * oh * ow, inF: 4 * c, weight: paramID(node, "reduction.weight")!, bias: nil, out: 2 * c)
+        Elementwise.normalizeRows(cat, width: 4 * c, eps: float(node, "eps") ?? 1e-5, weight: param(node, "norm.weight"), bias: param(node, "norm.bias"))
+        linear(cat.baseAddress!, rows: b * oh * ow, inF: 4 * c, weight: paramID(node, "reduction.weight")!, bias: nil, out: 2 * c, into: out.baseAddress!)
     }
 }

@@ -114,13 +114,13 @@ extension Interpreter {
         case "swiglu":
             let d = inShape.last!
             store(swiglu(node, Array(input(node)), rows: input(node).count / d, d: d, hidden: int(node, "hidden")!, out: outShape.last!), out)
-        case "moe": store(moe(node, inShape), out)
+        case "moe": moe(node, inShape, out)
         case "sgu": try sgu(node, inShape, out)
-        case "patchmerge": store(patchmerge(node, inShape, outShape), out)
+        case "patchmerge": patchmerge(node, inShape, outShape, out)
         case "rnn", "lstm", "gru": store(recurrent(node, inShape), out)
         case "convt": store(convTranspose(node, inShape, outShape), out)
-        case "concat": store(try concat(node, outShape), out)
-        case "groupnorm": store(groupnorm(node, inShape), out)
+        case "concat": concat(node, outShape, out)
+        case "groupnorm": groupnorm(node, inShape, out)
         case "upsample":
             if word(node, "mode") == "bilinear" { upsampleBilinear(input(node), inShape, outShape, out) } else { upsampleNearest(input(node), inShape, outShape, out) }
         default:
