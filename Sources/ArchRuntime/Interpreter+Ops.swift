@@ -118,7 +118,7 @@ extension Interpreter {
         case "sgu": try sgu(node, inShape, out)
         case "patchmerge": patchmerge(node, inShape, outShape, out)
         case "rnn", "lstm", "gru": store(recurrent(node, inShape), out)
-        case "convt": store(convTranspose(node, inShape, outShape), out)
+        case "convt": convTranspose(node, inShape, outShape, out)
         case "concat": concat(node, outShape, out)
         case "groupnorm": groupnorm(node, inShape, out)
         case "upsample":

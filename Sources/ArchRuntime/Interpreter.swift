@@ -18,6 +18,8 @@ public final class Interpreter {
     lazy var folded = FoldedWeights(program: program, weights: weights)
     /// Convolution weights prepared for their kernel on first use, by step.
     var packedConvs: [Int: PackedConv] = [:]
+    /// Transposed convolutions' weights, transposed and packed per group on first use, by step.
+    var packedTransposed: [Int: [Gemm.PackedA]] = [:]
     /// gMLP's token-mixing weights packed for the GEMM on first use, by step.
     var packedTokenMixing: [Int: Gemm.PackedA] = [:]
     /// Swin's relative position bias per head, gathered from its table on first use, by step.
