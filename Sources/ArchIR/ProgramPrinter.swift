@@ -37,7 +37,8 @@ public enum ProgramPrinter {
         }
         out += "  return %\(p.output)\n"
         if p.isPlanned {
-            let unplanned = p.values.indices.filter { p.values[$0].buffer != nil }.reduce(0) { $0 + p.values[$1].count }
+            let a = PlanBuffers.alignment
+            let unplanned = p.values.indices.filter { p.values[$0].buffer != nil }.reduce(0) { $0 + (p.values[$1].count + a - 1) / a * a }
             out += "  arena \(bytes(p.arenaCount * 4)) for \(p.buffers.count) buffers (\(bytes(unplanned * 4)) if every value had its own)\n"
             for (i, b) in p.buffers.enumerated() {
                 out += "    b\(i) at \(b.offset), \(b.count) floats, live in steps \(b.firstStep)...\(b.lastStep)\n"
