@@ -110,4 +110,52 @@ extension Interpreter {
             } }
         }
     }
+
+    /// Transposed convolution as a GEMM and a scatter (col2im): per example and group, the columns
+    /// Wᵀ x [(out kh kw) x (h w)] from the packed, transposed weights, then each column added into
+    /// the output positions its kernel tap reaches.
+    func convTranspose(_ node: Graph.Node, _ inShape: [Int], _ outShape: [Int], _ y: UnsafeMutableBufferPointer<Float>) {
+        let spatial = inShape.count - 2
+        let k = sizes(node, "kernel", spatial, default: 1), s = sizes(node, "stride", spatial, default: 1)
+        let p = sizes(node, "pad", spatial, default: 0), d = sizes(node, "dilation", spatial, default: 1)
+        let cin = inShape[1], cout = outShape[1]
+        let groups = word(node, "groups") == "depthwise" ? cin : (int(node, "groups") ?? 1)
+        let h = spatial == 2 ? inShape[2] : 1, w = inShape.last!, oh = spatial == 2 ? outShape[2] : 1, ow = outShape.last!
+        let kh = spatial == 2 ? k[0] : 1, kw = k.last!, sh = spatial == 2 ? s[0] : 1, sw = s.last!
+        let ph = spatial == 2 ? p[0] : 0, pw = p.last!, dh = spatial == 2 ? d[0] : 1, dw = d.last!
+        let x = input(node).baseAddress!, bias = param(node, "bias")
+        let cinG = cin / groups, coutG = cout / groups, rows = coutG * kh * kw, hw = h * w
+        if packedTransposed[current] == nil {
+            // weight [cin, cout / groups, kh, kw]: per group a [cinG x rows] block, packed transposed.
+            let weight = param(node, "weight")!
+            packedTransposed[current] = (0..<groups).map { g in
+                var t = [Float](repeating: 0, count: rows * cinG)
+                for i in 0..<cinG { for r in 0..<rows { t[r * cinG + i] = weight[(g * cinG + i) * rows + r] } }
+                return t.withUnsafeBufferPointer { Gemm.PackedA($0.baseAddress!, lda: cinG, m: rows, k: cinG) }
+            }
+        }
+        let packed = packedTransposed[current]!
+        let cols = workspace.buffer(6, rows * hw).baseAddress!
+        for n in 0..<inShape[0] {
+            for oc in 0..<cout {
+                (y.baseAddress! + (n * cout + oc) * oh * ow).update(repeating: bias?[oc] ?? 0, count: oh * ow)
+            }
+            for g in 0..<groups {
+                Gemm.sgemm(packed: packed[g], n: hw, b: x + (n * cin + g * cinG) * hw, ldb: hw, c: cols, ldc: hw)
+                for r in 0..<rows {
+                    let oc = g * coutG + r / (kh * kw), ky = (r / kw) % kh, kx = r % kw
+                    let plane = y.baseAddress! + (n * cout + oc) * oh * ow, src = cols + r * hw
+                    for iy in 0..<h {
+                        let oy = iy * sh - ph + ky * dh
+                        if oy < 0 || oy >= oh { continue }
+                        let line = plane + oy * ow, row = src + iy * w
+                        for ix in 0..<w {
+                            let ox = ix * sw - pw + kx * dw
+                            if ox >= 0 && ox < ow { line[ox] += row[ix] }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
