@@ -52,9 +52,9 @@ public enum PlanBuffers {
                 buffers[b].firstStep = min(buffers[b].firstStep, step)
                 buffers[b].lastStep = max(buffers[b].lastStep, step)
             } else {
-                let (bytes, overflow) = p.values[v].count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
-                guard !overflow else { throw IRError("%\(v) \(p.values[v].shape) is too large to address") }
-                _ = bytes
+                guard !p.values[v].count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride).overflow else {
+                    throw IRError("%\(v) \(p.values[v].shape) is too large to address")
+                }
                 bufferOf[root] = buffers.count
                 buffers.append(Program.Buffer(offset: 0, count: try aligned(p.values[v].count), firstStep: step, lastStep: step))
             }

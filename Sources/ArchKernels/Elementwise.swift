@@ -66,12 +66,13 @@ public enum Elementwise {
         data.withUnsafeMutableBufferPointer { apply(name, approx: approx, $0) }
     }
 
+    /// The activation `name` in place; GELU's tanh approximation is `gelu` with approx "tanh", or `gelu_tanh`.
     public static func apply(_ name: String, approx: String?, _ data: UnsafeMutableBufferPointer<Float>) {
         switch name {
         case "relu": for i in data.indices { data[i] = max(data[i], 0) }
         case "relu6": for i in data.indices { data[i] = min(max(data[i], 0), 6) }
-        case "gelu":
-            if approx == "tanh" {
+        case "gelu", "gelu_tanh":
+            if approx == "tanh" || name == "gelu_tanh" {
                 for i in data.indices { data[i] = geluTanh(data[i]) }
             } else {
                 geluInPlace(data.baseAddress!, count: data.count)

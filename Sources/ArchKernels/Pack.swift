@@ -25,39 +25,31 @@ enum Pack {
 
     /// The same panels from Bᵀ stored as [n x k] (a linear layer's weight [out, in]): no transposed copy.
     static func bTransposed(_ bt: UnsafePointer<Float>, ldb: Int, k: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
-        let nr = Gemm.nr
-        var j = 0
-        while j < n {
-            let w = min(nr, n - j)
-            let panel = out + j * k
-            for jj in 0..<nr {
-                if jj < w {
-                    let src = bt + (j + jj) * ldb
-                    for p in 0..<k { panel[p * nr + jj] = src[p] }
-                } else {
-                    for p in 0..<k { panel[p * nr + jj] = 0 }
-                }
-            }
-            j += nr
-        }
+        panels(bt, ld: ldb, rows: n, k: k, width: Gemm.nr, into: out)
     }
 
     /// A[m x k] (row-major, lda) into panels of 6 rows: panel i holds a[i*6 + r][p] at p*6 + r.
     static func a(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, into out: UnsafeMutablePointer<Float>) {
-        let mr = Gemm.mr
+        panels(a, ld: lda, rows: m, k: k, width: Gemm.mr, into: out)
+    }
+
+    /// Rows of a row-major [rows x k] matrix into panels of `width` rows each laid out column by
+    /// column (panel i holds src[i*width + r][p] at p*width + r), the last panel zero-padded: A's
+    /// panels, and B's from Bᵀ.
+    static func panels(_ src: UnsafePointer<Float>, ld: Int, rows: Int, k: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
         var i = 0
-        while i < m {
-            let h = min(mr, m - i)
+        while i < rows {
+            let h = min(width, rows - i)
             let panel = out + i * k
-            for r in 0..<mr {
+            for r in 0..<width {
                 if r < h {
-                    let src = a + (i + r) * lda
-                    for p in 0..<k { panel[p * mr + r] = src[p] }
+                    let row = src + (i + r) * ld
+                    for p in 0..<k { panel[p * width + r] = row[p] }
                 } else {
-                    for p in 0..<k { panel[p * mr + r] = 0 }
+                    for p in 0..<k { panel[p * width + r] = 0 }
                 }
             }
-            i += mr
+            i += width
         }
     }
 }

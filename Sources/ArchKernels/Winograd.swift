@@ -31,16 +31,13 @@ public enum Winograd {
         var u = [Float](repeating: 0, count: 16 * k * c)
         for o in 0..<k { for i in 0..<c {
             let w = weight + (o * c + i) * 9
-            var t = [Float](repeating: 0, count: 12)  // G g: 4 rows of 3
-            for j in 0..<3 {
-                let (g0, g1, g2) = (w[j], w[3 + j], w[6 + j])
-                t[j] = g0; t[3 + j] = (g0 + g1 + g2) / 2; t[6 + j] = (g0 - g1 + g2) / 2; t[9 + j] = g2
-            }
-            for r in 0..<4 {
-                let (a, b, cc) = (t[3 * r], t[3 * r + 1], t[3 * r + 2])
-                let row = [a, (a + b + cc) / 2, (a - b + cc) / 2, cc]
+            // G g: 4 rows of 3 (g's rows as lanes), then each row times Gᵀ.
+            let (g0, g1, g2) = (SIMD4(w[0], w[1], w[2], 0), SIMD4(w[3], w[4], w[5], 0), SIMD4(w[6], w[7], w[8], 0))
+            func store(_ r: Int, _ t: SIMD4<Float>) {
+                let row = SIMD4(t[0], (t[0] + t[1] + t[2]) / 2, (t[0] - t[1] + t[2]) / 2, t[2])
                 for col in 0..<4 { u[((r * 4 + col) * k + o) * c + i] = row[col] }
             }
+            store(0, g0); store(1, (g0 + g1 + g2) / 2); store(2, (g0 - g1 + g2) / 2); store(3, g2)
         } }
         return u.withUnsafeBufferPointer { up in (0..<16).map { Gemm.PackedA(up.baseAddress! + $0 * k * c, lda: c, m: k, k: c) } }
     }

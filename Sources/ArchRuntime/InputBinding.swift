@@ -13,6 +13,7 @@ public enum InputBinding {
             }
             for (d, n) in zip(declared, t.shape) where !d.isKnown {
                 if d.terms.count == 1, d.constant == 0, let (sym, coef) = d.terms.first, coef == 1 {
+                    guard n >= 1 else { throw RuntimeError("input '\(name)' gives \(sym) the size \(n); sizes must be positive") }
                     if let already = bindings[sym], already != n {
                         throw RuntimeError("input '\(name)' gives \(sym) = \(n), but it is already \(already)")
                     }

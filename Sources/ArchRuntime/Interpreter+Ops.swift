@@ -79,7 +79,7 @@ extension Interpreter {
             let (b, n, d) = (inShape[0], inShape[1], inShape[2])
             let table: [Float]
             switch word(node, "kind") ?? "learned" {
-            case "sinusoidal": table = Self.sinusoid(n, d)
+            case "sinusoidal": table = derivedTable { Self.sinusoid(n, d) }
             case "table": table = param(node, "weight")!
             default: table = bareParam(node)!
             }
@@ -102,11 +102,10 @@ extension Interpreter {
             let d = inShape.last!, rows = input(node).count / d, hidden = int(node, "hidden")!
             let mid = workspace.buffer(0, rows * hidden)
             let act = word(node, "act") ?? "gelu"
+            let epilogue = Self.kernelActivation(act)
             linear(input(node).baseAddress!, rows: rows, inF: d, weight: paramID(node, "fc1.weight")!, bias: param(node, "fc1.bias"), out: hidden,
-                   into: mid.baseAddress!, activation: act == "gelu" ? .gelu : act == "relu" ? .relu : .none)
-            if act != "gelu" && act != "relu" {
-                Elementwise.apply(act == "gelu_tanh" ? "gelu" : act, approx: act == "gelu_tanh" ? "tanh" : nil, mid)
-            }
+                   into: mid.baseAddress!, activation: epilogue ?? .none)
+            if epilogue == nil { Elementwise.apply(act, approx: nil, mid) }
             linear(mid.baseAddress!, rows: rows, inF: hidden, weight: paramID(node, "fc2.weight")!, bias: param(node, "fc2.bias"),
                    out: outShape.last!, into: out.baseAddress!)
         case "attention":

@@ -37,17 +37,14 @@ extension Interpreter {
         let packed = packedConvs[current]!
         let work = workspace.buffer(5, Conv.scratchCount(g)).baseAddress
         // A patch embedding writes [b, dim, gh, gw] to scratch, then tokens [b, gh gw, dim] to the output.
-        var scratch = isPatch ? [Float](repeating: 0, count: batch * outSize) : []
-        scratch.withUnsafeMutableBufferPointer { sp in
-            let y = isPatch ? sp.baseAddress! : out.baseAddress!
-            weight.withUnsafeBufferPointer { wp in (bias ?? []).withUnsafeBufferPointer { bp in
-                for n in 0..<batch {
-                    Conv.forward(g, input: x.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: bias == nil ? nil : bp.baseAddress,
-                                 output: y + n * outSize, activation: activation, packed: packed, scratch: work)
-                }
-            } }
-        }
-        if isPatch { scratch.withUnsafeBufferPointer { Self.permute($0, [batch, outC, oh * ow], [0, 2, 1], into: out) } }
+        let y = isPatch ? workspace.buffer(4, batch * outSize) : out
+        weight.withUnsafeBufferPointer { wp in (bias ?? []).withUnsafeBufferPointer { bp in
+            for n in 0..<batch {
+                Conv.forward(g, input: x.baseAddress! + n * inSize, weight: wp.baseAddress!, bias: bias == nil ? nil : bp.baseAddress,
+                             output: y.baseAddress! + n * outSize, activation: activation, packed: packed, scratch: work)
+            }
+        } }
+        if isPatch { Self.permute(UnsafeBufferPointer(y), [batch, outC, oh * ow], [0, 2, 1], into: out) }
     }
 
     /// Max and average pooling as PyTorch computes them (average pooling counts the zero padding).

@@ -80,17 +80,15 @@ extension Interpreter {
     /// The relative position bias of every head for every pair of positions in a window,
     /// [heads, t, t], gathered from the table once per node; empty without `relpos`.
     func relativeBias(_ node: Graph.Node, window ws: Int, heads: Int) -> [Float] {
-        if let cached = relativeBiases[current] { return cached }
-        var bias: [Float] = []
-        if let table = param(node, "relative_position_bias_table") {
+        derivedTable {
+            guard let table = param(node, "relative_position_bias_table") else { return [] }
             let t = ws * ws
-            bias = [Float](repeating: 0, count: heads * t * t)
+            var bias = [Float](repeating: 0, count: heads * t * t)
             for i in 0..<t { for j in 0..<t {
                 let index = (i / ws - j / ws + ws - 1) * (2 * ws - 1) + (i % ws - j % ws + ws - 1)
                 for hd in 0..<heads { bias[(hd * t + i) * t + j] = table[index * heads + hd] }
             } }
+            return bias
         }
-        relativeBiases[current] = bias
-        return bias
     }
 }

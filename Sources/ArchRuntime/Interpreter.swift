@@ -22,8 +22,9 @@ public final class Interpreter {
     var packedTransposed: [Int: [Gemm.PackedA]] = [:]
     /// gMLP's token-mixing weights packed for the GEMM on first use, by step.
     var packedTokenMixing: [Int: Gemm.PackedA] = [:]
-    /// Swin's relative position bias per head, gathered from its table on first use, by step.
-    var relativeBiases: [Int: [Float]] = [:]
+    /// Tables a step derives from its parameters or shape on first use (Swin's relative position
+    /// bias per head, sinusoidal positions), by step.
+    var derivedTables: [Int: [Float]] = [:]
     /// Scratch memory for steps' temporaries.
     let workspace = Workspace()
     /// Linear weights packed for the GEMM on first use, by parameter.
@@ -74,6 +75,14 @@ public final class Interpreter {
         return Tensor(shape: shape(program.output), floats: Array(view(program.output)))
     }
 
+    /// The current step's derived table, made by `make` on the first run.
+    func derivedTable(_ make: () -> [Float]) -> [Float] {
+        if let t = derivedTables[current] { return t }
+        let t = make()
+        derivedTables[current] = t
+        return t
+    }
+
     /// A value's shape, concrete.
     func shape(_ v: Int) -> [Int] { program.values[v].shape }
 
@@ -97,23 +106,24 @@ public final class Interpreter {
     /// An activation the step absorbed, unless its kernel already applied it while writing.
     func applyFusedActivation(_ step: Program.Step, _ out: UnsafeMutableBufferPointer<Float>) {
         guard epilogueActivation(step) == .none else { return }
-        for case .activation(let a) in step.fused {
-            Elementwise.apply(a == "gelu_tanh" ? "gelu" : a, approx: a == "gelu_tanh" ? "tanh" : nil, out)
-        }
+        for case .activation(let a) in step.fused { Elementwise.apply(a, approx: nil, out) }
     }
 
     /// The activation a step's GEMM applies as it writes its output (convolutions and linear layers).
     func epilogueActivation(_ step: Program.Step) -> Epilogue.Activation {
         guard step.op == "conv" || step.op == "linear" else { return .none }
-        for case .activation(let a) in step.fused {
-            switch a {
-            case "relu": return .relu
-            case "relu6": return .relu6
-            case "gelu": return .gelu
-            default: return .none
-            }
-        }
+        for case .activation(let a) in step.fused { return Self.kernelActivation(a) ?? .none }
         return .none
+    }
+
+    /// The GEMM epilogue that computes the activation `name`, if there is one.
+    static func kernelActivation(_ name: String) -> Epilogue.Activation? {
+        switch name {
+        case "relu": return .relu
+        case "relu6": return .relu6
+        case "gelu": return .gelu
+        default: return nil
+        }
     }
 
     /// The node's parameter whose name ends with `.suffix` (or is exactly the bare tensor).

@@ -63,6 +63,16 @@ final class RunCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("w.safetensors")))
     }
 
+    /// A symbolic size bound to 0 by an input file is refused, as `--set` refuses it.
+    func testZeroSizedInputIsAnError() throws {
+        let s = try spec("input x [seq, 4]\nfc: linear 3\n")
+        _ = Support.run("init", s, "-o", path("w.safetensors"), "--set", "seq=2")
+        try NPY.write(Tensor(shape: [1, 0, 4], floats: []), to: path("x.npy"))
+        let r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("x.npy"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "error: input 'x' gives seq the size 0; sizes must be positive\n")
+    }
+
     func testErrorsNameTheFileAndTensor() throws {
         let s = try spec("input x 4\nfc: linear 3\n")
         try NPY.write(Tensor(shape: [1, 4], floats: [0, 0, 0, 0]), to: path("x.npy"))
