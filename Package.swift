@@ -14,23 +14,27 @@ let package = Package(
         .target(name: "ArchSemantics", dependencies: ["ArchSyntax"]),
         // The executable IR: the checked graph lowered with concrete shapes, fused, buffers planned;
         // run by the interpreter and compiled by the ahead-of-time backend.
-        .target(name: "ArchIR", dependencies: ["ArchSemantics"]),
+        .target(name: "ArchIR", dependencies: ["ArchSemantics", "ArchKernels", "ArchEngine"]),
         // Driver: the one pipeline every command shares, and the reports.
-        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchIO", "ArchRuntime", "ArchCodegen"]),
+        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchIO", "ArchRuntime", "ArchCodegen", "ArchEngine"]),
         // Tensor files: safetensors and .npy, read and written with every size checked.
         .target(name: "ArchIO"),
         // Compute kernels shared by the interpreter and the ahead-of-time backend. Always optimised and
         // compiled for this CPU: SIMD16 code runs about 200x slower without -target-cpu.
         .target(name: "ArchKernels", swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]),
+        // Loads and runs a planned program: weights bound by name, constants prepared, the arena;
+        // shared by the interpreter and the programs `archc build` makes (its sources go into them).
+        .target(name: "ArchEngine", dependencies: ["ArchKernels", "ArchIO"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]),
         // Code generation from the checked graph: PyTorch modules now, the AOT backend later.
         .target(name: "ArchCodegen", dependencies: ["ArchSemantics"]),
         // Runs a checked graph on real weights: weight binding, initialisation, the interpreter.
-        .target(name: "ArchRuntime", dependencies: ["ArchSemantics", "ArchIR", "ArchIO", "ArchKernels"]),
+        .target(name: "ArchRuntime", dependencies: ["ArchSemantics", "ArchIR", "ArchIO", "ArchKernels", "ArchEngine"]),
         .executableTarget(name: "gemm-bench", dependencies: ["ArchKernels"], path: "benchmarks/gemm-bench"),
         .executableTarget(name: "archc", dependencies: ["ArchDriver"]),
         .testTarget(
             name: "ArchTests",
-            dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen"],
+            dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen", "ArchEngine"],
             resources: [.copy("Fixtures")]
         ),
     ]

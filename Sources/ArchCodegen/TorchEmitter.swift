@@ -96,7 +96,7 @@ public enum TorchEmitter {
             let rank = graph.values[inV].shape.count
             func line(_ s: String) { forwardLines.append("\(out) = \(s)") }
             switch n.op {
-            case "linear":
+            case .linear:
                 let inF = try known(inV, -1), o = int(n, "out")!
                 if let tied = n.params.first(where: { !n.ownParams.contains($0) }) {
                     let owner = graph.params[tied].name
@@ -111,39 +111,39 @@ public enum TorchEmitter {
                     addModule(n.path, "nn.Linear(\(inF), \(o), bias=\(py(n.args["bias"])))")
                     line("\(m(n))(\(x))")
                 }
-            case "conv", "convt":
+            case .conv, .convt:
                 let c = try known(inV, 1), spatial = rank - 2
                 let groups = word(n, "groups") == "depthwise" ? "\(c)" : py(n.args["groups"])
                 let pad = word(n, "pad") == "same" ? "\"same\"" : py(n.args["pad"])
-                if n.op == "conv" {
+                if n.op == .conv {
                     addModule(n.path, "nn.Conv\(spatial)d(\(c), \(int(n, "out")!), \(py(n.args["kernel"])), stride=\(py(n.args["stride"])), padding=\(pad), dilation=\(py(n.args["dilation"])), groups=\(groups), bias=\(py(n.args["bias"])))")
                 } else {
                     addModule(n.path, "nn.ConvTranspose\(spatial)d(\(c), \(int(n, "out")!), \(py(n.args["kernel"])), stride=\(py(n.args["stride"])), padding=\(pad), output_padding=\(py(n.args["outpad"])), groups=\(groups), bias=\(py(n.args["bias"])), dilation=\(py(n.args["dilation"])))")
                 }
                 line("\(m(n))(\(x))")
-            case "patch":
+            case .patch:
                 let c = try known(inV, 1)
                 addModule(n.path, "nn.Conv2d(\(c), \(int(n, "dim")!), \(py(n.args["size"])), stride=\(py(n.args["size"])), bias=\(py(n.args["bias"])))")
                 line(bool(n, "grid") ? "\(m(n))(\(x)).permute(0, 2, 3, 1)" : "\(m(n))(\(x)).flatten(2).transpose(1, 2)")
-            case "batchnorm":
+            case .batchnorm:
                 let eps = n.args["eps"].map { ", eps=\(py($0))" } ?? ""
                 addModule(n.path, "nn.BatchNorm\(rank == 4 ? 2 : 1)d(\(try known(inV, 1))\(eps), affine=\(py(n.args["affine"])))")
                 line("\(m(n))(\(x))")
-            case "layernorm":
+            case .layernorm:
                 let eps = n.args["eps"].map { ", eps=\(py($0))" } ?? ""
                 addModule(n.path, "nn.LayerNorm(\(try known(inV, -1))\(eps), elementwise_affine=\(py(n.args["affine"])), bias=\(py(n.args["bias"])))")
                 line("\(m(n))(\(x))")
-            case "rmsnorm":
+            case .rmsnorm:
                 addModule(n.path, "nn.RMSNorm(\(try known(inV, -1)), eps=\(py(n.args["eps"])))")
                 line("\(m(n))(\(x))")
-            case "groupnorm":
+            case .groupnorm:
                 let eps = n.args["eps"].map { ", eps=\(py($0))" } ?? ""
                 addModule(n.path, "nn.GroupNorm(\(int(n, "groups")!), \(try known(inV, 1))\(eps))")
                 line("\(m(n))(\(x))")
-            case "embed":
+            case .embed:
                 addModule(n.path, "nn.Embedding(\(int(n, "vocab")!), \(int(n, "dim")!))")
                 line(n.inputs.count > 1 ? "\(x) + \(m(n))(v\(n.inputs[1]))" : "\(m(n))(\(x))")
-            case "pos":
+            case .pos:
                 switch word(n, "kind") {
                 case "sinusoidal": line("\(x) + sinusoid(\(x).shape[1], \(x).shape[2], \(x).device)")
                 case "table":
@@ -155,12 +155,12 @@ public enum TorchEmitter {
                     initLines.append("self._param(\"\(p.name)\", \(py(.list(p.shape.map { .int($0) }))))")
                     line("\(x) + self.get_parameter(\"\(p.name)\")[:, :\(x).shape[1]]")
                 }
-            case "cls":
+            case .cls:
                 let p = graph.params[n.ownParams[0]]
                 ensureGroups(p.name.split(separator: ".").map(String.init))
                 initLines.append("self._param(\"\(p.name)\", \(py(.list(p.shape.map { .int($0) }))))")
                 line("torch.cat([self.get_parameter(\"\(p.name)\").expand(\(x).shape[0], -1, -1), \(x)], 1)")
-            case "attention":
+            case .attention:
                 let d = try known(inV, -1)
                 let dkv = n.inputs.count > 1 ? try known(n.inputs[1], -1) : d
                 var layout = word(n, "qkv") ?? "packed"
@@ -169,58 +169,58 @@ public enum TorchEmitter {
                 let window = n.args["window"].map { py($0) } ?? "None"
                 addModule(n.path, "Attention(\(d), \(int(n, "heads")!), \(int(n, "dim") ?? d), \(int(n, "out") ?? d), \(py(.bool(bias))), \(outbias), \"\(layout)\", \"\(word(n, "qknorm") ?? "off")\", \(py(.bool(bool(n, "causal")))), \(window), \(int(n, "shift") ?? 0), \(py(.bool(bool(n, "relpos")))), \(dkv))")
                 line(n.inputs.count > 1 ? "\(m(n))(\(x), v\(n.inputs[1]))" : "\(m(n))(\(x))")
-            case "mlp":
+            case .mlp:
                 let d = try known(inV, -1)
                 addModule(n.path, "Mlp(\(d), \(int(n, "hidden")!), \(int(n, "out") ?? d), \"\(word(n, "act") ?? "gelu")\", \(py(n.args["bias"])))")
                 line("\(m(n))(\(x))")
-            case "swiglu":
+            case .swiglu:
                 let d = try known(inV, -1)
                 addModule(n.path, "SwiGLU(\(d), \(int(n, "hidden")!), \(int(n, "out") ?? d), \(py(n.args["bias"])))")
                 line("\(m(n))(\(x))")
-            case "moe":
+            case .moe:
                 addModule(n.path, "MoE(\(try known(inV, -1)), \(int(n, "experts")!), \(int(n, "top") ?? 2), \(int(n, "hidden")!), \"\(word(n, "expert") ?? "swiglu")\")")
                 line("\(m(n))(\(x))")
-            case "sgu":
+            case .sgu:
                 let src = n.inputs.count > 1 ? n.inputs[1] : inV
                 addModule(n.path, "SGU(\(try known(inV, -1)), \(try known(inV, 1)), \(int(n, "attn").map(String.init) ?? "None"), \(try known(src, -1)), \(n.args["eps"].map { py($0) } ?? "1e-5"))")
                 line(n.inputs.count > 1 ? "\(m(n))(\(x), v\(n.inputs[1]))" : "\(m(n))(\(x))")
-            case "patchmerge":
+            case .patchmerge:
                 addModule(n.path, "PatchMerge(\(try known(inV, -1)), \(n.args["eps"].map { py($0) } ?? "1e-5"))")
                 line("\(m(n))(\(x))")
-            case "rnn", "lstm", "gru":
-                let kind = ["rnn": "RNN", "lstm": "LSTM", "gru": "GRU"][n.op]!
+            case .rnn, .lstm, .gru:
+                let kind = n.op.rawValue.uppercased()
                 addModule(n.path, "nn.\(kind)(\(try known(inV, -1)), \(int(n, "hidden")!), num_layers=\(int(n, "layers") ?? 1), bias=\(py(n.args["bias"])), batch_first=True, bidirectional=\(py(.bool(bool(n, "bidirectional")))))")
                 line(bool(n, "last") ? "\(m(n))(\(x))[0][:, -1]" : "\(m(n))(\(x))[0]")
-            case "relu", "relu6", "silu", "hardswish": line("F.\(n.op)(\(x))")
-            case "gelu": line(word(n, "approx") == "tanh" ? "F.gelu(\(x), approximate=\"tanh\")" : "F.gelu(\(x))")
-            case "sigmoid", "tanh": line("torch.\(n.op)(\(x))")
-            case "softmax": line("\(x).softmax(\(int(n, "dim") ?? -1))")
-            case "dropout": line("F.dropout(\(x), \(py(n.args["p"])), self.training)")
-            case "identity": line(x)
-            case "flatten": line("torch.flatten(\(x), \(int(n, "start") ?? 1), \(int(n, "end") ?? -1))")
-            case "reshape":
+            case .relu, .relu6, .silu, .hardswish: line("F.\(n.op)(\(x))")
+            case .gelu: line(word(n, "approx") == "tanh" ? "F.gelu(\(x), approximate=\"tanh\")" : "F.gelu(\(x))")
+            case .sigmoid, .tanh: line("torch.\(n.op)(\(x))")
+            case .softmax: line("\(x).softmax(\(int(n, "dim") ?? -1))")
+            case .dropout: line("F.dropout(\(x), \(py(n.args["p"])), self.training)")
+            case .identity: line(x)
+            case .flatten: line("torch.flatten(\(x), \(int(n, "start") ?? 1), \(int(n, "end") ?? -1))")
+            case .reshape:
                 line("\(x).reshape(\(x).shape[0], " + dims(n.output).dropFirst().joined(separator: ", ") + ")")
-            case "transpose": line("\(x).transpose(\(int(n, "a")!), \(int(n, "b")!))")
-            case "permute": line("\(x).permute\(py(n.args["dims"]))")
-            case "take":
+            case .transpose: line("\(x).transpose(\(int(n, "a")!), \(int(n, "b")!))")
+            case .permute: line("\(x).permute\(py(n.args["dims"]))")
+            case .take:
                 switch word(n, "which") {
                 case "mean": line("\(x).flatten(1, -2).mean(1)")
                 case "last": line("\(x)[:, -1]")
                 default: line("\(x)[:, 0]")
                 }
-            case "maxpool", "avgpool":
+            case .maxpool, .avgpool:
                 let stride = n.args["stride"].map { py($0) } ?? py(n.args["kernel"])
-                line("F.\(n.op == "maxpool" ? "max" : "avg")_pool\(rank - 2)d(\(x), \(py(n.args["kernel"])), \(stride), \(py(n.args["pad"])), ceil_mode=\(py(n.args["ceil"])))")
-            case "adaptive_avgpool", "adaptive_maxpool":
-                line("F.adaptive_\(n.op == "adaptive_avgpool" ? "avg" : "max")_pool\(rank - 2)d(\(x), \(py(n.args["size"])))")
-            case "globalpool":
+                line("F.\(n.op == .maxpool ? "max" : "avg")_pool\(rank - 2)d(\(x), \(py(n.args["kernel"])), \(stride), \(py(n.args["pad"])), ceil_mode=\(py(n.args["ceil"])))")
+            case .adaptive_avgpool, .adaptive_maxpool:
+                line("F.adaptive_\(n.op == .adaptive_avgpool ? "avg" : "max")_pool\(rank - 2)d(\(x), \(py(n.args["size"])))")
+            case .globalpool:
                 let f = word(n, "mode") == "max" ? "amax" : "mean"
                 line("\(x).\(f)(dim=tuple(range(2, \(x).dim())), keepdim=\(py(n.args["keep"])))")
-            case "upsample": line("F.interpolate(\(x), scale_factor=\(int(n, "scale")!), mode=\(py(n.args["mode"])))")
-            case "add": line(n.inputs.map { "v\($0)" }.joined(separator: " + "))
-            case "mul": line(n.inputs.map { "v\($0)" }.joined(separator: " * "))
-            case "concat": line("torch.cat([" + n.inputs.map { "v\($0)" }.joined(separator: ", ") + "], \(int(n, "dim") ?? 1))")
-            default:
+            case .upsample: line("F.interpolate(\(x), scale_factor=\(int(n, "scale")!), mode=\(py(n.args["mode"])))")
+            case .add: line(n.inputs.map { "v\($0)" }.joined(separator: " + "))
+            case .mul: line(n.inputs.map { "v\($0)" }.joined(separator: " * "))
+            case .concat: line("torch.cat([" + n.inputs.map { "v\($0)" }.joined(separator: ", ") + "], \(int(n, "dim") ?? 1))")
+            case .seq, .residual, .parallel:
                 throw Unsupported(description: "emit torch does not know the op '\(n.op)' yet")
             }
         }

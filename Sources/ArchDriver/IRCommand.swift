@@ -6,16 +6,21 @@ import ArchIR
 /// it need them bound, so an unbound `batch` is taken as 1 (and said so).
 extension Driver {
     static let irUsage = """
-    USAGE: archc ir FILE [--after check|\(Passes.names.joined(separator: "|"))] [--set NAME=VALUE ...]
+    USAGE: archc ir FILE [--after check|\(Passes.names.joined(separator: "|"))] [--threads N] [--set NAME=VALUE ...]
 
-    Prints the network after a pass: 'check' is the checked graph with symbolic sizes; 'lower' the
-    program with every size bound; 'fuse' after folding batchnorms and activations into their
-    producers; 'plan' (the default) with every value's buffer and the arena the interpreter uses.
+    Prints the network after a pass:
+      check     the checked graph, with symbolic sizes
+      lower     one kernel call per step, every size bound and every default resolved
+      fuse      batchnorms, activations and residual adds folded into the steps before them
+      schedule  each step's algorithm, threads and scratch memory, with the cost model's estimates
+      prepare   the constants made from the weights: folded, packed, transformed
+      plan      (the default) every value's buffer and the arena
+    --threads N schedules for N threads (default: every core of this machine).
     """
 
     static func ir(_ args: [String]) -> Output {
         let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
-        do { opts = try parseOptions(args, flags: [], valued: ["--after"]) } catch let e as UsageError {
+        do { opts = try parseOptions(args, flags: [], valued: ["--after", "--threads"]) } catch let e as UsageError {
             return usageError(e.message, irUsage)
         } catch { return usageError("\(error)", irUsage) }
         guard opts.files.count == 1 else { return usageError("ir takes one FILE", irUsage) }
@@ -40,7 +45,7 @@ extension Driver {
             out.stdout += "// batch = 1 (bind it with --set batch=N)\n"
         }
         do {
-            out.stdout += ProgramPrinter.print(try Passes.run(g, through: after))
+            out.stdout += ProgramPrinter.print(try Passes.run(g, threads: try threadCount(opts.values["--threads"]), through: after))
         } catch let e as IRError {
             return Output(stderr: "\(e)\n", status: 1)
         } catch {

@@ -8,15 +8,8 @@ enum ProfileReport {
     static func render(_ p: Program, seconds: [Double], top: Int = 10) -> String {
         let total = seconds.reduce(0, +)
         guard total > 0 else { return "" }
-        func kind(_ s: Program.Step) -> String {
-            s.op + s.fused.map { f -> String in
-                switch f {
-                case .batchnorm: return "+batchnorm"
-                case .activation(let a): return "+" + a
-                }
-            }.joined()
-        }
-        func macs(_ s: Program.Step) -> Int { p.node(s).macs ?? 0 }
+        func kind(_ s: Program.Step) -> String { s.kind.label }
+        func macs(_ s: Program.Step) -> Int { s.kind.macs }
         func rate(_ m: Int, _ t: Double) -> String { m == 0 || t == 0 ? "" : Format.fixed(2 * Double(m) / t / 1e9, 1) + " GFLOP/s" }
         var byKind: [String: (calls: Int, time: Double, macs: Int)] = [:]
         for (i, s) in p.steps.enumerated() where s.storage != .view {
@@ -36,7 +29,7 @@ enum ProfileReport {
         for i in p.steps.indices.sorted(by: { seconds[$0] > seconds[$1] }).prefix(top) {
             let s = p.steps[i]
             out += "  " + Format.pad(Format.fixed(seconds[i] * 1000, 3) + " ms", 11, right: true) + "  %\(s.output) \(kind(s)) "
-                + "\(p.values[s.output].shape)  # \(p.node(s).path.joined(separator: "."))  " + rate(macs(s), seconds[i]) + "\n"
+                + "\(p.values[s.output].shape)  # \(ProgramPrinter.layers(p, s))  " + rate(macs(s), seconds[i]) + "\n"
         }
         return out
     }

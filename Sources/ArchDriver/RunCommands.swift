@@ -4,6 +4,8 @@ import ArchSemantics
 import ArchIR
 import ArchIO
 import ArchRuntime
+import ArchEngine
+import ArchKernels
 
 /// `archc init` and `archc run`.
 extension Driver {
@@ -14,9 +16,10 @@ extension Driver {
     """
 
     static let runUsage = """
-    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--profile] [--dump-ir] [--set NAME=VALUE ...]
+    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--threads N] [--profile] [--dump-ir] [--set NAME=VALUE ...]
 
     Runs the network on real weights and inputs. Symbolic sizes are bound from the inputs' shapes.
+    --threads N uses N threads (default: every core of this machine).
     --profile prints the time each kind of step took in the last run, and the slowest steps.
     --dump-ir prints the program the interpreter runs (as `archc ir` does) before running it.
     """
@@ -52,7 +55,7 @@ extension Driver {
             if args[i] == "--input", i + 1 < args.count { inputArgs.append(args[i + 1]); i += 2 } else { rest.append(args[i]); i += 1 }
         }
         let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
-        do { opts = try parseOptions(rest, flags: ["--dump-ir", "--profile"], valued: ["--weights", "--output", "--top", "--repeat"]) } catch let e as UsageError {
+        do { opts = try parseOptions(rest, flags: ["--dump-ir", "--profile"], valued: ["--weights", "--output", "--top", "--repeat", "--threads"]) } catch let e as UsageError {
             return usageError(e.message, runUsage)
         } catch { return usageError("\(error)", runUsage) }
         guard opts.files.count == 1, let weightsPath = opts.values["--weights"], !inputArgs.isEmpty else {
@@ -92,7 +95,8 @@ extension Driver {
             }
             // --repeat N runs N times and reports the median: a steady-state latency for benchmarks.
             let repeats = max(1, opts.values["--repeat"].flatMap(Int.init) ?? 1)
-            let program = try Passes.run(g)
+            let threads = try threadCount(opts.values["--threads"])
+            let program = try Passes.run(g, threads: threads)
             if opts.flags.contains("--dump-ir") { out.stdout += ProgramPrinter.print(program) }
             let interpreter = try Interpreter(program: program, weights: store)
             if opts.flags.contains("--profile") { interpreter.profile = [] }
@@ -124,5 +128,14 @@ extension Driver {
             out.status = 1
         }
         return out
+    }
+}
+
+extension Driver {
+    /// `--threads N`: a whole number from 1; every core of this machine when absent.
+    static func threadCount(_ value: String?) throws -> Int {
+        guard let value else { return Parallel.cores }
+        guard let n = Int(value), n >= 1, n <= 1024 else { throw RuntimeError("--threads needs a whole number from 1 to 1024, got '\(value)'") }
+        return n
     }
 }

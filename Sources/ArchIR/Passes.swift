@@ -1,25 +1,22 @@
 import ArchSemantics
+import ArchKernels
 
 /// The passes from a checked graph to a planned program, in order, each followed by the verifier.
 /// `observe` sees the program after every pass (`archc ir --after PASS` prints one of them).
 public enum Passes {
-    public static let names = [Lower.name, FuseEpilogues.name, PlanBuffers.name]
+    public static let names = [Lower.name, Fuse.name, Schedule.name, PrepareConstants.name, PlanBuffers.name]
 
-    public static func run(_ graph: Graph, through last: String = PlanBuffers.name,
+    public static func run(_ graph: Graph, threads: Int = Parallel.cores, through last: String = PlanBuffers.name,
                            observe: (Program) -> Void = { _ in }) throws -> Program {
         guard let end = names.firstIndex(of: last) else {
             throw IRError("there is no pass named '\(last)'", notes: ["the passes: " + names.joined(separator: ", ")])
         }
-        var p = try Lower.run(graph)
-        try check(p)
-        observe(p)
-        if end >= 1 {
-            p = FuseEpilogues.run(p)
-            try check(p)
-            observe(p)
-        }
-        if end >= 2 {
-            p = try PlanBuffers.run(p)
+        let passes: [(Program) throws -> Program] = [
+            { _ in try Lower.run(graph, threads: threads) }, Fuse.run, { Schedule.run($0) }, PrepareConstants.run, PlanBuffers.run,
+        ]
+        var p = Program(name: "", graph: graph, values: [], steps: [], constants: [], inputs: [], output: 0, threads: threads)
+        for pass in passes[...end] {
+            p = try pass(p)
             try check(p)
             observe(p)
         }

@@ -1,10 +1,12 @@
 import ArchSemantics
+import ArchKernels
 
 /// Gives every value a buffer and every buffer a place in one arena:
 /// 1. views (flatten, reshape, dropout, identity) share their input's buffer and cost nothing;
-/// 2. an in-place op (activation, norm, add) takes over its first input's buffer when no later
-///    step reads that buffer;
-/// 3. buffers whose lifetimes do not overlap share bytes: placed largest first, each at the lowest
+/// 2. a step that may write over an operand (an activation over its input, a GEMM over the
+///    residual it adds) takes over that operand's buffer when no later step reads it;
+/// 3. scratch memory is a buffer alive during its one step;
+/// 4. buffers whose lifetimes do not overlap share bytes: placed largest first, each at the lowest
 ///    offset that clashes with no buffer alive at the same time (greedy by size, as TFLite's
 ///    arena planner does).
 public enum PlanBuffers {
@@ -14,63 +16,85 @@ public enum PlanBuffers {
 
     public static func run(_ program: Program) throws -> Program {
         var p = program
-        // Union-find over values: a class is one buffer.
-        var parent = Array(0..<p.values.count)
-        func find(_ v: Int) -> Int {
+        var classes = Classes(count: p.values.count)
+        // The last step reading each value; the output is read after the last step.
+        var lastRead = [Int](repeating: -1, count: p.values.count)
+        for (i, s) in p.steps.enumerated() { for v in s.reads { lastRead[v] = i } }
+        lastRead[p.output] = p.steps.count
+        var classLastRead = lastRead
+        for (i, s) in p.steps.enumerated() {
+            if case .view(let v) = s.kind {
+                let root = classes.find(v.input)
+                classes.join(s.output, to: root)
+                classLastRead[root] = max(classLastRead[root], lastRead[s.output])
+                p.steps[i].storage = .view
+            } else if let o = s.kind.overwritable, p.values[o].count == p.values[s.output].count {
+                let root = classes.find(o)
+                let inputReadLater = p.inputs.contains { classes.find($0.value) == root && lastRead[$0.value] > i }
+                // Only the overwritten operand may live in that buffer: another operand read from it
+                // (x + x, or a GEMM reading its own residual) would be overwritten while it is read.
+                let readTwice = s.reads.filter { $0 != o }.contains { classes.find($0) == root }
+                guard classLastRead[root] == i, !inputReadLater, !readTwice else { continue }
+                classes.join(s.output, to: root)
+                classLastRead[root] = lastRead[s.output]
+                p.steps[i].storage = .inPlace
+            }
+        }
+        var buffers = Buffers(program: p, classes: classes)
+        for (_, v) in p.inputs { try buffers.touch(v, at: -1) }
+        for (i, s) in p.steps.enumerated() {
+            for v in s.reads { try buffers.touch(v, at: i) }
+            try buffers.touch(s.output, at: i)
+            if let scratch = s.scratch { try buffers.touch(scratch, at: i) }
+        }
+        try buffers.touch(p.output, at: p.steps.count)
+        try place(&buffers.list)
+        p.values = buffers.values
+        p.buffers = buffers.list
+        p.arenaCount = buffers.list.map { $0.offset + $0.count }.max() ?? 0
+        p.passes.append(name)
+        return p
+    }
+
+    /// Union-find over values: a class is one buffer.
+    struct Classes {
+        var parent: [Int]
+        init(count: Int) { parent = Array(0..<count) }
+        mutating func find(_ v: Int) -> Int {
             var v = v
             while parent[v] != v { parent[v] = parent[parent[v]]; v = parent[v] }
             return v
         }
-        // The last step reading each value; the output is read after the last step.
-        var lastRead = [Int](repeating: -1, count: p.values.count)
-        for (i, s) in p.steps.enumerated() { for v in s.inputs { lastRead[v] = i } }
-        lastRead[p.output] = p.steps.count
-        var classLastRead = lastRead
-        for (i, s) in p.steps.enumerated() {
-            guard let first = s.inputs.first, p.values[first].count == p.values[s.output].count else { continue }
-            let spec = OpRegistry.op(named: s.op)?.storage ?? .fresh
-            let root = find(first)
-            switch spec {
-            case .view where s.fused.isEmpty:
-                parent[s.output] = root
-                classLastRead[root] = max(classLastRead[root], lastRead[s.output])
-                p.steps[i].storage = .view
-            case .inPlace where classLastRead[root] == i && !p.inputs.contains(where: { find($0.value) == root && lastRead[$0.value] > i }):
-                parent[s.output] = root
-                classLastRead[root] = lastRead[s.output]
-                p.steps[i].storage = .inPlace
-            default:
-                break
-            }
-        }
-        // One buffer per class that something writes or reads.
+        mutating func join(_ v: Int, to root: Int) { parent[find(v)] = root }
+    }
+
+    /// One buffer per class that something writes or reads, with its lifetime.
+    struct Buffers {
+        var values: [Program.Value]
+        var classes: Classes
+        var list: [Program.Buffer] = []
         var bufferOf: [Int: Int] = [:]
-        var buffers: [Program.Buffer] = []
-        func touch(_ v: Int, at step: Int) throws {
-            let root = find(v)
+
+        init(program: Program, classes: Classes) {
+            values = program.values
+            self.classes = classes
+        }
+
+        mutating func touch(_ v: Int, at step: Int) throws {
+            let root = classes.find(v)
             if let b = bufferOf[root] {
-                buffers[b].firstStep = min(buffers[b].firstStep, step)
-                buffers[b].lastStep = max(buffers[b].lastStep, step)
+                list[b].firstStep = min(list[b].firstStep, step)
+                list[b].lastStep = max(list[b].lastStep, step)
+                list[b].count = max(list[b].count, try aligned(values[v].count))
             } else {
-                guard !p.values[v].count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride).overflow else {
-                    throw IRError("%\(v) \(p.values[v].shape) is too large to address")
+                guard !values[v].count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride).overflow else {
+                    throw IRError("%\(v) \(values[v].shape) is too large to address")
                 }
-                bufferOf[root] = buffers.count
-                buffers.append(Program.Buffer(offset: 0, count: try aligned(p.values[v].count), firstStep: step, lastStep: step))
+                bufferOf[root] = list.count
+                list.append(Program.Buffer(offset: 0, count: try aligned(values[v].count), firstStep: step, lastStep: step))
             }
-            p.values[v].buffer = bufferOf[root]
+            values[v].buffer = bufferOf[root]
         }
-        for (_, v) in p.inputs { try touch(v, at: -1) }
-        for (i, s) in p.steps.enumerated() {
-            for v in s.inputs { try touch(v, at: i) }
-            try touch(s.output, at: i)
-        }
-        try touch(p.output, at: p.steps.count)
-        try place(&buffers)
-        p.buffers = buffers
-        p.arenaCount = buffers.map { $0.offset + $0.count }.max() ?? 0
-        p.passes.append(name)
-        return p
     }
 
     static func aligned(_ n: Int) throws -> Int {
@@ -97,5 +121,10 @@ public enum PlanBuffers {
             buffers[b].offset = offset
             placed.append(b)
         }
+    }
+
+    /// Each value's offset in the arena, in floats (0 for values no step touches).
+    public static func offsets(_ p: Program) -> [Int] {
+        p.values.map { v in v.buffer.map { p.buffers[$0].offset } ?? 0 }
     }
 }

@@ -1,12 +1,8 @@
 import Foundation
 import Dispatch
 
-/// Normalisation, activations and softmax on contiguous float buffers.
+/// Normalisation, softmax and the vectorised functions activations are made of.
 public enum Elementwise {
-    public static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
-    public static func geluTanh(_ x: Float) -> Float {
-        0.5 * x * (1 + tanhf(0.7978845608 * (x + 0.044715 * x * x * x)))
-    }
     public static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 
     typealias V = SIMD16<Float>
@@ -51,69 +47,51 @@ public enum Elementwise {
         return 0.5 * x * (1 + erf)
     }
 
-    /// GELU over a buffer, vectorised.
-    public static func geluInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 16 <= count {
-            let raw = UnsafeMutableRawPointer(p + i)
-            raw.storeBytes(of: gelu16(raw.loadUnaligned(as: V.self)), as: V.self)
-            i += 16
+    /// 1 / (1 + e^-x) for 16 lanes.
+    @inline(__always)
+    static func sigmoid16(_ x: V) -> V { 1 / (1 + exp16(-x)) }
+
+    /// tanh for 16 lanes: 2 sigmoid(2x) - 1, and x itself near zero where that form loses digits.
+    @inline(__always)
+    static func tanh16(_ x: V) -> V {
+        let t = 2 * sigmoid16(2 * x) - 1
+        let small = (x * x) .< V(repeating: 1e-6)
+        return t.replacing(with: x, where: small)
+    }
+
+    /// Rows of a normalisation: `rows` lines of `width` values, line r at `r * ld` from the start
+    /// (with `segments` > 1, each line of `ld` holds that many rows of `width` side by side: the
+    /// heads of a q or k projection).
+    public struct Rows: Sendable, Equatable {
+        public var rows: Int, width: Int, segments: Int
+        public var lds: Int, ldd: Int
+        public init(rows: Int, width: Int, segments: Int = 1, lds: Int, ldd: Int) {
+            self.rows = rows; self.width = width; self.segments = segments; self.lds = lds; self.ldd = ldd
         }
-        while i < count { p[i] = gelu(p[i]); i += 1 }
+        @inline(__always) func source(_ r: Int) -> Int { r / segments * lds + r % segments * width }
+        @inline(__always) func destination(_ r: Int) -> Int { r / segments * ldd + r % segments * width }
     }
 
-    public static func apply(_ name: String, approx: String?, _ data: inout [Float]) {
-        data.withUnsafeMutableBufferPointer { apply(name, approx: approx, $0) }
-    }
-
-    /// The activation `name` in place; GELU's tanh approximation is `gelu` with approx "tanh", or `gelu_tanh`.
-    public static func apply(_ name: String, approx: String?, _ data: UnsafeMutableBufferPointer<Float>) {
-        switch name {
-        case "relu": for i in data.indices { data[i] = max(data[i], 0) }
-        case "relu6": for i in data.indices { data[i] = min(max(data[i], 0), 6) }
-        case "gelu", "gelu_tanh":
-            if approx == "tanh" || name == "gelu_tanh" {
-                for i in data.indices { data[i] = geluTanh(data[i]) }
-            } else {
-                geluInPlace(data.baseAddress!, count: data.count)
+    /// Normalise each row: (x - mean) / sqrt(var + eps) * weight + bias (LayerNorm), or
+    /// x / sqrt(mean(x^2) + eps) * weight (RMSNorm), then the activation; `dst` may be `src`.
+    /// Two passes (mean, then variance) with 16-wide accumulators; rows split across `threads`.
+    public static func normalize(_ shape: Rows, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>, eps: Float,
+                                 weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, rms: Bool,
+                                 activation: Activation = .none, threads: Int = 1) {
+        guard shape.rows > 0, shape.width > 0 else { return }
+        let workers = shape.rows * shape.width >= 1 << 15 ? min(threads, shape.rows) : 1
+        Parallel.run(workers) { k in
+            for r in Parallel.share(shape.rows, k, workers) {
+                normalizeRow(src + shape.source(r), dst + shape.destination(r), width: shape.width, eps: eps, weight: weight, bias: bias,
+                             rms: rms, activation: activation)
             }
-        case "silu": for i in data.indices { data[i] = data[i] * sigmoid(data[i]) }
-        case "sigmoid": for i in data.indices { data[i] = sigmoid(data[i]) }
-        case "tanh": for i in data.indices { data[i] = tanhf(data[i]) }
-        case "hardswish": for i in data.indices { let x = data[i]; data[i] = x * min(max(x + 3, 0), 6) / 6 }
-        default: break
         }
-    }
-
-    /// Normalise each row of `width` values: (x - mean) / sqrt(var + eps) * weight + bias (LayerNorm),
-    /// or x / sqrt(mean(x^2) + eps) * weight (RMSNorm). Two passes (mean, then variance) with 16-wide
-    /// float accumulators; rows are split across the cores when there are many.
-    public static func normalizeRows(_ data: inout [Float], width: Int, eps: Float, weight: [Float]?, bias: [Float]?, rms: Bool = false) {
-        data.withUnsafeMutableBufferPointer { normalizeRows($0, width: width, eps: eps, weight: weight, bias: bias, rms: rms) }
-    }
-
-    public static func normalizeRows(_ p: UnsafeMutableBufferPointer<Float>, width: Int, eps: Float, weight: [Float]?, bias: [Float]?, rms: Bool = false) {
-        let rows = width > 0 ? p.count / width : 0
-        guard rows > 0 else { return }
-        let w = weight ?? [], b = bias ?? []
-        let base = Int(bitPattern: p.baseAddress!)
-        let workers = rows * width >= 1 << 16 ? 2 : 1
-        w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
-            let wAddr = Int(bitPattern: wp.baseAddress), bAddr = Int(bitPattern: bp.baseAddress)
-            DispatchQueue.concurrentPerform(iterations: workers) { k in
-                let data = UnsafeMutablePointer<Float>(bitPattern: base)!
-                let wt = weight == nil ? nil : UnsafePointer<Float>(bitPattern: wAddr)
-                let bs = bias == nil ? nil : UnsafePointer<Float>(bitPattern: bAddr)
-                for r in (rows * k / workers)..<(rows * (k + 1) / workers) {
-                    normalizeRow(data + r * width, width: width, eps: eps, weight: wt, bias: bs, rms: rms)
-                }
-            }
-        } }
     }
 
     @inline(__always)
-    static func normalizeRow(_ row: UnsafeMutablePointer<Float>, width: Int, eps: Float, weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, rms: Bool) {
-        let raw = UnsafeMutableRawPointer(row)
+    static func normalizeRow(_ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, width: Int, eps: Float,
+                             weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, rms: Bool, activation: Activation) {
+        let raw = UnsafeRawPointer(row)
         let vec = width / 16 * 16
         var mean: Float = 0
         if !rms {
@@ -131,11 +109,22 @@ public enum Elementwise {
         var ss = acc.sum()
         while j < width { let d = row[j] - mean; ss += d * d; j += 1 }
         let inv = 1 / (ss / Float(width) + eps).squareRoot()
-        for j in 0..<width {
+        let iv = V(repeating: inv)
+        let oraw = UnsafeMutableRawPointer(out)
+        j = 0
+        while j < vec {
+            var v = (raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) - m) * iv
+            if let weight { v *= UnsafeRawPointer(weight + j).loadUnaligned(as: V.self) }
+            if let bias { v += UnsafeRawPointer(bias + j).loadUnaligned(as: V.self) }
+            oraw.storeBytes(of: activation.apply16(v), toByteOffset: j * 4, as: V.self)
+            j += 16
+        }
+        while j < width {
             var v = (row[j] - mean) * inv
             if let weight { v *= weight[j] }
             if let bias { v += bias[j] }
-            row[j] = v
+            out[j] = activation.apply(v)
+            j += 1
         }
     }
 

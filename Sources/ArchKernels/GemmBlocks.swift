@@ -1,14 +1,12 @@
-import Dispatch
-
 /// Where the GEMM reads A: a row-major matrix, or panels packed once.
-enum AOperand: @unchecked Sendable {
+enum AOperand {
     case matrix(UnsafePointer<Float>, lda: Int)
     case prepacked(UnsafePointer<Float>, rowsPadded: Int)
 }
 
 /// Where the GEMM reads B: a row-major matrix, its transpose, panels packed once, or the patches
 /// of an image under a convolution (implicit im2col: packed straight into panels).
-enum BOperand: @unchecked Sendable {
+enum BOperand {
     case matrix(UnsafePointer<Float>, ldb: Int)
     case transposed(UnsafePointer<Float>, ldb: Int)
     case prepacked(UnsafePointer<Float>, columnsPadded: Int)
@@ -16,45 +14,43 @@ enum BOperand: @unchecked Sendable {
 }
 
 extension Gemm {
-    /// Splits the work into one part per worker. Wide problems split the columns into whole
-    /// panels; narrow ones (few panels, as in a network's last stages) split the rows instead, each
-    /// worker packing the same B, so both cores stay busy and no worker gets a ragged share.
-    static func parallelBlocks(m: Int, n: Int, k: Int, a: AOperand, b: BOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
-                               accumulate: Bool, bias: UnsafePointer<Float>?, epilogue: Epilogue, threads: Int) {
+    /// How a GEMM's work is split: wide problems split the columns into whole panels; narrow ones
+    /// (few panels, as in a network's last stages) split the rows instead, each worker packing the
+    /// same B, so every core stays busy and no worker gets a ragged share.
+    public static func split(m: Int, n: Int, k: Int, threads: Int) -> (workers: Int, byRows: Bool) {
         let panels = (n + nr - 1) / nr
-        let wanted = max(1, min(threads > 0 ? threads : defaultThreads, m * n * k >= 1 << 15 ? Int.max : 1))
-        let splitRows = wanted > 1 && panels < 4 * wanted && m >= 4 * mr * wanted
-        let workers = splitRows ? wanted : min(wanted, panels)
-        let cAddr = Int(bitPattern: c), biasAddr = bias.map { Int(bitPattern: $0) } ?? 0
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let wanted = max(1, min(threads, m * n * k >= 1 << 15 ? Int.max : 1))
+        let byRows = wanted > 1 && panels < 4 * wanted && m >= 4 * mr * wanted
+        return (byRows ? wanted : min(wanted, panels), byRows)
+    }
+
+    static func parallelBlocks(m: Int, n: Int, k: Int, a: AOperand, b: BOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
+                               accumulate: Bool, epilogue: Epilogue, threads: Int) {
+        let (workers, byRows) = split(m: m, n: n, k: k, threads: threads)
+        Parallel.run(workers) { w in
             let rows: Range<Int>, cols: Range<Int>
-            if splitRows {
+            if byRows {
                 let rowPanels = (m + mr - 1) / mr
                 rows = min(m, rowPanels * w / workers * mr)..<min(m, rowPanels * (w + 1) / workers * mr)
                 cols = 0..<n
             } else {
+                let panels = (n + nr - 1) / nr
                 let perWorker = (panels + workers - 1) / workers
                 rows = 0..<m
                 cols = min(n, w * perWorker * nr)..<min(n, (w + 1) * perWorker * nr)
             }
             guard !rows.isEmpty, !cols.isEmpty else { return }
-            block(rows: rows, cols: cols, k: k, a: a, b: b, c: UnsafeMutablePointer(bitPattern: cAddr)!, ldc: ldc, accumulate: accumulate,
-                  bias: UnsafePointer(bitPattern: biasAddr), epilogue: epilogue)
+            PackingBuffers.shared.with { packedB, packedA, edge in
+                blockLoops(rows: rows, cols: cols, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue,
+                           packedB: packedB, packedA: packedA, edge: edge)
+            }
         }
     }
 
     /// One worker's part: loops over NC, KC and MC blocks, packing what is not prepacked, then
     /// the micro-kernel on every 6 x 32 tile.
-    static func block(rows: Range<Int>, cols: Range<Int>, k: Int, a: AOperand, b: BOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
-                      accumulate: Bool, bias: UnsafePointer<Float>?, epilogue: Epilogue) {
-        PackingBuffers.shared.with { packedB, packedA, edge in
-            blockLoops(rows: rows, cols: cols, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, bias: bias, epilogue: epilogue,
-                       packedB: packedB, packedA: packedA, edge: edge)
-        }
-    }
-
     static func blockLoops(rows: Range<Int>, cols: Range<Int>, k: Int, a: AOperand, b: BOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
-                           accumulate: Bool, bias: UnsafePointer<Float>?, epilogue: Epilogue,
+                           accumulate: Bool, epilogue: Epilogue,
                            packedB: UnsafeMutablePointer<Float>, packedA: UnsafeMutablePointer<Float>, edge: UnsafeMutablePointer<Float>) {
         var jc = cols.lowerBound
         while jc < cols.upperBound {
@@ -62,21 +58,7 @@ extension Gemm {
             var pc = 0
             while pc < k {
                 let kcur = min(kc, k - pc)
-                let add = accumulate || pc > 0
-                let last = pc + kcur == k
-                let bBlock: UnsafePointer<Float>
-                switch b {
-                case .prepacked(let p, let columns): bBlock = p + columns * pc + jc * kcur
-                case .matrix(let p, let ldb):
-                    Pack.b(p + pc * ldb + jc, ldb: ldb, k: kcur, n: ncur, into: packedB)
-                    bBlock = UnsafePointer(packedB)
-                case .transposed(let p, let ldb):
-                    Pack.bTransposed(p + jc * ldb + pc, ldb: ldb, k: kcur, n: ncur, into: packedB)
-                    bBlock = UnsafePointer(packedB)
-                case .image(let g, let image):
-                    Pack.bImage(g, image, rows: pc..<(pc + kcur), cols: jc..<(jc + ncur), into: packedB)
-                    bBlock = UnsafePointer(packedB)
-                }
+                let bBlock = packB(b, pc: pc, kcur: kcur, jc: jc, ncur: ncur, into: packedB)
                 var ic = rows.lowerBound
                 while ic < rows.upperBound {
                     let mcur = min(mc, rows.upperBound - ic)
@@ -87,33 +69,9 @@ extension Gemm {
                         Pack.a(p + ic * lda + pc, lda: lda, m: mcur, k: kcur, into: packedA)
                         aBlock = UnsafePointer(packedA)
                     }
-                    var jr = 0
-                    while jr < ncur {
-                        let nw = min(nr, ncur - jr)
-                        var ir = 0
-                        while ir < mcur {
-                            let mh = min(mr, mcur - ir)
-                            let cp = c + (ic + ir) * ldc + jc + jr
-                            let ap = aBlock + ir * kcur, bp = bBlock + jr * kcur
-                            if mh == mr && nw == nr {
-                                // A full tile takes the epilogue in registers on the last block of K.
-                                let tileBias = epilogue.bias == .perRow ? bias.map { $0 + ic + ir } : bias.map { $0 + jc + jr }
-                                MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, accumulate: add,
-                                                epilogue: last ? epilogue : .none, bias: last ? tileBias : nil)
-                            } else {
-                                // Edge tile: compute a full tile aside, copy the valid part, then the epilogue.
-                                for i in 0..<mh { for j in 0..<nw { edge[i * nr + j] = add ? cp[i * ldc + j] : 0 } }
-                                MicroKernel.run(k: kcur, a: ap, b: bp, c: edge, ldc: nr, accumulate: true)
-                                for i in 0..<mh { for j in 0..<nw { cp[i * ldc + j] = edge[i * nr + j] } }
-                                if last {
-                                    applyEpilogue(c: c, ldc: ldc, rows: (ic + ir)..<(ic + ir + mh), cols: (jc + jr)..<(jc + jr + nw),
-                                                  bias: bias, epilogue: epilogue)
-                                }
-                            }
-                            ir += mr
-                        }
-                        jr += nr
-                    }
+                    let block = Block(k: kcur, first: pc == 0, last: pc + kcur == k, accumulate: accumulate)
+                    tiles(block, rows: ic..<(ic + mcur), cols: jc..<(jc + ncur), a: aBlock, b: bBlock, c: c, ldc: ldc,
+                          epilogue: epilogue, edge: edge)
                     ic += mc
                 }
                 pc += kcur
@@ -122,24 +80,73 @@ extension Gemm {
         }
     }
 
-    /// Bias and activation on a tile that is still in cache.
+    /// B's block of rows pc..<pc+kcur and columns jc..<jc+ncur, packed unless it was prepacked.
     @inline(__always)
-    static func applyEpilogue(c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, cols: Range<Int>,
-                              bias: UnsafePointer<Float>?, epilogue: Epilogue) {
-        if epilogue.bias == .none && epilogue.activation == .none { return }
+    static func packB(_ b: BOperand, pc: Int, kcur: Int, jc: Int, ncur: Int, into packedB: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        switch b {
+        case .prepacked(let p, let columns): return p + columns * pc + jc * kcur
+        case .matrix(let p, let ldb): Pack.b(p + pc * ldb + jc, ldb: ldb, k: kcur, n: ncur, into: packedB)
+        case .transposed(let p, let ldb): Pack.bTransposed(p + jc * ldb + pc, ldb: ldb, k: kcur, n: ncur, into: packedB)
+        case .image(let g, let image): Pack.bImage(g, image, rows: pc..<(pc + kcur), cols: jc..<(jc + ncur), into: packedB)
+        }
+        return UnsafePointer(packedB)
+    }
+
+    /// One KC block: which it is decides where each tile starts from (zero, C, or the residual)
+    /// and whether the epilogue runs.
+    struct Block {
+        var k: Int, first: Bool, last: Bool, accumulate: Bool
+    }
+
+    /// The micro-kernel over the tiles of an MC x NC block. Edge tiles are computed in a full tile
+    /// aside and their valid part copied.
+    @inline(__always)
+    static func tiles(_ block: Block, rows: Range<Int>, cols: Range<Int>, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                      c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, edge: UnsafeMutablePointer<Float>) {
+        let kcur = block.k
+        var jr = cols.lowerBound
+        while jr < cols.upperBound {
+            let nw = min(nr, cols.upperBound - jr)
+            var ir = rows.lowerBound
+            while ir < rows.upperBound {
+                let mh = min(mr, rows.upperBound - ir)
+                let cp = c + ir * ldc + jr
+                let ap = a + (ir - rows.lowerBound) * kcur, bp = b + (jr - cols.lowerBound) * kcur
+                // Where the sums start: the residual on the first block, C when accumulating or past it.
+                let source: UnsafePointer<Float>?, lds: Int
+                if block.first, let r = epilogue.residual { (source, lds) = (r + ir * epilogue.ldr + jr, epilogue.ldr) }
+                else if !block.first || block.accumulate { (source, lds) = (UnsafePointer(cp), ldc) }
+                else { (source, lds) = (nil, 0) }
+                if mh == mr && nw == nr {
+                    MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, source: source, lds: lds,
+                                    epilogue: block.last && !epilogue.isIdentity ? epilogue.offset(row: ir, column: jr) : nil)
+                } else {
+                    for i in 0..<mh { for j in 0..<nw { edge[i * nr + j] = source?[i * lds + j] ?? 0 } }
+                    MicroKernel.run(k: kcur, a: ap, b: bp, c: edge, ldc: nr, source: UnsafePointer(edge), lds: nr, epilogue: nil)
+                    for i in 0..<mh { for j in 0..<nw { cp[i * ldc + j] = edge[i * nr + j] } }
+                    if block.last { applyEpilogue(c: c, ldc: ldc, rows: ir..<(ir + mh), cols: jr..<(jr + nw), epilogue) }
+                }
+                ir += mr
+            }
+            jr += nr
+        }
+    }
+
+    /// Bias, activation and multiplier on a block that is still in cache (the residual is already in).
+    static func applyEpilogue(c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, cols: Range<Int>, _ epilogue: Epilogue) {
+        if epilogue.isIdentity { return }
         let width = cols.count
         for i in rows {
             let row = c + i * ldc + cols.lowerBound
             switch epilogue.bias {
             case .none: break
-            case .perRow: let rb = bias![i]; for j in 0..<width { row[j] += rb }
-            case .perColumn: let cb = bias! + cols.lowerBound; for j in 0..<width { row[j] += cb[j] }
+            case .perRow: let rb = epilogue.biasValues![i]; for j in 0..<width { row[j] += rb }
+            case .perColumn: let cb = epilogue.biasValues! + cols.lowerBound; for j in 0..<width { row[j] += cb[j] }
             }
-            switch epilogue.activation {
-            case .none: break
-            case .relu: for j in 0..<width { row[j] = Swift.max(row[j], 0) }
-            case .relu6: for j in 0..<width { row[j] = Swift.min(Swift.max(row[j], 0), 6) }
-            case .gelu: Elementwise.geluInPlace(row, count: width)
+            epilogue.activation.apply(row, count: width)
+            if let m = epilogue.multiplier {
+                let mr = m + i * epilogue.ldm + cols.lowerBound
+                for j in 0..<width { row[j] *= mr[j] }
             }
         }
     }

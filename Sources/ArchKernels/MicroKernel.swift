@@ -9,11 +9,12 @@ enum MicroKernel {
     @inline(__always)
     static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
-    /// With an `epilogue` (on the last block of K), the bias and activation are applied in registers
-    /// before the tile is stored: C is written once. `bias` points at the tile's first row (per-row
-    /// bias) or first column (per-column bias).
-    static func run(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-                    epilogue: Epilogue = .none, bias: UnsafePointer<Float>? = nil) {
+    /// C[6 x 32] = source + A panel x B panel, then (on the last block of K, `epilogue` non-nil, offset
+    /// to this tile) the bias, activation and multiplier in registers before the tile is stored:
+    /// C is written once. `source` is nil (start from zero), C itself, or the residual.
+    @inline(__always)
+    static func run(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                    source: UnsafePointer<Float>?, lds: Int, epilogue: Epilogue?) {
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
         var ap = a, bp = b
@@ -28,25 +29,32 @@ enum MicroKernel {
             ap += 6
             bp += 32
         }
-        let rows = [(c00, c01), (c10, c11), (c20, c21), (c30, c31), (c40, c41), (c50, c51)]
-        let columnBias = epilogue.bias == .perColumn ? (load(bias!), load(bias! + 16)) : (V(), V())
-        for (r, (lo0, hi0)) in rows.enumerated() {
-            let p = c + r * ldc
-            var (lo, hi) = accumulate ? (load(p) + lo0, load(p + 16) + hi0) : (lo0, hi0)
-            switch epilogue.bias {
+        write(c00, c01, 0, c, ldc, source, lds, epilogue)
+        write(c10, c11, 1, c, ldc, source, lds, epilogue)
+        write(c20, c21, 2, c, ldc, source, lds, epilogue)
+        write(c30, c31, 3, c, ldc, source, lds, epilogue)
+        write(c40, c41, 4, c, ldc, source, lds, epilogue)
+        write(c50, c51, 5, c, ldc, source, lds, epilogue)
+    }
+
+    /// Row `r` of the tile: the source added, the epilogue applied, stored.
+    @inline(__always)
+    static func write(_ lo0: V, _ hi0: V, _ r: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                      _ source: UnsafePointer<Float>?, _ lds: Int, _ epilogue: Epilogue?) {
+        var (lo, hi) = (lo0, hi0)
+        if let source { let s = source + r * lds; lo += load(s); hi += load(s + 16) }
+        if let e = epilogue {
+            switch e.bias {
             case .none: break
-            case .perRow: let s = V(repeating: bias![r]); lo += s; hi += s
-            case .perColumn: lo += columnBias.0; hi += columnBias.1
+            case .perRow: let s = V(repeating: e.biasValues![r]); lo += s; hi += s
+            case .perColumn: lo += load(e.biasValues!); hi += load(e.biasValues! + 16)
             }
-            switch epilogue.activation {
-            case .none: break
-            case .relu: lo = pointwiseMax(lo, V()); hi = pointwiseMax(hi, V())
-            case .relu6:
-                lo = pointwiseMin(pointwiseMax(lo, V()), V(repeating: 6)); hi = pointwiseMin(pointwiseMax(hi, V()), V(repeating: 6))
-            case .gelu: lo = Elementwise.gelu16(lo); hi = Elementwise.gelu16(hi)
-            }
-            store(lo, p)
-            store(hi, p + 16)
+            lo = e.activation.apply16(lo)
+            hi = e.activation.apply16(hi)
+            if let m = e.multiplier { let p = m + r * e.ldm; lo *= load(p); hi *= load(p + 16) }
         }
+        let p = c + r * ldc
+        store(lo, p)
+        store(hi, p + 16)
     }
 }

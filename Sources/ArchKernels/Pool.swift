@@ -1,10 +1,8 @@
-import Dispatch
-
 /// Max and average pooling over [planes, h, w], as PyTorch computes them: windows start at
 /// o * stride - pad, average pooling counts the zero padding (count_include_pad) but not the part
 /// of a ceil-mode window past the padding. Planes are split across the cores.
 public enum Pool {
-    public struct Window: Sendable {
+    public struct Window: Sendable, Equatable {
         public var kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padTop: Int, padLeft: Int
         public init(kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padTop: Int, padLeft: Int) {
             self.kernelH = kernelH; self.kernelW = kernelW; self.strideH = strideH; self.strideW = strideW
@@ -13,12 +11,10 @@ public enum Pool {
     }
 
     public static func forward(planes: Int, h: Int, w: Int, oh: Int, ow: Int, window k: Window, max isMax: Bool,
-                               input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let workers = planes * oh * ow * k.kernelH * k.kernelW >= 1 << 16 ? min(planes, Gemm.defaultThreads) : 1
-        let inAddr = Int(bitPattern: input), outAddr = Int(bitPattern: output)
-        DispatchQueue.concurrentPerform(iterations: workers) { wk in
-            let x = UnsafePointer<Float>(bitPattern: inAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: outAddr)!
-            for pl in (planes * wk / workers)..<(planes * (wk + 1) / workers) {
+                               input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, threads: Int) {
+        let workers = planes * oh * ow * k.kernelH * k.kernelW >= 1 << 16 ? max(1, min(planes, threads)) : 1
+        Parallel.run(workers) { wk in
+            for pl in Parallel.share(planes, wk, workers) {
                 plane(h: h, w: w, oh: oh, ow: ow, window: k, max: isMax, input: x + pl * h * w, output: y + pl * oh * ow)
             }
         }

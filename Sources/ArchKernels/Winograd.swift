@@ -21,14 +21,28 @@ public enum Winograd {
     /// Tiles per block: each worker takes blocks of tiles through all three stages while they are in cache.
     static let blockTiles = 64
 
+    static func workers(_ g: ConvGeometry, threads: Int) -> (workers: Int, perBlock: Int, blocks: Int) {
+        let t = tiles(g), threads = max(1, threads)
+        // Blocks of up to 64 tiles, but at least one per worker.
+        let per = min(blockTiles, max(16, (t + threads - 1) / threads))
+        let blocks = (t + per - 1) / per
+        return (min(threads, blocks), per, blocks)
+    }
+
     /// Floats of scratch `forward` needs: per worker, one block's transformed input and products.
-    public static func scratchCount(_ g: ConvGeometry) -> Int { Gemm.defaultThreads * 16 * blockTiles * (g.inChannels + g.outChannels) }
+    static func scratchCount(_ g: ConvGeometry, threads: Int) -> Int {
+        workers(g, threads: threads).workers * 16 * blockTiles * (g.inChannels + g.outChannels)
+    }
+
+    /// Floats of the transformed filters.
+    static func preparedCount(_ g: ConvGeometry) -> Int { 16 * Gemm.packedACount(m: g.outChannels, k: g.inChannels) }
 
     /// The filters [out, in, 3, 3] transformed (U = G g Gᵀ) and packed for the GEMM, one matrix
     /// [out x in] per position.
-    public static func pack(_ g: ConvGeometry, weight: UnsafePointer<Float>) -> [Gemm.PackedA] {
+    static func prepare(_ g: ConvGeometry, weight: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let (k, c) = (g.outChannels, g.inChannels)
-        var u = [Float](repeating: 0, count: 16 * k * c)
+        let u = UnsafeMutablePointer<Float>.allocate(capacity: 16 * k * c)
+        defer { u.deallocate() }
         for o in 0..<k { for i in 0..<c {
             let w = weight + (o * c + i) * 9
             // G g: 4 rows of 3 (g's rows as lanes), then each row times Gᵀ.
@@ -39,39 +53,36 @@ public enum Winograd {
             }
             store(0, g0); store(1, (g0 + g1 + g2) / 2); store(2, (g0 - g1 + g2) / 2); store(3, g2)
         } }
-        return u.withUnsafeBufferPointer { up in (0..<16).map { Gemm.PackedA(up.baseAddress! + $0 * k * c, lda: c, m: k, k: c) } }
+        let per = Gemm.packedACount(m: k, k: c)
+        for xi in 0..<16 { Gemm.packA(u + xi * k * c, lda: c, m: k, k: c, into: out + xi * per) }
     }
 
-    /// One example: output [out, outH, outW] = conv(input [in, inH, inW]) + bias, then the activation.
-    /// The tiles are split into blocks; each worker takes its blocks through the input transform, the
-    /// 16 GEMMs (single-threaded, B packed from the block) and the output transform.
-    public static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, packed: [Gemm.PackedA], bias: UnsafePointer<Float>?,
-                               output: UnsafeMutablePointer<Float>, activation: Epilogue.Activation, scratch: UnsafeMutablePointer<Float>) {
+    /// One example: output = activation(conv(input) + bias + residual). The tiles are split into
+    /// blocks; each worker takes its blocks through the input transform, the 16 GEMMs
+    /// (single-threaded, B packed from the block) and the output transform.
+    static func forward(_ g: ConvGeometry, input x: UnsafePointer<Float>, prepared: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                        residual: UnsafePointer<Float>?, activation: Activation, output y: UnsafeMutablePointer<Float>,
+                        scratch: UnsafeMutablePointer<Float>, threads: Int) {
         let (k, c, t) = (g.outChannels, g.inChannels, tiles(g))
-        // Blocks of up to 64 tiles, but at least one per worker.
-        let per = min(blockTiles, max(16, (t + Gemm.defaultThreads - 1) / Gemm.defaultThreads))
-        let blocks = (t + per - 1) / per
-        let workers = min(Gemm.defaultThreads, blocks)
-        let perWorker = 16 * blockTiles * (c + k)
-        let inAddr = Int(bitPattern: input), outAddr = Int(bitPattern: output), scratchAddr = Int(bitPattern: scratch)
-        let biasAddr = bias.map { Int(bitPattern: $0) } ?? 0
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let x = UnsafePointer<Float>(bitPattern: inAddr)!, y = UnsafeMutablePointer<Float>(bitPattern: outAddr)!
-            let v = UnsafeMutablePointer<Float>(bitPattern: scratchAddr)! + w * perWorker
+        let (workers, per, blocks) = workers(g, threads: threads)
+        let perWorker = 16 * blockTiles * (c + k), perMatrix = Gemm.packedACount(m: k, k: c)
+        Parallel.run(workers) { w in
+            let v = scratch + w * perWorker
             let m = v + 16 * blockTiles * c
-            let b = UnsafePointer<Float>(bitPattern: biasAddr)
-            for block in (blocks * w / workers)..<(blocks * (w + 1) / workers) {
+            for block in Parallel.share(blocks, w, workers) {
                 let tiles = (block * per)..<min(t, (block + 1) * per)
                 let nb = tiles.count
                 for ch in 0..<c {
                     transformInput(g, x + ch * g.inH * g.inW, tiles: tiles, into: v + ch * nb, stride: c * nb)
                 }
                 for xi in 0..<16 {
-                    Gemm.sgemm(packed: packed[xi], n: nb, b: v + xi * c * nb, ldb: nb, c: m + xi * k * nb, ldc: nb, threads: 1)
+                    Gemm.sgemm(packed: PackedA(prepared + xi * perMatrix, m: k, k: c), n: nb, b: v + xi * c * nb, ldb: nb,
+                               c: m + xi * k * nb, ldc: nb, threads: 1)
                 }
+                let plane = g.outH * g.outW
                 for o in 0..<k {
-                    transformOutput(g, m + o * nb, tiles: tiles, stride: k * nb, bias: b?[o] ?? 0, activation: activation,
-                                    into: y + o * g.outH * g.outW)
+                    transformOutput(g, m + o * nb, tiles: tiles, stride: k * nb, bias: bias?[o] ?? 0, residual: residual.map { $0 + o * plane },
+                                    activation: activation, into: y + o * plane)
                 }
             }
         }
@@ -127,7 +138,7 @@ public enum Winograd {
     /// m[ξ * stride + j]), plus the bias and the activation; a run of tiles in one tile row at a time,
     /// vectorised across the run. The bottom and right edges are cropped when the output size is odd.
     static func transformOutput(_ g: ConvGeometry, _ m: UnsafeMutablePointer<Float>, tiles: Range<Int>, stride: Int, bias: Float,
-                                activation: Epilogue.Activation, into out: UnsafeMutablePointer<Float>) {
+                                residual: UnsafePointer<Float>?, activation: Activation, into out: UnsafeMutablePointer<Float>) {
         let tw = tilesW(g)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * tw) { buf in
             let y = buf.baseAddress!
@@ -151,12 +162,18 @@ public enum Winograd {
                     y00[t] = s00[t] + s01[t] + s02[t] + bias; y01[t] = s01[t] - s02[t] - s03[t] + bias
                     y10[t] = s10[t] + s11[t] + s12[t] + bias; y11[t] = s11[t] - s12[t] - s13[t] + bias
                 }
-                switch activation {
-                case .none: break
-                case .relu: for i in 0..<(4 * tw) { y[i] = max(y[i], 0) }
-                case .relu6: for i in 0..<(4 * tw) { y[i] = min(max(y[i], 0), 6) }
-                case .gelu: Elementwise.geluInPlace(y, count: 4 * tw)
+                if let residual {
+                    // The residual's 2x2 block of each tile, added before the activation.
+                    for dy in 0..<2 where 2 * ty + dy < g.outH {
+                        let r = residual + (2 * ty + dy) * g.outW + 2 * tx0
+                        let (left, right) = dy == 0 ? (y00, y01) : (y10, y11)
+                        for t in 0..<n {
+                            left[t] += r[2 * t]
+                            if 2 * (tx0 + t) + 1 < g.outW { right[t] += r[2 * t + 1] }
+                        }
+                    }
                 }
+                activation.apply(y, count: 4 * tw)
                 for dy in 0..<2 where 2 * ty + dy < g.outH {
                     let row = out + (2 * ty + dy) * g.outW + 2 * tx0
                     let (left, right) = dy == 0 ? (y00, y01) : (y10, y11)

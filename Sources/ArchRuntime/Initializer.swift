@@ -24,14 +24,14 @@ public enum Initializer {
             let op = graph.nodes[p.node].op
             var data = [Float](repeating: 0, count: count)
             switch (op, leaf) {
-            case (_, "running_var"), ("batchnorm", "weight"), ("layernorm", "weight"), ("rmsnorm", "weight"), ("groupnorm", "weight"):
+            case (_, "running_var"), (.batchnorm, "weight"), (.layernorm, "weight"), (.rmsnorm, "weight"), (.groupnorm, "weight"):
                 data = [Float](repeating: 1, count: count)
-            case (_, "running_mean"), ("batchnorm", "bias"), ("layernorm", "bias"), ("groupnorm", "bias"):
+            case (_, "running_mean"), (.batchnorm, "bias"), (.layernorm, "bias"), (.groupnorm, "bias"):
                 break
-            case ("embed", _), ("pos", _), ("cls", _):
+            case (.embed, _), (.pos, _), (.cls, _):
                 for j in 0..<count { data[j] = Float(0.02 * rng.normal()) }
             default:
-                if leaf.hasSuffix("norm.weight") || leaf == "weight" && p.shape.count == 1 && op != "linear" {
+                if leaf.hasSuffix("norm.weight") || leaf == "weight" && p.shape.count == 1 && op != .linear {
                     data = [Float](repeating: 1, count: count)
                 } else {
                     // fan_in: the weight's elements per output row; a bias shares its weight's fan_in.
@@ -58,7 +58,7 @@ public enum Initializer {
 
     static func fanInFor(_ p: Graph.Param, in graph: Graph) -> Int {
         if p.shape.count >= 2 {
-            if graph.nodes[p.node].op == "convt" { return p.shape[1] * p.shape.dropFirst(2).reduce(1, *) }
+            if graph.nodes[p.node].op == .convt { return p.shape[1] * p.shape.dropFirst(2).reduce(1, *) }
             return p.shape.dropFirst().reduce(1, *)
         }
         // A bias: find the weight beside it (same prefix) in the same layer.
@@ -66,7 +66,7 @@ public enum Initializer {
         for id in graph.nodes[p.node].params {
             let q = graph.params[id]
             if q.shape.count >= 2, q.name.hasPrefix(prefix) || q.name.replacingOccurrences(of: "_bias", with: "_weight") == p.name.replacingOccurrences(of: "_bias", with: "_weight") {
-                return graph.nodes[p.node].op == "convt" ? q.shape[1] * q.shape.dropFirst(2).reduce(1, *) : q.shape.dropFirst().reduce(1, *)
+                return graph.nodes[p.node].op == .convt ? q.shape[1] * q.shape.dropFirst(2).reduce(1, *) : q.shape.dropFirst().reduce(1, *)
             }
         }
         return p.shape.first ?? 1

@@ -193,7 +193,7 @@ extension Elaborator {
             return nil
         }
         let out = graph.addValue(ctx.output)
-        graph.addNode(Graph.Node(op: op.name, path: path, args: ctx.args, inputs: inputs, output: out, params: ids, ownParams: own,
+        graph.addNode(Graph.Node(op: op.kind, path: path, args: ctx.args, inputs: inputs, output: out, params: ids, ownParams: own,
                                       macs: ctx.macs, otherOps: ctx.otherOps, loc: l.loc))
         graph.modules.append(Graph.Module(path: path, type: op.name, loc: l.loc, nodes: (graph.nodes.count - 1)..<graph.nodes.count))
         recordLabel(label, value: out, params: ids)
@@ -203,9 +203,9 @@ extension Elaborator {
 
     /// A conv or linear with a bias straight before a batchnorm: the norm subtracts the mean anyway.
     func warnRedundantBias(op: OpSpec) {
-        guard op.name == "batchnorm", graph.nodes.count >= 2 else { return }
+        guard op.kind == .batchnorm, graph.nodes.count >= 2 else { return }
         let prev = graph.nodes[graph.nodes.count - 2], bn = graph.nodes[graph.nodes.count - 1]
-        guard ["conv", "linear"].contains(prev.op), bn.inputs.first == prev.output, case .bool(true)? = prev.args["bias"] else { return }
+        guard prev.op == .conv || prev.op == .linear, bn.inputs.first == prev.output, case .bool(true)? = prev.args["bias"] else { return }
         warning("the bias of this \(prev.op) is redundant: the batchnorm after it removes the mean", at: prev.loc,
                 notes: [.init("add 'bias off' to save \(graph.values[prev.output].shape[1]) parameters")])
     }

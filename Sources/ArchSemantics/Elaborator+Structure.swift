@@ -44,7 +44,7 @@ extension Elaborator {
                 error("residual cannot add \(describe(a.shape)) and \(describe(b.shape))", at: l.op.loc, notes: notes)
                 return nil
             }
-            return combine("add", [body, short], a, line: l)
+            return combine(.add, [body, short], a, line: l)
         case .parallel:
             var outs: [Int] = []
             var failed = false
@@ -78,7 +78,7 @@ extension Elaborator {
                 }
             }
             if outs.count == 1 { return outs[0] }
-            return combine(mode, outs, TensorType(shape, graph.values[outs[0]].kind), line: l,
+            return combine(OpKind(rawValue: mode) ?? .add, outs, TensorType(shape, graph.values[outs[0]].kind), line: l,
                            args: mode == "concat" ? ["dim": bound.values["dim"] ?? .int(1)] : [:])
         case .none:
             return input
@@ -91,7 +91,7 @@ extension Elaborator {
     }
 
     /// An internal node joining branches: no parameters, no row of its own in the table.
-    func combine(_ op: String, _ inputs: [Int], _ type: TensorType, line l: LayerStmt, args: [String: Value] = [:]) -> Int {
+    func combine(_ op: OpKind, _ inputs: [Int], _ type: TensorType, line l: LayerStmt, args: [String: Value] = [:]) -> Int {
         let out = graph.addValue(type)
         let other = try? OpContext.accumulate(0, type.shape + [Dim(inputs.count - 1)])
         graph.addNode(Graph.Node(op: op, path: currentPath + ["(\(op))"], args: args, inputs: inputs, output: out, params: [], ownParams: [],

@@ -13,7 +13,7 @@ public final class Graph: @unchecked Sendable {
     }
 
     public struct Node: Sendable {
-        public var op: String
+        public var op: OpKind
         public var path: [String]
         public var args: [String: Value]
         public var inputs: [Int]

@@ -63,7 +63,8 @@ public enum Storage: Sendable {
 /// An op of the closed set: its signature, documentation and its rule, side by side.
 /// The rule infers the output type, declares parameters and counts MACs and other ops.
 public struct OpSpec: Sendable {
-    public let name: String
+    public let kind: OpKind
+    public var name: String { kind.rawValue }
     public let summary: String
     public let positional: [ArgSpec]
     public let options: [ArgSpec]
@@ -79,11 +80,11 @@ public struct OpSpec: Sendable {
     public let storage: Storage
     public let rule: @Sendable (inout OpContext) throws -> Void
 
-    public init(_ name: String, _ summary: String, positional: [ArgSpec] = [], options: [ArgSpec] = [],
+    public init(_ kind: OpKind, _ summary: String, positional: [ArgSpec] = [], options: [ArgSpec] = [],
                 body: BodyKind = .none, bareTensorName: String? = nil,
                 shape: String, params: String = "none", macs: String = "0", storage: Storage = .fresh,
                 rule: @escaping @Sendable (inout OpContext) throws -> Void) {
-        self.name = name
+        self.kind = kind
         self.summary = summary
         self.positional = positional
         self.options = options

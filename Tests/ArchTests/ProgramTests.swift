@@ -5,6 +5,7 @@ import XCTest
 @testable import ArchDriver
 @testable import ArchIO
 @testable import ArchRuntime
+@testable import ArchKernels
 
 /// The executable IR: every spec lowers, fuses and plans into a program the verifier accepts; the
 /// fusions and the arena are what they should be; the verifier catches broken plans.
@@ -13,7 +14,7 @@ final class ProgramTests: XCTestCase {
         let text = try String(contentsOf: Support.specs.appendingPathComponent(spec + ".arch"), encoding: .utf8)
         let c = Support.compileSpec(spec + ".arch", bindings: text.contains("[seq") ? ["batch": batch, "seq": 32] : ["batch": batch])
         XCTAssertTrue(c.succeeded, Support.rendered(c))
-        return try Passes.run(XCTUnwrap(c.graph), through: pass)
+        return try Passes.run(XCTUnwrap(c.graph), threads: 2, through: pass)
     }
 
     func testEverySpecPlansAtBatchOneAndFour() throws {
@@ -29,26 +30,47 @@ final class ProgramTests: XCTestCase {
         }
     }
 
-    func testResNet18FoldsEveryBatchNormAndReusesMemory() throws {
+    func testResNet18FusesEveryBatchNormActivationAndResidual() throws {
         let lowered = try program("resnet18", through: Lower.name)
         let p = try program("resnet18")
         XCTAssertEqual(lowered.steps.count, 68)
-        // 20 convolutions absorb their batchnorm; 9 of them and all 8 residual adds absorb a ReLU.
-        XCTAssertEqual(p.steps.filter { $0.op == "conv" && $0.fused.first == .batchnorm(node: $0.node + 1) }.count, 20)
-        XCTAssertEqual(p.steps.filter { $0.op == "conv" && $0.fused.last == .activation("relu") }.count, 9)
-        XCTAssertEqual(p.steps.filter { $0.op == "add" && $0.fused == [.activation("relu")] && $0.storage == .inPlace }.count, 8)
-        XCTAssertEqual(p.steps.count, 31)
-        // The largest activation is conv1's [64, 112, 112]; the plan needs it, the input and the
-        // max-pooled map at once, and nothing more.
-        XCTAssertEqual(p.arenaCount, 64 * 112 * 112 + 3 * 224 * 224 + 64 * 56 * 56 - 3 * 224 * 224)
+        let convs = p.steps.compactMap { s -> ConvCall? in if case .conv(let c) = s.kind { return c } else { return nil } }
+        // 20 convolutions, each with its batchnorm folded; 17 end in a ReLU; the 8 residual adds became the
+        // epilogue of the block's last convolution (its second, or the shortcut's in the 3 downsampling blocks).
+        XCTAssertEqual(convs.count, 20)
+        XCTAssertEqual(p.steps.filter { $0.nodes.count > 1 }.count, 20)
+        XCTAssertEqual(convs.filter { $0.activation == .relu }.count, 17)
+        XCTAssertEqual(convs.filter { $0.residual != nil }.count, 8)
+        XCTAssertEqual(p.steps.map(\.kind.name), ["conv", "pool"] + Array(repeating: "conv", count: 19) + ["adaptivePool", "linear"])
+        // Winograd for the 3x3 stride-1 convolutions with enough tiles (not the last stage's 7x7 maps), GEMMs
+        // for the rest (the 7x7 stem, the strided 3x3s and the strided 1x1 shortcuts).
+        XCTAssertEqual(convs.map(\.algorithm.rawValue).joined(separator: " "),
+                       "gemm winograd winograd winograd winograd gemm winograd gemm winograd winograd gemm winograd gemm winograd winograd"
+                       + " gemm gemm gemm gemm gemm")
+        // Every residual add writes in place over its residual (the block's input, or its body's output
+        // where the shortcut's convolution adds it), which nothing reads afterwards.
+        XCTAssertEqual(p.steps.filter { $0.storage == .inPlace }.count, 8)
     }
 
-    func testViewsAndInPlaceStepsShareTheirInputsBuffer() throws {
+    func testViewsAndInPlaceStepsShareTheRightBuffer() throws {
         let p = try program("alexnet")
         for s in p.steps where s.storage != .fresh {
-            XCTAssertEqual(p.values[s.output].buffer, p.values[s.inputs[0]].buffer, "\(s.op)")
+            let shared = s.storage == .view ? s.reads[0] : s.kind.overwritable!
+            XCTAssertEqual(p.values[s.output].buffer, p.values[shared].buffer, s.kind.name)
         }
-        XCTAssertTrue(p.steps.contains { $0.op == "flatten" && $0.storage == .view })
+        XCTAssertTrue(p.steps.contains { $0.kind.name == "view" && $0.storage == .view })
+    }
+
+    /// Scratch memory is a buffer of the arena alive only during its step.
+    func testScratchIsPlannedInTheArena() throws {
+        let p = try program("swin_t")
+        let scratch = p.steps.enumerated().compactMap { i, s in s.scratch.map { (i, $0) } }
+        XCTAssertFalse(scratch.isEmpty)
+        for (i, v) in scratch {
+            let b = try XCTUnwrap(p.values[v].buffer)
+            XCTAssertEqual(p.buffers[b].firstStep, i)
+            XCTAssertEqual(p.buffers[b].lastStep, i)
+        }
     }
 
     func testVerifierCatchesBrokenPlans() throws {
@@ -62,16 +84,18 @@ final class ProgramTests: XCTestCase {
         var q = try program("resnet18", through: Lower.name)
         q.steps.swapAt(1, 2)
         XCTAssertTrue(ProgramVerifier.verify(q).contains { $0.contains("before it is written") })
-        // An in-place step whose input is read again later.
+        // A convolution whose weights are not prepared for its algorithm.
         var r = try program("resnet18")
-        let i = try XCTUnwrap(r.steps.firstIndex { $0.op == "add" })
-        r.steps[i].inputs = [r.steps[i].inputs[1], r.steps[i].inputs[0]]
-        XCTAssertFalse(ProgramVerifier.verify(r).isEmpty)
+        let i = try XCTUnwrap(r.steps.firstIndex { if case .conv(let c) = $0.kind { return c.algorithm == .winograd } else { return false } })
+        guard case .conv(var c) = r.steps[i].kind else { return XCTFail() }
+        c.algorithm = .gemm
+        r.steps[i].kind = .conv(c)
+        XCTAssertTrue(ProgramVerifier.verify(r).contains { $0.contains("not prepared for gemm") }, "\(ProgramVerifier.verify(r))")
     }
 
     func testUnboundSizeIsAnErrorWithAFix() throws {
         let c = Pipeline.compile(path: Support.specs.appendingPathComponent("resnet18.arch").path, bindings: [:])
-        XCTAssertThrowsError(try Passes.run(XCTUnwrap(c.graph))) { e in
+        XCTAssertThrowsError(try Passes.run(XCTUnwrap(c.graph), threads: 2)) { e in
             XCTAssertEqual("\(e)", "error: the size batch of input 'image' is not bound\nnote: bind it with --set batch=N, or from an input file's shape")
         }
     }
@@ -82,7 +106,7 @@ final class ProgramTests: XCTestCase {
         let record = ProcessInfo.processInfo.environment["ARCHC_RECORD"] == "1"
         let spec = Support.fixtures.appendingPathComponent("numerics/resnet_small/model.arch").path
         for pass in ["check"] + Passes.names {
-            let r = Support.run("ir", spec, "--after", pass)
+            let r = Support.run("ir", spec, "--after", pass, "--threads", "2")
             XCTAssertEqual(r.status, 0, r.stderr)
             let url = Support.fixtures.appendingPathComponent("ir/resnet_small_\(pass).txt")
             if record { try r.stdout.write(to: url, atomically: true, encoding: .utf8); continue }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import ArchDriver
 @testable import ArchIO
+@testable import ArchKernels
 
 /// `archc init` and `archc run` end to end, and their errors on bad files.
 final class RunCommandTests: XCTestCase {
@@ -44,9 +45,11 @@ final class RunCommandTests: XCTestCase {
                             "--repeat", "5", "--dump-ir", "--profile")
         XCTAssertEqual(once.status, 0, once.stderr)
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.hasPrefix("program net after lower, fuse, plan {\n  %0 = input x : [2, 4] @b0\n"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("%2 = linear(%0) bias=on out=8 +relu : [2, 8] @b1  # fc"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("%3 = flatten(%2) end=-1 start=1 : [2, 8] @b1 (view)"), r.stdout)
+        XCTAssertTrue(r.stdout.hasPrefix("program net after lower, fuse, schedule, prepare, plan, \(Parallel.cores) thread"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\n  %0 = input x : [2, 4] @b0\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("%2 = linear(%0) rows 2, inFeatures 4, outFeatures 8, weight c4, bias c1, activation relu, threads 1 : [2, 8] @b1  # fc + relu"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("%3 = view(%2) : [2, 8] @b1 (view)  # 2"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("c4 = linearWeights(c0, 8x4) : 128 floats  # fc.weight (packed)"), r.stdout)
         XCTAssertTrue(r.stdout.contains("(median of 5)"), r.stdout)
         XCTAssertTrue(r.stdout.contains("profile of the last run: "), r.stdout)
         XCTAssertTrue(r.stdout.contains("\nlinear+relu                      1"), r.stdout)

@@ -55,8 +55,8 @@ final class SeedSpecTests: XCTestCase {
         XCTAssertFalse(names.contains("block.attn.proj.bias"))
         XCTAssertTrue(names.contains("block.mlp.fc1.bias"))
         XCTAssertTrue(names.contains("block.mlp.fc2.bias"))
-        XCTAssertEqual(vit.nodes.first { $0.path.last == "norm1" }?.op, "rmsnorm")
-        let attn = try XCTUnwrap(vit.nodes.first { $0.op == "attention" })
+        XCTAssertEqual(vit.nodes.first { $0.path.last == "norm1" }?.op, .rmsnorm)
+        let attn = try XCTUnwrap(vit.nodes.first { $0.op == .attention })
         XCTAssertEqual(attn.args["qknorm"], .word("rms"))
         // aMLP: the head is tied to the embedding, counted once.
         let amlp = try XCTUnwrap(Support.compileSpec("amlp.arch").graph)

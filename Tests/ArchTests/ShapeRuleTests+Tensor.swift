@@ -95,7 +95,7 @@ final class TensorShapeRuleTests: XCTestCase {
         XCTAssertEqual(r.params.filter { !$0.hasSuffix("buffer") },
                        ["res.0.weight [32, 16, 3, 3]", "res.1.weight [32]", "res.1.bias [32]", "res.2.weight [32, 16, 1, 1]", "res.3.weight [32]", "res.3.bias [32]"])
         XCTAssertEqual(r.macs, 32 * 16 * 16 * 9 + 32 * 16 * 16)
-        XCTAssertEqual(r.graph.nodes.last?.op, "add")
+        XCTAssertEqual(r.graph.nodes.last?.op, .add)
         XCTAssertEqual(r.graph.nodes.last?.inputs.count, 2)
         // An unlabelled residual adds no level to the names; an empty shortcut is the identity.
         let plain = try XCTUnwrap(Compiled.of("input x 8\nresidual { linear 8 } shortcut { }\nresidual { fc: linear 8 }"))

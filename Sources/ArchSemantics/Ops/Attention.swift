@@ -34,7 +34,7 @@ extension OpSpec {
     }
 
     static let attentionOps: [OpSpec] = [
-        OpSpec("attention", "multi-head scaled dot-product attention with its projections",
+        OpSpec(.attention, "multi-head scaled dot-product attention with its projections",
                options: [ArgSpec("heads", .int(min: 1), nil, "number of heads (required)"),
                          ArgSpec("dim", .int(min: 1), nil, "inner width of q, k, v (default: input width)"),
                          ArgSpec("out", .int(min: 1), nil, "output width (default: input width)"),
@@ -124,7 +124,7 @@ extension OpSpec {
                 if ctx.has("shift") && ctx.int("shift") > 0 { throw OpError("shift needs window attention ('window N')", argument: "shift") }
             }
         },
-        OpSpec("sgu", "gMLP's spatial gating unit: split channels into u, v; out = u * (proj over tokens (norm v)); aMLP adds tiny attention",
+        OpSpec(.sgu, "gMLP's spatial gating unit: split channels into u, v; out = u * (proj over tokens (norm v)); aMLP adds tiny attention",
                positional: [ArgSpec("mode", .choice(["split"]), .word("split"))],
                options: [eps,
                          ArgSpec("attn", .int(min: 1), nil, "aMLP: width of a single-head tiny attention added to the gate"),
@@ -155,7 +155,7 @@ extension OpSpec {
             }
             ctx.output.shape = [b, nDim, Dim(e)]
         },
-        OpSpec("patchmerge", "Swin's patch merging: concatenate 2x2 neighbours, layernorm, linear 4c -> 2c",
+        OpSpec(.patchmerge, "Swin's patch merging: concatenate 2x2 neighbours, layernorm, linear 4c -> 2c",
                options: [eps],
                shape: "[b, h, w, c] -> [b, ceil(h / 2), ceil(w / 2), 2c]",
                params: "reduction.weight [2c, 4c], norm.weight [4c], norm.bias [4c]", macs: "(h / 2) (w / 2) x 4c x 2c") { ctx in

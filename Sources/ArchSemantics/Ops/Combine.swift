@@ -9,7 +9,7 @@ extension OpSpec {
         return out
     }
 
-    static func elementwise(_ name: String, _ summary: String) -> OpSpec {
+    static func elementwise(_ name: OpKind, _ summary: String) -> OpSpec {
         OpSpec(name, summary, positional: [ArgSpec("other", .ref)], shape: "broadcast of both shapes", storage: .inPlace) { ctx in
             let other = ctx.refs["other"]!
             guard let s = broadcast(ctx.input.shape, other.shape) else {
@@ -21,9 +21,9 @@ extension OpSpec {
     }
 
     static let combining: [OpSpec] = [
-        elementwise("add", "add an earlier tensor"),
-        elementwise("mul", "multiply by an earlier tensor"),
-        OpSpec("concat", "concatenate an earlier tensor along a dimension (U-Net skips)",
+        elementwise(.add, "add an earlier tensor"),
+        elementwise(.mul, "multiply by an earlier tensor"),
+        OpSpec(.concat, "concatenate an earlier tensor along a dimension (U-Net skips)",
                positional: [ArgSpec("other", .ref)],
                options: [ArgSpec("dim", .int(min: Int.min), .int(1), "the dimension (1 = channels)")],
                shape: "sizes along dim add up; the others must match") { ctx in
@@ -35,11 +35,11 @@ extension OpSpec {
             }
             ctx.output.shape[d] = try ctx.input.shape[d] + other.shape[d]
         },
-        OpSpec("seq", "a named group of layers run in order (nn.Sequential)", body: .sequence,
+        OpSpec(.seq, "a named group of layers run in order (nn.Sequential)", body: .sequence,
                shape: "the last layer's output") { _ in },
-        OpSpec("residual", "x + body(x); with 'shortcut { ... }' the second term is shortcut(x)", body: .residual,
+        OpSpec(.residual, "x + body(x); with 'shortcut { ... }' the second term is shortcut(x)", body: .residual,
                shape: "unchanged (the body must keep the shape, or the shortcut must match it)") { _ in },
-        OpSpec("parallel", "run each line of the body on the same input and combine the results",
+        OpSpec(.parallel, "run each line of the body on the same input and combine the results",
                positional: [ArgSpec("combine", .choice(["add", "mul", "concat"]), .word("add"))],
                options: [ArgSpec("dim", .int(min: Int.min), .int(1), "concat dimension")],
                body: .parallel, shape: "add/mul: the common shape; concat: sizes along dim add up") { _ in },

@@ -40,7 +40,7 @@ extension OpSpec {
         return g
     }
 
-    static func pool(_ name: String, _ summary: String) -> OpSpec {
+    static func pool(_ name: OpKind, _ summary: String) -> OpSpec {
         OpSpec(name, summary, positional: [ArgSpec("kernel", .size)],
                options: [ArgSpec("stride", .size, nil, "default: the kernel size"), ArgSpec("pad", .padding, .int(0)),
                          ArgSpec("ceil", .flag, .bool(false), "round the output size up")],
@@ -59,7 +59,7 @@ extension OpSpec {
         }
     }
 
-    static func adaptive(_ name: String, _ summary: String) -> OpSpec {
+    static func adaptive(_ name: OpKind, _ summary: String) -> OpSpec {
         OpSpec(name, summary, positional: [ArgSpec("size", .size, nil, "output size")],
                shape: "[b, c, *spatial] -> [b, c, *size]") { ctx in
             let n = try spatialCount(ctx)
@@ -70,7 +70,7 @@ extension OpSpec {
     }
 
     static let convolution: [OpSpec] = [
-        OpSpec("conv", "convolution, 1-d or 2-d by the input's rank (nn.Conv1d, nn.Conv2d)",
+        OpSpec(.conv, "convolution, 1-d or 2-d by the input's rank (nn.Conv1d, nn.Conv2d)",
                positional: [ArgSpec("kernel", .size), ArgSpec("out", .int(min: 1), nil, "output channels")],
                options: convOptions,
                shape: "[b, c, *n] -> [b, out, *floor((n + 2 pad - dilation (kernel - 1) - 1) / stride + 1)]",
@@ -99,7 +99,7 @@ extension OpSpec {
             if ctx.bool("bias") { try ctx.param("bias", [out]) }
             try ctx.addMACs(ctx.output.shape + [Dim(c / g)] + k.map(Dim.init))
         },
-        OpSpec("convt", "transposed convolution (nn.ConvTranspose1d, nn.ConvTranspose2d)",
+        OpSpec(.convt, "transposed convolution (nn.ConvTranspose1d, nn.ConvTranspose2d)",
                positional: [ArgSpec("kernel", .size), ArgSpec("out", .int(min: 1), nil, "output channels")],
                options: [ArgSpec("stride", .size, .int(1)), ArgSpec("pad", .padding, .int(0)), ArgSpec("outpad", .padding, .int(0), "output_padding"),
                          ArgSpec("dilation", .size, .int(1)), ArgSpec("groups", .intOrChoice(min: 1, ["depthwise"]), .int(1)), bias],
@@ -126,11 +126,11 @@ extension OpSpec {
             if ctx.bool("bias") { try ctx.param("bias", [out]) }
             try ctx.addMACs(ctx.input.shape + [Dim(out / g)] + k.map(Dim.init))
         },
-        pool("maxpool", "max pooling (nn.MaxPool1d/2d)"),
-        pool("avgpool", "average pooling (nn.AvgPool1d/2d)"),
-        adaptive("adaptive_avgpool", "adaptive average pooling to a fixed size (nn.AdaptiveAvgPool2d)"),
-        adaptive("adaptive_maxpool", "adaptive max pooling to a fixed size (nn.AdaptiveMaxPool2d)"),
-        OpSpec("globalpool", "pool all spatial positions: [b, c, h, w] -> [b, c]",
+        pool(.maxpool, "max pooling (nn.MaxPool1d/2d)"),
+        pool(.avgpool, "average pooling (nn.AvgPool1d/2d)"),
+        adaptive(.adaptive_avgpool, "adaptive average pooling to a fixed size (nn.AdaptiveAvgPool2d)"),
+        adaptive(.adaptive_maxpool, "adaptive max pooling to a fixed size (nn.AdaptiveMaxPool2d)"),
+        OpSpec(.globalpool, "pool all spatial positions: [b, c, h, w] -> [b, c]",
                positional: [ArgSpec("mode", .choice(["avg", "max"]), .word("avg"))],
                options: [ArgSpec("keep", .flag, .bool(false), "keep the spatial dimensions as size 1")],
                shape: "[b, c, *spatial] -> [b, c] (or [b, c, 1, 1] with keep)") { ctx in
@@ -139,7 +139,7 @@ extension OpSpec {
             ctx.output.shape = ctx.bool("keep") ? Array(ctx.input.shape.prefix(2)) + Array(repeating: Dim(1), count: ctx.input.rank - 2)
                                                 : Array(ctx.input.shape.prefix(2))
         },
-        OpSpec("upsample", "nearest or bilinear upsampling by an integer factor (nn.Upsample)",
+        OpSpec(.upsample, "nearest or bilinear upsampling by an integer factor (nn.Upsample)",
                positional: [ArgSpec("scale", .int(min: 1))],
                options: [ArgSpec("mode", .choice(["nearest", "bilinear"]), .word("nearest"))],
                shape: "[b, c, *n] -> [b, c, *(n scale)]") { ctx in
@@ -151,7 +151,7 @@ extension OpSpec {
             for i in 0..<n { ctx.output.shape[2 + i] = try ctx.input.shape[2 + i].times(ctx.int("scale")) }
             try ctx.addOther(ctx.output.shape)
         },
-        OpSpec("patch", "patch embedding: a conv with kernel = stride = size, then tokens (ViT, Mixer, Swin)",
+        OpSpec(.patch, "patch embedding: a conv with kernel = stride = size, then tokens (ViT, Mixer, Swin)",
                positional: [ArgSpec("size", .size, nil, "patch size")],
                options: [ArgSpec("dim", .int(min: 1), nil, "embedding width (required)"),
                          ArgSpec("grid", .flag, .bool(false), "keep the patch grid: [b, h, w, dim] (Swin)"), bias],

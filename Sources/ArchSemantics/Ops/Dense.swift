@@ -6,7 +6,7 @@ extension OpSpec {
     static func leading(_ s: Shape) -> [Dim] { Array(s.dropLast()) }
 
     static let dense: [OpSpec] = [
-        OpSpec("linear", "fully connected layer on the last dimension (nn.Linear)",
+        OpSpec(.linear, "fully connected layer on the last dimension (nn.Linear)",
                positional: [ArgSpec("out", .int(min: 1), nil, "output features")],
                options: [bias, ArgSpec("tied", .ref, nil, "share the weight of an earlier layer (GPT's output head)")],
                shape: "[..., in] -> [..., out]", params: "weight [out, in], bias [out]", macs: "(elements of the input / in) x in x out") { ctx in
@@ -29,7 +29,7 @@ extension OpSpec {
             ctx.output.shape[ctx.input.rank - 1] = Dim(out)
             try ctx.addMACs(leading(ctx.input.shape) + [Dim(inF), Dim(out)])
         },
-        OpSpec("embed", "token embedding table (nn.Embedding)",
+        OpSpec(.embed, "token embedding table (nn.Embedding)",
                positional: [ArgSpec("vocab", .int(min: 1), nil, "number of token ids"), ArgSpec("dim", .int(min: 1), nil, "vector width")],
                options: [ArgSpec("from", .ref, nil, "look up another input's token ids and add the vectors to the running tensor (BERT's token types)")],
                shape: "[...] token ids -> [..., dim]; with from: unchanged", params: "weight [vocab, dim]") { ctx in
@@ -52,7 +52,7 @@ extension OpSpec {
             try ctx.param("weight", [ctx.int("vocab"), ctx.int("dim")])
             ctx.output = TensorType(ctx.input.shape + [Dim(ctx.int("dim"))], .float)
         },
-        OpSpec("mlp", "two-layer perceptron: fc1, activation, fc2 (timm Mlp)",
+        OpSpec(.mlp, "two-layer perceptron: fc1, activation, fc2 (timm Mlp)",
                positional: [ArgSpec("hidden", .int(min: 1), nil, "hidden width")],
                options: [ArgSpec("out", .int(min: 1), nil, "output width (default: input width)"),
                          ArgSpec("act", .choice(["gelu", "gelu_tanh", "relu", "silu"]), .word("gelu")), bias],
@@ -70,7 +70,7 @@ extension OpSpec {
             try ctx.addOther(lead + [Dim(h)])
             ctx.output.shape[ctx.input.rank - 1] = Dim(o)
         },
-        OpSpec("swiglu", "gated feed-forward: w2(silu(w1 x) * w3 x) (LLaMA, Mixtral)",
+        OpSpec(.swiglu, "gated feed-forward: w2(silu(w1 x) * w3 x) (LLaMA, Mixtral)",
                positional: [ArgSpec("hidden", .int(min: 1), nil, "hidden width")],
                options: [ArgSpec("out", .int(min: 1), nil, "output width (default: input width)"),
                          ArgSpec("bias", .bool, .bool(false))],
@@ -81,7 +81,7 @@ extension OpSpec {
             try ctx.addMACs(leading(ctx.input.shape) + [Dim(swigluMACs(d, ctx.int("hidden"), ctx.optionalInt("out") ?? d))])
             ctx.output.shape[ctx.input.rank - 1] = Dim(ctx.optionalInt("out") ?? d)
         },
-        OpSpec("moe", "mixture of experts with a linear router and top-k gating (Mixtral's sparse MoE block)",
+        OpSpec(.moe, "mixture of experts with a linear router and top-k gating (Mixtral's sparse MoE block)",
                positional: [ArgSpec("experts", .int(min: 1), nil, "number of experts")],
                options: [ArgSpec("top", .int(min: 1), .int(2), "experts used per token"),
                          ArgSpec("hidden", .int(min: 1), nil, "expert hidden width (required)"),

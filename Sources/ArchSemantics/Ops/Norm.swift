@@ -1,6 +1,15 @@
 /// Normalisation layers.
 extension OpSpec {
-    static let eps = ArgSpec("eps", .float(min: 0, max: 1), nil, "added to the variance (PyTorch's default when omitted)")
+    /// PyTorch's default eps of each kind of norm: 1e-5 for nn.BatchNorm, nn.LayerNorm and nn.GroupNorm;
+    /// float32's epsilon for nn.RMSNorm (its `eps=None`). The one definition: the binder fills it in
+    /// and lowering uses it for norms without an argument of their own (attention's q/k norms).
+    public static let layerNormEps = 1e-5
+    public static let rmsNormEps = Double(Float.ulpOfOne)
+
+    static func eps(_ value: Double) -> ArgSpec {
+        ArgSpec("eps", .float(min: 0, max: 1), .float(value), "added to the variance")
+    }
+    static let eps = eps(layerNormEps)
 
     static func channelNorm(_ ctx: inout OpContext) throws -> Int {
         try ctx.requireFloat()
@@ -10,7 +19,7 @@ extension OpSpec {
     }
 
     static let normalization: [OpSpec] = [
-        OpSpec("batchnorm", "batch normalisation over dimension 1 (nn.BatchNorm1d/2d)",
+        OpSpec(.batchnorm, "batch normalisation over dimension 1 (nn.BatchNorm1d/2d)",
                options: [eps, ArgSpec("momentum", .float(min: 0, max: 1)), ArgSpec("affine", .bool, .bool(true))],
                shape: "unchanged",
                params: "weight [c], bias [c]; buffers running_mean [c], running_var [c], num_batches_tracked []", storage: .inPlace) { ctx in
@@ -20,7 +29,7 @@ extension OpSpec {
             try ctx.buffer("running_var", [c])
             try ctx.buffer("num_batches_tracked", [], integer: true)
         },
-        OpSpec("layernorm", "layer normalisation over the last dimension (nn.LayerNorm)",
+        OpSpec(.layernorm, "layer normalisation over the last dimension (nn.LayerNorm)",
                options: [eps, bias, ArgSpec("affine", .bool, .bool(true))],
                shape: "unchanged", params: "weight [d], bias [d]", storage: .inPlace) { ctx in
             try ctx.requireFloat()
@@ -31,13 +40,13 @@ extension OpSpec {
             }
             try ctx.addOther(ctx.input.shape)
         },
-        OpSpec("rmsnorm", "root-mean-square normalisation over the last dimension (nn.RMSNorm)",
-               options: [eps], shape: "unchanged", params: "weight [d]", storage: .inPlace) { ctx in
+        OpSpec(.rmsnorm, "root-mean-square normalisation over the last dimension (nn.RMSNorm)",
+               options: [eps(rmsNormEps)], shape: "unchanged", params: "weight [d]", storage: .inPlace) { ctx in
             try ctx.requireFloat()
             try ctx.param("weight", [try ctx.known(ctx.input.shape.last!, "normalised width")])
             try ctx.addOther(ctx.input.shape)
         },
-        OpSpec("groupnorm", "group normalisation over dimension 1 (nn.GroupNorm)",
+        OpSpec(.groupnorm, "group normalisation over dimension 1 (nn.GroupNorm)",
                positional: [ArgSpec("groups", .int(min: 1))], options: [eps],
                shape: "unchanged", params: "weight [c], bias [c]") { ctx in
             let c = try channelNorm(&ctx)

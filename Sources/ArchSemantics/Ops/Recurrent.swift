@@ -1,6 +1,6 @@
 /// Recurrent layers with PyTorch's parameter layout (batch_first).
 extension OpSpec {
-    static func recurrent(_ name: String, gates: Int, _ summary: String) -> OpSpec {
+    static func recurrent(_ name: OpKind, gates: Int, _ summary: String) -> OpSpec {
         OpSpec(name, summary,
                positional: [ArgSpec("hidden", .int(min: 1))],
                options: [ArgSpec("layers", .int(min: 1), .int(1)), ArgSpec("bidirectional", .flag, .bool(false)), bias,
@@ -30,8 +30,8 @@ extension OpSpec {
     }
 
     static let recurrentOps: [OpSpec] = [
-        recurrent("rnn", gates: 1, "Elman RNN with tanh (nn.RNN)"),
-        recurrent("lstm", gates: 4, "long short-term memory (nn.LSTM)"),
-        recurrent("gru", gates: 3, "gated recurrent unit (nn.GRU)"),
+        recurrent(.rnn, gates: 1, "Elman RNN with tanh (nn.RNN)"),
+        recurrent(.lstm, gates: 4, "long short-term memory (nn.LSTM)"),
+        recurrent(.gru, gates: 3, "gated recurrent unit (nn.GRU)"),
     ]
 }

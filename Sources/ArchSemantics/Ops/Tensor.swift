@@ -13,7 +13,7 @@ extension OpSpec {
     }
 
     static let tensorOps: [OpSpec] = [
-        OpSpec("flatten", "merge dimensions start...end into one (nn.Flatten)",
+        OpSpec(.flatten, "merge dimensions start...end into one (nn.Flatten)",
                options: [ArgSpec("start", .int(min: Int.min), .int(1)), ArgSpec("end", .int(min: Int.min), .int(-1))],
                shape: "[b, c, h, w] -> [b, c h w]", storage: .view) { ctx in
             let s = try axis(ctx.int("start"), rank: ctx.input.rank, "start")
@@ -23,7 +23,7 @@ extension OpSpec {
             for d in ctx.input.shape[s...e] { merged = try merged * d }
             ctx.output.shape = Array(ctx.input.shape[..<s]) + [merged] + Array(ctx.input.shape[(e + 1)...])
         },
-        OpSpec("reshape", "reshape every example; the batch dimension is kept (one size may be -1)",
+        OpSpec(.reshape, "reshape every example; the batch dimension is kept (one size may be -1)",
                positional: [ArgSpec("shape", .shape)],
                shape: "[b, ...] -> [b, *shape]", storage: .view) { ctx in
             guard case .list(let items) = ctx.args["shape"] else { return }
@@ -49,13 +49,13 @@ extension OpSpec {
             }
             ctx.output.shape = [ctx.input.shape[0]] + out
         },
-        OpSpec("transpose", "swap two dimensions (numbered as in PyTorch, batch = 0)",
+        OpSpec(.transpose, "swap two dimensions (numbered as in PyTorch, batch = 0)",
                positional: [ArgSpec("a", .int(min: Int.min)), ArgSpec("b", .int(min: Int.min))],
                shape: "swaps dimensions a and b") { ctx in
             let a = try axis(ctx.int("a"), rank: ctx.input.rank, "a"), b = try axis(ctx.int("b"), rank: ctx.input.rank, "b")
             ctx.output.shape.swapAt(a, b)
         },
-        OpSpec("permute", "reorder dimensions (numbered as in PyTorch, batch = 0)",
+        OpSpec(.permute, "reorder dimensions (numbered as in PyTorch, batch = 0)",
                positional: [ArgSpec("dims", .ints)],
                shape: "[d0, d1, ...] -> [d_p0, d_p1, ...]") { ctx in
             guard case .list(let vs) = ctx.args["dims"] else { return }
@@ -65,7 +65,7 @@ extension OpSpec {
             }
             ctx.output.shape = perm.map { ctx.input.shape[$0] }
         },
-        OpSpec("pos", "position information added to tokens: learned (a parameter), table (an nn.Embedding) or sinusoidal",
+        OpSpec(.pos, "position information added to tokens: learned (a parameter), table (an nn.Embedding) or sinusoidal",
                positional: [ArgSpec("kind", .choice(["learned", "table", "sinusoidal"]), .word("learned"))],
                options: [ArgSpec("max", .int(min: 1), nil, "longest sequence (table: required; learned: default the sequence length)")],
                bareTensorName: "pos_embed",
@@ -85,7 +85,7 @@ extension OpSpec {
             if kind == "table" { try ctx.param("weight", [maxLen!, d]) }
             try ctx.addOther(ctx.input.shape)
         },
-        OpSpec("cls", "prepend a learned class token to the sequence (ViT)",
+        OpSpec(.cls, "prepend a learned class token to the sequence (ViT)",
                positional: [ArgSpec("what", .choice(["token"]), .word("token"))],
                bareTensorName: "cls_token",
                shape: "[b, n, d] -> [b, n + 1, d]", params: "[1, 1, d] named by the label") { ctx in
@@ -93,7 +93,7 @@ extension OpSpec {
             try ctx.param("", [1, 1, d])
             ctx.output.shape = [b, try n.plus(1), Dim(d)]
         },
-        OpSpec("take", "reduce the sequence to one vector: the class token, the first or last token, or the mean",
+        OpSpec(.take, "reduce the sequence to one vector: the class token, the first or last token, or the mean",
                positional: [ArgSpec("which", .choice(["cls", "first", "last", "mean"]))],
                shape: "[b, ..., d] -> [b, d]") { ctx in
             try ctx.requireRank(3...5, "[batch, tokens..., width]")

@@ -1,0 +1,64 @@
+import ArchKernels
+
+/// A small model of this machine for the schedule: the arithmetic rate of the GEMM's micro-kernel
+/// per core, the memory bandwidth, and the size of the work below which splitting it across cores
+/// costs more than it saves. The rates are this kernel library's, measured on AVX-512 machines
+/// (`benchmarks/gemm.sh`); the model only has to rank the alternatives, not predict times.
+public struct CostModel: Sendable {
+    /// Multiply-accumulates per second per core of the packed GEMM on large problems.
+    public var gemmRate = 40e9
+    /// Bytes per second from memory, all cores together.
+    public var bandwidth = 20e9
+    /// Multiply-accumulates below which a GEMM runs on one thread.
+    public var parallelThreshold = 1 << 15
+
+    public init() {}
+
+    public func gemmThreads(m: Int, n: Int, k: Int, threads: Int) -> Int {
+        let work = m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: k).partialValue
+        return work < parallelThreshold ? 1 : max(1, min(threads, Gemm.split(m: m, n: n, k: k, threads: threads).workers))
+    }
+
+    /// Seconds for a GEMM: its arithmetic at the micro-kernel's rate (less for short K, where
+    /// packing and the epilogue weigh more), or its memory traffic, whichever is larger.
+    public func gemmSeconds(m: Int, n: Int, k: Int, threads: Int) -> Double {
+        let macs = Double(m) * Double(n) * Double(k)
+        let efficiency = min(1, Double(k) / 256 + 0.25)
+        let traffic = 4 * (Double(m) * Double(k) + Double(k) * Double(n) + 2 * Double(m) * Double(n))
+        return max(macs / (gemmRate * efficiency * Double(threads)), traffic / bandwidth)
+    }
+
+    /// The algorithm for a convolution and its estimated time, with the alternatives that apply.
+    public func convolution(_ g: ConvGeometry, batch: Int, threads: Int) -> (algorithm: ConvAlgorithm, threads: Int, estimate: Estimate) {
+        var options: [(ConvAlgorithm, Double)] = []
+        for a in ConvAlgorithm.allCases where a.applies(to: g) {
+            options.append((a, Double(batch) * seconds(a, g, threads: threads)))
+        }
+        let best = options.min { $0.1 < $1.1 } ?? (.gemm, 0)
+        let cout = g.outChannels / g.groups, n = g.outH * g.outW, k = g.inChannels / g.groups * g.kernelH * g.kernelW
+        let used = best.0 == .depthwise || best.0 == .winograd ? threads : gemmThreads(m: cout, n: n, k: k, threads: threads)
+        return (best.0, used, Estimate(chosen: best.0.rawValue, seconds: best.1,
+                                       alternatives: options.filter { $0.0 != best.0 }.map { ($0.0.rawValue, $0.1) }))
+    }
+
+    func seconds(_ a: ConvAlgorithm, _ g: ConvGeometry, threads: Int) -> Double {
+        let cout = g.outChannels / g.groups, n = g.outH * g.outW, k = g.inChannels / g.groups * g.kernelH * g.kernelW
+        let io = 4 * Double(g.inputCount + 2 * g.outputCount)
+        switch a {
+        case .gemm, .pointwise:
+            // Implicit im2col packs every patch: a little more traffic than a plain GEMM's B.
+            let gemm = Double(g.groups) * gemmSeconds(m: cout, n: n, k: k, threads: threads)
+            return a == .gemm ? gemm * 1.1 : gemm
+        case .winograd:
+            // 16 GEMMs of [out x in] x [in x tiles] (4/9 of the direct multiplies) on blocks of tiles
+            // that stay in cache through the transforms, which stream the input and output about twice.
+            let tiles = Double((g.outH + 1) / 2 * ((g.outW + 1) / 2))
+            let macs = 16 * Double(g.outChannels) * Double(g.inChannels) * tiles
+            let efficiency = min(1, Double(g.inChannels) / 128 + 0.5)
+            return macs / (gemmRate * efficiency * Double(threads)) + 2 * io / bandwidth
+        case .depthwise:
+            // Streams its planes: memory-bound.
+            return max(Double(g.macs) / (gemmRate * 0.25 * Double(threads)), io / bandwidth)
+        }
+    }
+}

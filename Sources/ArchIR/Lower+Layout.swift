@@ -1,0 +1,55 @@
+import ArchSemantics
+import ArchKernels
+
+/// Layout and sequence ops: permutations, positions, tokens, combining tensors.
+extension Lowering {
+    mutating func lowerPermute(_ n: Graph.Node) {
+        let s = shape(n.inputs[0])
+        var perm = Array(0..<s.count)
+        if n.op == .transpose {
+            perm.swapAt(n.axis("a", rank: s.count, default: 0), n.axis("b", rank: s.count, default: 0))
+        } else if case .list(let vs)? = n.args["dims"] {
+            perm = vs.compactMap { if case .int(let d) = $0 { return d < 0 ? d + s.count : d } else { return nil } }
+        }
+        emit(.permute(PermuteCall(shape: s, perm: perm, input: n.inputs[0], output: n.output)))
+    }
+
+    /// Learned positions (a bare tensor), the first rows of a longer table, or sinusoids (a table the
+    /// prepare pass makes from the sizes alone).
+    mutating func lowerPositions(_ n: Graph.Node) throws {
+        let s = shape(n.inputs[0]), (tokens, width) = (s[1], s[2])
+        let kind = n.word("kind") ?? "learned"
+        let table = kind == "sinusoidal" ? derived("sinusoid(\(tokens), \(width))", count: tokens * width, .sinusoid(positions: tokens, width: width))
+                  : try required(kind == "table" ? "weight" : "")
+        emit(.positions(PositionsCall(batch: s[0], count: tokens * width, table: table, input: n.inputs[0], output: n.output)))
+    }
+
+    mutating func lowerTake(_ n: Graph.Node) {
+        let s = shape(n.inputs[0])
+        let which: TakeCall.Which = n.word("which") == "mean" ? .mean : n.word("which") == "last" ? .last : .first
+        emit(.take(TakeCall(batch: s[0], tokens: s.dropFirst().dropLast().reduce(1, *), width: s.last!, which: which,
+                            input: n.inputs[0], output: n.output)))
+    }
+
+    /// add / mul of several tensors, pairwise, broadcasting as PyTorch does. The first operand is one
+    /// with the output's shape where there is one, so the step can write over it.
+    mutating func lowerArithmetic(_ n: Graph.Node) {
+        let out = shape(n.output)
+        var operands = n.inputs
+        if let full = operands.firstIndex(where: { shape($0) == out }) { operands.swapAt(0, full) }
+        var acc = operands[0]
+        for (k, other) in operands.dropFirst().enumerated() {
+            let last = k == operands.count - 2
+            let target = last ? n.output : value(out)
+            emit(.binary(BinaryCall(op: n.op == .mul ? .mul : .add, shape: out, lhsStrides: BinaryCall.strides(of: shape(acc), broadcastTo: out),
+                                    rhsStrides: BinaryCall.strides(of: shape(other), broadcastTo: out), lhs: acc, rhs: other, output: target)))
+            acc = target
+        }
+    }
+
+    mutating func lowerConcat(_ n: Graph.Node) {
+        let out = shape(n.output), axis = n.axis("dim", rank: out.count, default: 1)
+        emit(.concat(ConcatCall(outer: out[..<axis].reduce(1, *), inner: out[(axis + 1)...].reduce(1, *),
+                                sizes: n.inputs.map { shape($0)[axis] }, inputs: n.inputs, output: n.output)))
+    }
+}

@@ -1,0 +1,57 @@
+/// What happens to C = A x B on its way out, applied once, when the last block of K has been
+/// accumulated, in registers where the tile is whole (a fused epilogue: the output is written once):
+///
+///     C = activation(A B + bias + residual) * multiplier
+///
+/// The residual is read instead of zero on the first block of K, so it may be C itself (an
+/// in-place residual add: `x = x + W h`). The multiplier is gMLP's gate.
+public struct Epilogue {
+    public enum Bias: Sendable { case none, perRow, perColumn }
+    public var bias: Bias
+    public var biasValues: UnsafePointer<Float>?
+    public var activation: Activation
+    public var residual: UnsafePointer<Float>?
+    public var ldr: Int
+    public var multiplier: UnsafePointer<Float>?
+    public var ldm: Int
+
+    public init(bias: Bias = .none, _ biasValues: UnsafePointer<Float>? = nil, activation: Activation = .none,
+                residual: UnsafePointer<Float>? = nil, ldr: Int = 0, multiplier: UnsafePointer<Float>? = nil, ldm: Int = 0) {
+        self.bias = biasValues == nil ? .none : bias
+        self.biasValues = biasValues
+        self.activation = activation
+        self.residual = residual
+        self.ldr = ldr
+        self.multiplier = multiplier
+        self.ldm = ldm
+    }
+
+    public static var none: Epilogue { Epilogue() }
+
+    /// Per-row bias (a convolution's, one per output channel) and an activation.
+    public static func rows(_ bias: UnsafePointer<Float>?, _ activation: Activation = .none) -> Epilogue {
+        Epilogue(bias: .perRow, bias, activation: activation)
+    }
+
+    /// Per-column bias (a linear layer's, one per output feature) and an activation.
+    public static func columns(_ bias: UnsafePointer<Float>?, _ activation: Activation = .none) -> Epilogue {
+        Epilogue(bias: .perColumn, bias, activation: activation)
+    }
+
+    /// Whether anything happens after the products are summed.
+    var isIdentity: Bool { bias == .none && activation == .none && multiplier == nil }
+
+    /// The same epilogue for the tile or block whose top-left element is C[row, column].
+    @inline(__always)
+    func offset(row: Int, column: Int) -> Epilogue {
+        var e = self
+        switch bias {
+        case .none: break
+        case .perRow: e.biasValues = biasValues! + row
+        case .perColumn: e.biasValues = biasValues! + column
+        }
+        e.residual = residual.map { $0 + row * ldr + column }
+        e.multiplier = multiplier.map { $0 + row * ldm + column }
+        return e
+    }
+}

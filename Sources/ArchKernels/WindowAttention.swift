@@ -1,0 +1,108 @@
+/// Swin's (shifted) window attention, as torchvision computes it: the grid [b, h, w, c] padded to
+/// whole windows and rolled by -shift is gathered into windows of tokens; each (window, head)
+/// attends within its window with the relative position bias and the mask that keeps rolled-around
+/// regions apart; the windows are scattered back, rolled by +shift and cropped.
+public enum WindowAttention {
+    public struct Grid: Sendable, Equatable {
+        public var batch: Int, height: Int, width: Int, channels: Int
+        public var window: Int, shift: Int, heads: Int
+        public init(batch: Int, height: Int, width: Int, channels: Int, window: Int, shift: Int, heads: Int) {
+            self.batch = batch; self.height = height; self.width = width; self.channels = channels
+            self.window = window; self.shift = shift; self.heads = heads
+        }
+        var paddedH: Int { (height + window - 1) / window * window }
+        var paddedW: Int { (width + window - 1) / window * window }
+        /// No shift along an axis the window covers whole.
+        var shiftY: Int { window >= paddedH ? 0 : shift }
+        var shiftX: Int { window >= paddedW ? 0 : shift }
+        var windowsY: Int { paddedH / window }
+        var windowsX: Int { paddedW / window }
+        public var windows: Int { batch * windowsY * windowsX }
+        public var tokens: Int { window * window }
+        var headWidth: Int { channels / heads }
+    }
+
+    /// The grid [b, h, w, c] into windows of tokens [windows, t, c] (padded with zeros, rolled by -shift).
+    public static func partition(_ g: Grid, input x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        forEachToken(g) { win, ty, tx, si, sj, bi in
+            let dst = output + (win * g.tokens + ty * g.window + tx) * g.channels
+            if si < g.height && sj < g.width { dst.update(from: x + ((bi * g.height + si) * g.width + sj) * g.channels, count: g.channels) }
+            else { dst.update(repeating: 0, count: g.channels) }
+        }
+    }
+
+    /// Windows of tokens [windows, t, c] back onto the grid [b, h, w, c] (rolled by +shift, cropped).
+    public static func merge(_ g: Grid, input: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
+        forEachToken(g) { win, ty, tx, si, sj, bi in
+            guard si < g.height && sj < g.width else { return }
+            (y + ((bi * g.height + si) * g.width + sj) * g.channels).update(from: input + (win * g.tokens + ty * g.window + tx) * g.channels,
+                                                                            count: g.channels)
+        }
+    }
+
+    /// Every token of every window with the grid position it comes from in the rolled, padded grid.
+    @inline(__always)
+    static func forEachToken(_ g: Grid, _ body: (_ window: Int, _ ty: Int, _ tx: Int, _ si: Int, _ sj: Int, _ batch: Int) -> Void) {
+        let (ph, pw, ws) = (g.paddedH, g.paddedW, g.window)
+        for bi in 0..<g.batch { for wy in 0..<g.windowsY { for wx in 0..<g.windowsX {
+            let win = (bi * g.windowsY + wy) * g.windowsX + wx
+            for ty in 0..<ws { for tx in 0..<ws {
+                body(win, ty, tx, (wy * ws + ty + g.shiftY) % ph, (wx * ws + tx + g.shiftX) % pw, bi)
+            } }
+        } } }
+    }
+
+    public static func workers(_ g: Grid, threads: Int) -> Int { max(1, min(threads, g.windows * g.heads)) }
+    public static func scratchCount(_ g: Grid, threads: Int) -> Int { workers(g, threads: threads) * g.tokens * (g.tokens + 1) }
+
+    /// Attention within each window: qkv [windows, t, 3c] (q, k, v side by side), out [windows, t, c];
+    /// `bias` [heads, t, t] (the relative position bias, gathered from its table once) or nil.
+    public static func attend(_ g: Grid, qkv: UnsafePointer<Float>, bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
+                              scratch: UnsafeMutablePointer<Float>, threads: Int) {
+        let (t, c, dh) = (g.tokens, g.channels, g.headWidth)
+        let scale = 1 / Float(dh).squareRoot()
+        let workers = workers(g, threads: threads)
+        let shifted = g.shiftY + g.shiftX > 0
+        Parallel.run(workers) { wk in
+            let scores = scratch + wk * t * (t + 1)
+            let regions = scores + t * t
+            var task = wk
+            while task < g.windows * g.heads {
+                let win = task / g.heads, hd = task % g.heads
+                let q = qkv + win * t * 3 * c + hd * dh
+                Gemm.sgemm(m: t, n: t, k: dh, a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: scores, ldc: t, threads: 1, transposeB: true)
+                if shifted { regionIDs(g, window: win, into: regions) }
+                for i in 0..<t {
+                    let row = scores + i * t
+                    for j in 0..<t { row[j] *= scale }
+                    if let bias { let bt = bias + (hd * t + i) * t; for j in 0..<t { row[j] += bt[j] } }
+                    if shifted { for j in 0..<t where regions[i] != regions[j] { row[j] -= 100 } }
+                }
+                Elementwise.softmaxRows(scores, rows: t, width: t)
+                Gemm.sgemm(m: t, n: dh, k: t, a: scores, lda: t, b: q + 2 * c, ldb: 3 * c, c: out + win * t * c + hd * dh, ldc: c, threads: 1)
+                task += workers
+            }
+        }
+    }
+
+    /// The region of each position of a window in the rolled grid (torchvision's shift mask: positions
+    /// of different regions must not attend to each other), as small whole numbers.
+    static func regionIDs(_ g: Grid, window win: Int, into regions: UnsafeMutablePointer<Float>) {
+        let ws = g.window
+        let wy = (win / g.windowsX) % g.windowsY, wx = win % g.windowsX
+        func region(_ v: Int, _ size: Int, _ shift: Int) -> Int { v < size - ws ? 0 : (v < size - shift ? 1 : 2) }
+        for i in 0..<g.tokens {
+            regions[i] = Float(region(wy * ws + i / ws, g.paddedH, g.shiftY) * 3 + region(wx * ws + i % ws, g.paddedW, g.shiftX))
+        }
+    }
+
+    /// The relative position bias of every head for every pair of positions in a window,
+    /// [heads, t, t], from the table [(2w - 1)^2, heads] (torchvision's relative_position_index).
+    public static func gatherBias(table: UnsafePointer<Float>, window ws: Int, heads: Int, into bias: UnsafeMutablePointer<Float>) {
+        let t = ws * ws
+        for i in 0..<t { for j in 0..<t {
+            let index = (i / ws - j / ws + ws - 1) * (2 * ws - 1) + (i % ws - j % ws + ws - 1)
+            for hd in 0..<heads { bias[(hd * t + i) * t + j] = table[index * heads + hd] }
+        } }
+    }
+}

@@ -1,0 +1,153 @@
+import XCTest
+@testable import ArchKernels
+
+/// The kernels against their definitions: every activation vectorised and scalar, the GEMM's fused
+/// epilogue (residual, multiplier), each convolution algorithm with its epilogue, and attention
+/// with its online softmax, causal mask and grouped heads.
+final class KernelTests: XCTestCase {
+    func values(_ n: Int, seed: Int) -> [Float] { (0..<n).map { Float((($0 + seed) * 37 + seed * 11) % 23) / 11 - 1 } }
+
+    func testVectorisedActivationsMatchTheDefinitions() {
+        var xs = (0..<4001).map { Float($0 - 2000) / 200 }  // -10 ... 10
+        xs += [0, -0.0, 1e-8, -1e-8, 50, -50, 90, -90]
+        let definitions: [Activation: (Double) -> Double] = [
+            .none: { $0 }, .relu: { max($0, 0) }, .relu6: { min(max($0, 0), 6) }, .gelu: { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) },
+            .geluTanh: { 0.5 * $0 * (1 + tanh(0.7978845608 * ($0 + 0.044715 * $0 * $0 * $0))) }, .silu: { $0 / (1 + exp(-$0)) },
+            .sigmoid: { 1 / (1 + exp(-$0)) }, .tanh: { tanh($0) }, .hardswish: { $0 * min(max($0 + 3, 0), 6) / 6 },
+        ]
+        XCTAssertEqual(definitions.count, Activation.allCases.count, "every activation has a definition here")
+        for a in Activation.allCases {
+            var ys = xs
+            ys.withUnsafeMutableBufferPointer { a.apply($0.baseAddress!, count: $0.count) }
+            for (x, y) in zip(xs, ys) {
+                let want = definitions[a]!(Double(x))
+                XCTAssertEqual(Double(y), want, accuracy: 3e-6 * max(1, abs(want)), "\(a)(\(x))")
+                XCTAssertEqual(Double(a.apply(x)), want, accuracy: 3e-6 * max(1, abs(want)), "scalar \(a)(\(x))")
+            }
+        }
+    }
+
+    /// C = act(A B + bias + residual) * multiplier, with K over several blocks (the residual is read on
+    /// the first), edge tiles, both splits across workers, and the residual being C itself.
+    func testEpilogueResidualAndMultiplier() {
+        for (m, n, k, inPlace) in [(13, 70, 300, false), (64, 37, 600, true), (200, 30, 9, false), (6, 32, 256, true)] {
+            let a = values(m * k, seed: 1), b = values(k * n, seed: 2), bias = values(n, seed: 3)
+            let residual = values(m * n, seed: 4), gate = values(m * n, seed: 5)
+            var c = inPlace ? residual : [Float](repeating: .nan, count: m * n)
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { bb in
+                residual.withUnsafeBufferPointer { rp in gate.withUnsafeBufferPointer { gp in c.withUnsafeMutableBufferPointer { cp in
+                    let r = inPlace ? UnsafePointer(cp.baseAddress!) : rp.baseAddress!
+                    Gemm.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n,
+                               epilogue: Epilogue(bias: .perColumn, bb.baseAddress, activation: .silu, residual: r, ldr: n,
+                                                  multiplier: gp.baseAddress, ldm: n), threads: 2)
+                } } }
+            } } }
+            for i in 0..<m { for j in 0..<n {
+                var s: Double = 0
+                for p in 0..<k { s += Double(a[i * k + p]) * Double(b[p * n + j]) }
+                let x = s + Double(bias[j]) + Double(residual[i * n + j])
+                let want = x / (1 + exp(-x)) * Double(gate[i * n + j])
+                XCTAssertEqual(Double(c[i * n + j]), want, accuracy: 1e-4 * max(1, abs(want)), "m \(m) n \(n) k \(k) at \(i), \(j)")
+            } }
+        }
+    }
+
+    /// Every algorithm on every geometry it applies to, with bias, residual and activation, against the definition.
+    func testConvolutionAlgorithmsAgainstTheDefinition() {
+        // (channels in, out, groups, kernel, stride, pad, dilation, h, w)
+        let cases = [(3, 8, 1, 3, 1, 1, 1, 9, 11), (4, 64, 1, 3, 2, 1, 1, 15, 15), (6, 12, 2, 3, 1, 2, 2, 10, 7),
+                     (5, 70, 1, 7, 2, 3, 1, 20, 19), (16, 40, 1, 1, 1, 0, 1, 6, 6), (8, 8, 1, 1, 2, 0, 1, 9, 9),
+                     (3, 100, 1, 5, 3, 0, 1, 40, 40), (9, 200, 1, 3, 1, 1, 1, 5, 4),
+                     (8, 16, 1, 3, 1, 1, 1, 20, 20), (16, 12, 1, 3, 1, 0, 1, 21, 19), (8, 8, 1, 3, 1, 2, 1, 15, 14),
+                     (3, 3, 3, 3, 1, 1, 1, 7, 9), (3, 3, 3, 3, 2, 1, 1, 8, 8), (3, 3, 3, 5, 1, 2, 1, 6, 5), (3, 3, 3, 3, 1, 2, 2, 7, 7),
+                     (3, 3, 3, 7, 3, 0, 1, 10, 13), (3, 3, 3, 3, 1, 0, 1, 2, 2)]
+        var ran: Set<ConvAlgorithm> = []
+        for (cin, cout, groups, k, s, p, d, h, w) in cases {
+            let oh = (h + 2 * p - d * (k - 1) - 1) / s + 1, ow = (w + 2 * p - d * (k - 1) - 1) / s + 1
+            guard oh > 0, ow > 0 else { continue }
+            let g = ConvGeometry(inChannels: cin, outChannels: cout, groups: groups, inH: h, inW: w, outH: oh, outW: ow, kernelH: k, kernelW: k,
+                                 strideH: s, strideW: s, padTop: p, padLeft: p, dilationH: d, dilationW: d)
+            let x = values(g.inputCount, seed: 1), f = values(cout * cin / groups * k * k, seed: 2)
+            let bias = values(cout, seed: 3), residual = values(g.outputCount, seed: 4)
+            let want = definition(g, x, f, bias, residual)
+            for algorithm in ConvAlgorithm.allCases where algorithm.applies(to: g) {
+                ran.insert(algorithm)
+                let y = run(g, algorithm, x, f, bias, residual)
+                let worst = zip(y, want).map { abs($0 - $1) }.max()!
+                XCTAssertLessThanOrEqual(worst, 1e-4, "\(algorithm): cin \(cin) cout \(cout) groups \(groups) k \(k) s \(s) p \(p) d \(d) \(h)x\(w)")
+            }
+        }
+        XCTAssertEqual(ran, Set(ConvAlgorithm.allCases), "every algorithm was tested")
+    }
+
+    func run(_ g: ConvGeometry, _ algorithm: ConvAlgorithm, _ x: [Float], _ f: [Float], _ bias: [Float], _ residual: [Float]) -> [Float] {
+        var prepared = [Float](repeating: 0, count: Conv.preparedCount(g, algorithm))
+        var scratch = [Float](repeating: 0, count: max(1, Conv.scratchCount(g, algorithm, threads: 2)))
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        f.withUnsafeBufferPointer { fp in prepared.withUnsafeMutableBufferPointer { Conv.prepare(g, algorithm, weight: fp.baseAddress!, into: $0.baseAddress!) } }
+        x.withUnsafeBufferPointer { xp in prepared.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
+            residual.withUnsafeBufferPointer { rp in y.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer { sp in
+                Conv.forward(g, algorithm, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress, residual: rp.baseAddress,
+                             activation: .relu, output: yp.baseAddress!, scratch: sp.baseAddress!, threads: 2)
+            } } }
+        } } }
+        return y
+    }
+
+    /// relu(conv(x) + bias + residual), directly.
+    func definition(_ g: ConvGeometry, _ x: [Float], _ f: [Float], _ bias: [Float], _ residual: [Float]) -> [Float] {
+        let per = g.inChannels / g.groups
+        var y = [Float](repeating: 0, count: g.outputCount)
+        for o in 0..<g.outChannels { for oy in 0..<g.outH { for ox in 0..<g.outW {
+            let grp = o / (g.outChannels / g.groups)
+            var sum = bias[o]
+            for c in 0..<per { for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
+                let iy = oy * g.strideH - g.padTop + ky * g.dilationH, ix = ox * g.strideW - g.padLeft + kx * g.dilationW
+                if iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW {
+                    sum += x[((grp * per + c) * g.inH + iy) * g.inW + ix] * f[((o * per + c) * g.kernelH + ky) * g.kernelW + kx]
+                }
+            } } }
+            let i = (o * g.outH + oy) * g.outW + ox
+            y[i] = max(sum + residual[i], 0)
+        } } }
+        return y
+    }
+
+    /// The online softmax over blocks of keys against softmax(q kᵀ / sqrt(dh) + mask) v computed whole:
+    /// keys over several blocks, a causal mask, grouped-query heads, queries fewer than keys, strided slices.
+    func testAttentionAgainstTheDefinition() {
+        for (b, heads, kvHeads, n, m, dh, causal) in [(2, 4, 4, 70, 70, 16, false), (1, 6, 2, 150, 300, 8, false),
+                                                     (1, 2, 1, 200, 200, 32, true), (3, 1, 1, 1, 5, 4, true)] {
+            let ldq = heads * dh + 3, ldkv = kvHeads * dh * 2
+            let q = values(b * n * ldq, seed: 1), kv = values(b * m * ldkv, seed: 2)
+            let shape = AttentionKernel.Shape(batch: b, heads: heads, kvHeads: kvHeads, n: n, m: m, dh: dh, causal: causal)
+            var out = [Float](repeating: .nan, count: b * n * heads * dh)
+            var scratch = [Float](repeating: 0, count: AttentionKernel.scratchCount(shape, threads: 2))
+            q.withUnsafeBufferPointer { qp in kv.withUnsafeBufferPointer { kp in out.withUnsafeMutableBufferPointer { op in
+                scratch.withUnsafeMutableBufferPointer { sp in
+                    AttentionKernel.forward(shape, q: qp.baseAddress!, ldq: ldq, k: kp.baseAddress!, ldk: ldkv, v: kp.baseAddress! + kvHeads * dh,
+                                            ldv: ldkv, out: op.baseAddress!, ldo: heads * dh, scratch: sp.baseAddress!, threads: 2)
+                }
+            } } }
+            var worst: Double = 0
+            for bi in 0..<b { for h in 0..<heads { for i in 0..<n {
+                let kvh = h / (heads / kvHeads)
+                var scores = (0..<m).map { j -> Double in
+                    if causal && j > i + (m - n) { return -.infinity }
+                    var s: Double = 0
+                    for t in 0..<dh { s += Double(q[(bi * n + i) * ldq + h * dh + t]) * Double(kv[(bi * m + j) * ldkv + kvh * dh + t]) }
+                    return s / Double(dh).squareRoot()
+                }
+                let top = scores.max()!
+                scores = scores.map { exp($0 - top) }
+                let total = scores.reduce(0, +)
+                for t in 0..<dh {
+                    var o: Double = 0
+                    for j in 0..<m { o += scores[j] / total * Double(kv[(bi * m + j) * ldkv + kvHeads * dh + kvh * dh + t]) }
+                    worst = max(worst, abs(o - Double(out[(bi * n + i) * heads * dh + h * dh + t])))
+                }
+            } } }
+            XCTAssertLessThanOrEqual(worst, 1e-5, "b \(b) heads \(heads)/\(kvHeads) n \(n) m \(m) dh \(dh) causal \(causal)")
+        }
+    }
+}
