@@ -26,8 +26,12 @@ let package = Package(
         // shared by the interpreter and the programs `archc build` makes (its sources go into them).
         .target(name: "ArchEngine", dependencies: ["ArchKernels", "ArchIO"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]),
-        // Code generation from the checked graph: PyTorch modules now, the AOT backend later.
-        .target(name: "ArchCodegen", dependencies: ["ArchSemantics"]),
+        // Code generation: PyTorch modules from the checked graph; Swift programs and packages from the
+        // planned program, with the engine's sources embedded by the plugin below.
+        .target(name: "ArchCodegen", dependencies: ["ArchSemantics", "ArchIR", "ArchEngine", "ArchKernels"],
+                plugins: ["EmbedEngineSources"]),
+        .executableTarget(name: "embed-sources", path: "Sources/embed-sources"),
+        .plugin(name: "EmbedEngineSources", capability: .buildTool(), dependencies: ["embed-sources"]),
         // Runs a checked graph on real weights: weight binding, initialisation, the interpreter.
         .target(name: "ArchRuntime", dependencies: ["ArchSemantics", "ArchIR", "ArchIO", "ArchKernels", "ArchEngine"]),
         .executableTarget(name: "gemm-bench", dependencies: ["ArchKernels"], path: "benchmarks/gemm-bench"),

@@ -24,7 +24,8 @@ public enum Driver {
       run FILE --weights W --input X.npy
                                run the network (interpreter) on real weights and inputs
       emit torch FILE -o M.py  a PyTorch module with the same parameter names
-      ir FILE [--after PASS]   print the network after a pass: checked graph, lowered, fused, buffers planned
+      build FILE -o PROGRAM    compile to a native executable (or --package DIR: a Swift package)
+      ir FILE [--after PASS]   print the network after a pass: checked graph, lowered, fused, scheduled, buffers planned
       ops                      list the built-in ops with their arguments
 
     OPTIONS:
@@ -100,6 +101,7 @@ public enum Driver {
         "run": (runUsage, runNetwork),
         "emit": (emitUsage, emit),
         "ir": (irUsage, ir),
+        "build": (buildUsage, build),
         "ops": (opsUsage, { args in Output(stdout: OpsReference.render(markdown: args.contains("--markdown"))) }),
     ]
 

@@ -87,6 +87,7 @@ public struct EmbeddingCall: KernelCallProtocol {
     }
 
     public var reads: [Int] { [ids] + (base.map { [$0] } ?? []) }
+    public static var canFail: Bool { true }
 
     public func run(_ f: Frame) throws {
         let idv = f.value(ids), t = f.constant(table), y = f.value(output), b = f.value(base)

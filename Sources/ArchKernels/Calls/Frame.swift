@@ -43,9 +43,12 @@ public protocol KernelCallProtocol: Sendable, Equatable {
     var output: Int { get }
     /// A value the call uses as scratch memory while it runs (nothing else may be in it), if any.
     var scratchValue: Int? { get }
+    /// Whether `run` can fail on the data (it throws `KernelError`).
+    static var canFail: Bool { get }
     func run(_ f: Frame) throws
 }
 
 extension KernelCallProtocol {
     public var scratchValue: Int? { nil }
+    public static var canFail: Bool { false }
 }
