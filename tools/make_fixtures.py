@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 import torchvision
 from safetensors.torch import save_file
+from hf_names import bert_to_archc, gpt2_to_archc
 
 root = "Tests/ArchTests/Fixtures/numerics"
 torch.manual_seed(0)
@@ -212,16 +213,7 @@ with torch.no_grad():
 
 
 def gpt2_state(gpt):
-    renames = {"ln_1": "norm1", "ln_2": "norm2", "attn.c_attn": "attn.qkv", "attn.c_proj": "attn.proj", "mlp.c_fc": "mlp.fc1", "mlp.c_proj": "mlp.fc2"}
-    state = {}
-    for k, v in gpt.state_dict().items():
-        if k == "lm_head.weight" or k.endswith(".attn.bias") or k.endswith(".attn.masked_bias"):
-            continue  # tied to wte; causal-mask buffers
-        k = k.removeprefix("transformer.")
-        for a, b in renames.items():
-            k = k.replace(a, b)
-        state[k] = v.t() if k.endswith(("qkv.weight", "proj.weight", "fc1.weight", "fc2.weight")) else v
-    return state
+    return gpt2_to_archc(gpt.state_dict())
 
 
 write_converted("gpt2_small", gpt, {"input_ids": ids}, logits, gpt2_state(gpt))
@@ -232,21 +224,7 @@ ids = torch.randint(0, 100, (2, 9))
 types = torch.randint(0, 2, (2, 9))
 with torch.no_grad():
     pooled = bert(input_ids=ids, token_type_ids=types).pooler_output
-sd = bert.state_dict()
-state = {}
-for k, v in sd.items():
-    if k.startswith("embeddings.") and not k.endswith(("position_ids", "token_type_ids")):
-        state[k] = v
-    elif k.startswith("pooler."):
-        state[k] = v
-for i in range(2):
-    p = f"encoder.layer.{i}."
-    q = [sd[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")]
-    qb = [sd[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]
-    state[p + "attn.qkv.weight"], state[p + "attn.qkv.bias"] = torch.cat(q), torch.cat(qb)
-    for src, dst in [("attention.output.dense", "attn.proj"), ("attention.output.LayerNorm", "norm1"),
-                     ("intermediate.dense", "mlp.fc1"), ("output.dense", "mlp.fc2"), ("output.LayerNorm", "norm2")]:
-        state[p + dst + ".weight"], state[p + dst + ".bias"] = sd[p + src + ".weight"], sd[p + src + ".bias"]
+state = bert_to_archc(bert.state_dict(), layers=2)
 write_converted("bert_small", bert, {"input_ids": ids, "token_type_ids": types}, pooled, state)
 
 # torchvision's MobileNetV2 at width 0.25 (channels rounded to multiples of 8), 10 classes, 32x32.

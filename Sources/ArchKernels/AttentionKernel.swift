@@ -38,10 +38,9 @@ public enum AttentionKernel {
                                scratch: UnsafeMutablePointer<Float>, threads: Int) {
         let workers = workers(s, threads: threads), per = scratchPerWorker(s)
         let group = s.heads / s.kvHeads
-        Parallel.run(workers) { w in
+        Parallel.forEach(s.tasks, threads: workers) { task, w in
             let tile = scratch + w * per
-            var task = w
-            while task < s.tasks {
+            do {
                 let rb = task % s.rowBlocks, h = (task / s.rowBlocks) % s.heads, b = task / (s.rowBlocks * s.heads)
                 let r0 = rb * queryBlock, rows = min(queryBlock, s.n - r0)
                 let kvh = h / group
@@ -49,7 +48,6 @@ public enum AttentionKernel {
                       q: q + (b * s.n + r0) * ldq + h * s.dh, ldq: ldq,
                       k: k + b * s.m * ldk + kvh * s.dh, ldk: ldk, v: v + b * s.m * ldv + kvh * s.dh, ldv: ldv,
                       out: out + (b * s.n + r0) * ldo + h * s.dh, ldo: ldo, tile: tile)
-                task += workers
             }
         }
     }
@@ -90,7 +88,7 @@ public enum AttentionKernel {
     /// The online softmax for one row of a key block: scales the scores, masks those past `visible`,
     /// raises the running maximum, replaces the scores by exp(score - max) and adds them to the sum.
     /// Returns the factor the row's partial output must be multiplied by (exp(old max - new max)).
-    @inline(__always)
+    @inline(never)
     static func update(row: UnsafeMutablePointer<Float>, count: Int, visible: Int, scale: Float, max m: inout Float, sum: inout Float) -> Float {
         typealias V = SIMD16<Float>
         let raw = UnsafeMutableRawPointer(row)

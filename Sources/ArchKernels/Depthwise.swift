@@ -31,11 +31,13 @@ enum Depthwise {
                         scratch: UnsafeMutablePointer<Float>, threads: Int) {
         let layout = Layout(g)
         let workers = workers(g, threads: threads)
-        Parallel.run(workers) { wk in
+        // Each worker's phase planes start zero; only the input's cells are ever written, so the
+        // padding stays zero for every channel it takes.
+        scratch.update(repeating: 0, count: workers * layout.perWorker)
+        let chunk = max(1, g.inChannels / (4 * workers))
+        Parallel.forEach((g.inChannels + chunk - 1) / chunk, threads: workers) { task, wk in
             let data = scratch + wk * layout.perWorker, acc = data + layout.phases * layout.phaseSize
-            // Only the input's cells are ever written: the padding stays zero for every channel.
-            data.update(repeating: 0, count: layout.phases * layout.phaseSize)
-            for c in Parallel.share(g.inChannels, wk, workers) {
+            for c in (task * chunk)..<min(g.inChannels, (task + 1) * chunk) {
                 let plane = c * g.outH * g.outW
                 convolve(g, layout, data: data, acc: acc, plane: input + c * g.inH * g.inW, filter: weight + c * g.kernelH * g.kernelW,
                          bias: bias?[c] ?? 0, residual: residual.map { $0 + plane }, activation: activation, out: output + plane)

@@ -59,6 +59,43 @@ public enum Elementwise {
         return t.replacing(with: x, where: small)
     }
 
+    /// p[i] += x for i in 0..<count.
+    @inline(never)
+    static func add(_ x: Float, to p: UnsafeMutablePointer<Float>, count: Int) {
+        let v = V(repeating: x)
+        var i = 0
+        while i + 16 <= count {
+            let raw = UnsafeMutableRawPointer(p + i)
+            raw.storeBytes(of: raw.loadUnaligned(as: V.self) + v, as: V.self)
+            i += 16
+        }
+        while i < count { p[i] += x; i += 1 }
+    }
+
+    /// p[i] += x[i] for i in 0..<count.
+    @inline(never)
+    static func add(_ x: UnsafePointer<Float>, to p: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            let raw = UnsafeMutableRawPointer(p + i)
+            raw.storeBytes(of: raw.loadUnaligned(as: V.self) + UnsafeRawPointer(x + i).loadUnaligned(as: V.self), as: V.self)
+            i += 16
+        }
+        while i < count { p[i] += x[i]; i += 1 }
+    }
+
+    /// p[i] *= x[i] for i in 0..<count.
+    @inline(never)
+    static func multiply(_ p: UnsafeMutablePointer<Float>, by x: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            let raw = UnsafeMutableRawPointer(p + i)
+            raw.storeBytes(of: raw.loadUnaligned(as: V.self) * UnsafeRawPointer(x + i).loadUnaligned(as: V.self), as: V.self)
+            i += 16
+        }
+        while i < count { p[i] *= x[i]; i += 1 }
+    }
+
     /// Rows of a normalisation: `rows` lines of `width` values, line r at `r * ld` from the start
     /// (with `segments` > 1, each line of `ld` holds that many rows of `width` side by side: the
     /// heads of a q or k projection).
@@ -116,16 +153,17 @@ public enum Elementwise {
             var v = (raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) - m) * iv
             if let weight { v *= UnsafeRawPointer(weight + j).loadUnaligned(as: V.self) }
             if let bias { v += UnsafeRawPointer(bias + j).loadUnaligned(as: V.self) }
-            oraw.storeBytes(of: activation.apply16(v), toByteOffset: j * 4, as: V.self)
+            oraw.storeBytes(of: v, toByteOffset: j * 4, as: V.self)
             j += 16
         }
         while j < width {
             var v = (row[j] - mean) * inv
             if let weight { v *= weight[j] }
             if let bias { v += bias[j] }
-            out[j] = activation.apply(v)
+            out[j] = v
             j += 1
         }
+        activation.apply(out, count: width)
     }
 
     /// Softmax over rows of `width`, numerically stable, 16 lanes at a time (exp by `exp16`).

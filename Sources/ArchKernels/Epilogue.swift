@@ -40,18 +40,4 @@ public struct Epilogue {
 
     /// Whether anything happens after the products are summed.
     var isIdentity: Bool { bias == .none && activation == .none && multiplier == nil }
-
-    /// The same epilogue for the tile or block whose top-left element is C[row, column].
-    @inline(__always)
-    func offset(row: Int, column: Int) -> Epilogue {
-        var e = self
-        switch bias {
-        case .none: break
-        case .perRow: e.biasValues = biasValues! + row
-        case .perColumn: e.biasValues = biasValues! + column
-        }
-        e.residual = residual.map { $0 + row * ldr + column }
-        e.multiplier = multiplier.map { $0 + row * ldm + column }
-        return e
-    }
 }

@@ -15,8 +15,8 @@ enum BOperand {
 
 extension Gemm {
     /// How a GEMM's work is split: wide problems split the columns into whole panels; narrow ones
-    /// (few panels, as in a network's last stages) split the rows instead, each worker packing the
-    /// same B, so every core stays busy and no worker gets a ragged share.
+    /// (few panels, as in a network's last stages) split the rows instead, each task packing the
+    /// same B. There are a few tasks per worker, taken as workers come free (`Parallel.forEach`).
     public static func split(m: Int, n: Int, k: Int, threads: Int) -> (workers: Int, byRows: Bool) {
         let panels = (n + nr - 1) / nr
         let wanted = max(1, min(threads, m * n * k >= 1 << 15 ? Int.max : 1))
@@ -24,21 +24,22 @@ extension Gemm {
         return (byRows ? wanted : min(wanted, panels), byRows)
     }
 
+    /// The tasks of a split: ranges of rows (whole panels of 6) or of columns (whole panels of 32).
+    static func tasks(m: Int, n: Int, workers: Int, byRows: Bool) -> [(rows: Range<Int>, cols: Range<Int>)] {
+        let units = byRows ? (m + mr - 1) / mr : (n + nr - 1) / nr, size = byRows ? mr : nr, total = byRows ? m : n
+        let count = workers == 1 ? 1 : min(units, 4 * workers)
+        return (0..<count).map { t in
+            let range = min(total, units * t / count * size)..<min(total, units * (t + 1) / count * size)
+            return byRows ? (range, 0..<n) : (0..<m, range)
+        }
+    }
+
     static func parallelBlocks(m: Int, n: Int, k: Int, a: AOperand, b: BOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, epilogue: Epilogue, threads: Int) {
         let (workers, byRows) = split(m: m, n: n, k: k, threads: threads)
-        Parallel.run(workers) { w in
-            let rows: Range<Int>, cols: Range<Int>
-            if byRows {
-                let rowPanels = (m + mr - 1) / mr
-                rows = min(m, rowPanels * w / workers * mr)..<min(m, rowPanels * (w + 1) / workers * mr)
-                cols = 0..<n
-            } else {
-                let panels = (n + nr - 1) / nr
-                let perWorker = (panels + workers - 1) / workers
-                rows = 0..<m
-                cols = min(n, w * perWorker * nr)..<min(n, (w + 1) * perWorker * nr)
-            }
+        let parts = tasks(m: m, n: n, workers: workers, byRows: byRows)
+        Parallel.forEach(parts.count, threads: workers) { t, _ in
+            let (rows, cols) = parts[t]
             guard !rows.isEmpty, !cols.isEmpty else { return }
             PackingBuffers.shared.with { packedB, packedA, edge in
                 blockLoops(rows: rows, cols: cols, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue,
@@ -100,7 +101,6 @@ extension Gemm {
 
     /// The micro-kernel over the tiles of an MC x NC block. Edge tiles are computed in a full tile
     /// aside and their valid part copied.
-    @inline(__always)
     static func tiles(_ block: Block, rows: Range<Int>, cols: Range<Int>, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                       c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, edge: UnsafeMutablePointer<Float>) {
         let kcur = block.k
@@ -118,21 +118,22 @@ extension Gemm {
                 else if !block.first || block.accumulate { (source, lds) = (UnsafePointer(cp), ldc) }
                 else { (source, lds) = (nil, 0) }
                 if mh == mr && nw == nr {
-                    MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, source: source, lds: lds,
-                                    epilogue: block.last && !epilogue.isIdentity ? epilogue.offset(row: ir, column: jr) : nil)
+                    MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, source: source, lds: lds)
                 } else {
                     for i in 0..<mh { for j in 0..<nw { edge[i * nr + j] = source?[i * lds + j] ?? 0 } }
-                    MicroKernel.run(k: kcur, a: ap, b: bp, c: edge, ldc: nr, source: UnsafePointer(edge), lds: nr, epilogue: nil)
+                    MicroKernel.run(k: kcur, a: ap, b: bp, c: edge, ldc: nr, source: UnsafePointer(edge), lds: nr)
                     for i in 0..<mh { for j in 0..<nw { cp[i * ldc + j] = edge[i * nr + j] } }
-                    if block.last { applyEpilogue(c: c, ldc: ldc, rows: ir..<(ir + mh), cols: jr..<(jr + nw), epilogue) }
                 }
+                if block.last { applyEpilogue(c: c, ldc: ldc, rows: ir..<(ir + mh), cols: jr..<(jr + nw), epilogue) }
                 ir += mr
             }
             jr += nr
         }
     }
 
-    /// Bias, activation and multiplier on a block that is still in cache (the residual is already in).
+    /// Bias, activation and multiplier on a tile that is still in L1 (the residual is already in),
+    /// 16 columns at a time.
+    @inline(never)
     static func applyEpilogue(c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, cols: Range<Int>, _ epilogue: Epilogue) {
         if epilogue.isIdentity { return }
         let width = cols.count
@@ -140,14 +141,11 @@ extension Gemm {
             let row = c + i * ldc + cols.lowerBound
             switch epilogue.bias {
             case .none: break
-            case .perRow: let rb = epilogue.biasValues![i]; for j in 0..<width { row[j] += rb }
-            case .perColumn: let cb = epilogue.biasValues! + cols.lowerBound; for j in 0..<width { row[j] += cb[j] }
+            case .perRow: Elementwise.add(epilogue.biasValues![i], to: row, count: width)
+            case .perColumn: Elementwise.add(epilogue.biasValues! + cols.lowerBound, to: row, count: width)
             }
             epilogue.activation.apply(row, count: width)
-            if let m = epilogue.multiplier {
-                let mr = m + i * epilogue.ldm + cols.lowerBound
-                for j in 0..<width { row[j] *= mr[j] }
-            }
+            if let m = epilogue.multiplier { Elementwise.multiply(row, by: m + i * epilogue.ldm + cols.lowerBound, count: width) }
         }
     }
 }

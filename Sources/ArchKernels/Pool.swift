@@ -13,10 +13,8 @@ public enum Pool {
     public static func forward(planes: Int, h: Int, w: Int, oh: Int, ow: Int, window k: Window, max isMax: Bool,
                                input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, threads: Int) {
         let workers = planes * oh * ow * k.kernelH * k.kernelW >= 1 << 16 ? max(1, min(planes, threads)) : 1
-        Parallel.run(workers) { wk in
-            for pl in Parallel.share(planes, wk, workers) {
-                plane(h: h, w: w, oh: oh, ow: ow, window: k, max: isMax, input: x + pl * h * w, output: y + pl * oh * ow)
-            }
+        Parallel.forEach(planes, threads: workers) { pl, _ in
+            plane(h: h, w: w, oh: oh, ow: ow, window: k, max: isMax, input: x + pl * h * w, output: y + pl * oh * ow)
         }
     }
 

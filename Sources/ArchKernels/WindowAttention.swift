@@ -63,11 +63,10 @@ public enum WindowAttention {
         let scale = 1 / Float(dh).squareRoot()
         let workers = workers(g, threads: threads)
         let shifted = g.shiftY + g.shiftX > 0
-        Parallel.run(workers) { wk in
+        Parallel.forEach(g.windows * g.heads, threads: workers) { task, wk in
             let scores = scratch + wk * t * (t + 1)
             let regions = scores + t * t
-            var task = wk
-            while task < g.windows * g.heads {
+            do {
                 let win = task / g.heads, hd = task % g.heads
                 let q = qkv + win * t * 3 * c + hd * dh
                 Gemm.sgemm(m: t, n: t, k: dh, a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: scores, ldc: t, threads: 1, transposeB: true)
@@ -80,7 +79,6 @@ public enum WindowAttention {
                 }
                 Elementwise.softmaxRows(scores, rows: t, width: t)
                 Gemm.sgemm(m: t, n: dh, k: t, a: scores, lda: t, b: q + 2 * c, ldb: 3 * c, c: out + win * t * c + hd * dh, ldc: c, threads: 1)
-                task += workers
             }
         }
     }

@@ -23,8 +23,8 @@ public enum Winograd {
 
     static func workers(_ g: ConvGeometry, threads: Int) -> (workers: Int, perBlock: Int, blocks: Int) {
         let t = tiles(g), threads = max(1, threads)
-        // Blocks of up to 64 tiles, but at least one per worker.
-        let per = min(blockTiles, max(16, (t + threads - 1) / threads))
+        // Blocks of up to 64 tiles, but at least two per worker.
+        let per = min(blockTiles, max(16, (t + 2 * threads - 1) / (2 * threads)))
         let blocks = (t + per - 1) / per
         return (min(threads, blocks), per, blocks)
     }
@@ -66,10 +66,10 @@ public enum Winograd {
         let (k, c, t) = (g.outChannels, g.inChannels, tiles(g))
         let (workers, per, blocks) = workers(g, threads: threads)
         let perWorker = 16 * blockTiles * (c + k), perMatrix = Gemm.packedACount(m: k, k: c)
-        Parallel.run(workers) { w in
+        Parallel.forEach(blocks, threads: workers) { block, w in
             let v = scratch + w * perWorker
             let m = v + 16 * blockTiles * c
-            for block in Parallel.share(blocks, w, workers) {
+            do {
                 let tiles = (block * per)..<min(t, (block + 1) * per)
                 let nb = tiles.count
                 for ch in 0..<c {

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""archc build and archc run next to PyTorch eager, ONNX Runtime and OpenVINO, measured in one run.
+
+For each network and batch size every engine runs the same weights on the same input, 2 threads
+(--threads), f32. The rounds are interleaved: each round times a block of runs of every engine, in
+a shuffled order, and an engine's figure is the median over the rounds of its blocks' medians, so
+that a noisy neighbour hurts every engine alike. OpenVINO is asked for f32
+(INFERENCE_PRECISION_HINT); its default, which switches to bf16 where the CPU supports it, is a
+labelled reference row. Writes the table to BENCHMARKS.md (--write) and prints it.
+
+Needs torch, torchvision, timm, transformers, onnx, onnxruntime, openvino and safetensors:
+    swift build -c release --product archc
+    python3 benchmarks/build_vs_peers.py [--rounds 5] [--runs 10] [--batches 1 8] [--write] [NETWORK ...]
+"""
+import argparse
+import datetime
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnxruntime as ort
+import openvino as ov
+import timm
+import torch
+import torchvision
+import transformers
+from safetensors.torch import load_file, save_file
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
+from hf_names import bert_to_archc, gpt2_to_archc  # noqa: E402
+
+VISION = {"resnet18": torchvision.models.resnet18, "resnet50": torchvision.models.resnet50,
+          "mobilenet_v2": torchvision.models.mobilenet_v2, "vit_b16": torchvision.models.vit_b_16,
+          "swin_t": torchvision.models.swin_t,
+          "gmlp_s16": lambda: timm.create_model("gmlp_s16_224", pretrained=False),
+          "mixer_b16": lambda: timm.create_model("mixer_b16_224", pretrained=False)}
+TEXT = ["gpt2", "bert_base"]
+SEQ = 128
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--archc", default=".build/release/archc")
+ap.add_argument("--rounds", type=int, default=5)
+ap.add_argument("--runs", type=int, default=10, help="runs per engine per round")
+ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+ap.add_argument("--work", default=None, help="folder for weights, ONNX files and built programs (kept between runs)")
+ap.add_argument("--write", action="store_true", help="write BENCHMARKS.md")
+ap.add_argument("networks", nargs="*")
+args = ap.parse_args()
+torch.set_num_threads(args.threads)
+work = args.work or tempfile.mkdtemp()
+os.makedirs(work, exist_ok=True)
+
+
+def sh(*cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr}")
+    return r.stdout
+
+
+class TextModel(torch.nn.Module):
+    """A transformers model with plain tensor outputs, for timing and ONNX export."""
+    def __init__(self, name):
+        super().__init__()
+        if name == "gpt2":
+            self.m = transformers.GPT2LMHeadModel(transformers.GPT2Config(attn_implementation="eager")).eval()
+        else:
+            self.m = transformers.BertModel(transformers.BertConfig(attn_implementation="eager")).eval()
+        self.name = name
+
+    def forward(self, ids, types=None):
+        if self.name == "gpt2":
+            return self.m(input_ids=ids, use_cache=False).logits
+        return self.m(input_ids=ids, token_type_ids=types).pooler_output
+
+
+def prepare(name, batch):
+    """The torch module, its inputs (numpy, by archc's input names) and archc's weights file, all for the same weights."""
+    w = f"{work}/{name}.safetensors"
+    if name in VISION:
+        if not os.path.exists(w):
+            sh(args.archc, "init", f"specs/{name}.arch", "-o", w)
+        m = VISION[name]().eval()
+        m.load_state_dict(load_file(w), strict=True)
+        inputs = {"image": np.random.RandomState(0).rand(batch, 3, 224, 224).astype(np.float32)}
+    else:
+        torch.manual_seed(0)
+        m = TextModel(name).eval()
+        state = gpt2_to_archc(m.m.state_dict()) if name == "gpt2" else bert_to_archc(m.m.state_dict(), layers=12)
+        save_file({k: v.contiguous() for k, v in state.items()}, w)
+        rng = np.random.RandomState(0)
+        inputs = {"input_ids": rng.randint(0, 1000, (batch, SEQ)).astype(np.int64)}
+        if name == "bert_base":
+            inputs["token_type_ids"] = rng.randint(0, 2, (batch, SEQ)).astype(np.int64)
+    return m, inputs, w
+
+
+def engines(name, batch, m, inputs, w):
+    """Each engine as a function running `runs` times and returning the median in ms."""
+    files = []
+    for k, v in inputs.items():
+        np.save(f"{work}/{name}_{batch}_{k}.npy", v.astype(np.float32) if name in VISION else v)
+        files += ["--input", f"{k}={work}/{name}_{batch}_{k}.npy"]
+    sets = ["--set", f"batch={batch}"] + (["--set", f"seq={SEQ}"] if name in TEXT else [])
+    program = f"{work}/{name}_b{batch}_t{args.threads}"
+    if not os.path.exists(program):
+        sh(args.archc, "build", f"specs/{name}.arch", "-o", program, "--threads", str(args.threads), *sets)
+
+    def built(runs):
+        out = sh(program, "--weights", w, *files, "--bench", str(runs))
+        return float(re.search(r"median_ms=([0-9.]+)", out).group(1))
+
+    def interpreted(runs):
+        out = sh(args.archc, "run", f"specs/{name}.arch", "--weights", w, *files, "--repeat", str(runs), "--threads", str(args.threads))
+        return float(re.search(r"in ([0-9.]+) ms", out).group(1))
+
+    tensors = tuple(torch.from_numpy(v) for v in inputs.values())
+
+    def eager(runs):
+        with torch.no_grad():
+            times = []
+            for _ in range(runs):
+                s = time.perf_counter(); m(*tensors); times.append((time.perf_counter() - s) * 1000)
+        return statistics.median(times)
+
+    onnx = f"{work}/{name}_b{batch}.onnx"
+    if not os.path.exists(onnx):
+        torch.onnx.export(m, tensors, onnx, opset_version=17, dynamo=False)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads, so.inter_op_num_threads = args.threads, 1
+    sess = ort.InferenceSession(onnx, so, providers=["CPUExecutionProvider"])
+    feed = {i.name: v for i, v in zip(sess.get_inputs(), inputs.values())}
+
+    def onnxruntime(runs):
+        times = []
+        for _ in range(runs):
+            s = time.perf_counter(); sess.run(None, feed); times.append((time.perf_counter() - s) * 1000)
+        return statistics.median(times)
+
+    core = ov.Core()
+    compiled = {}
+    for label, hint in [("openvino", {"INFERENCE_PRECISION_HINT": "f32"}), ("openvino_default", {})]:
+        compiled[label] = core.compile_model(core.read_model(onnx), "CPU", {"INFERENCE_NUM_THREADS": str(args.threads),
+                                                                           "PERFORMANCE_HINT": "LATENCY", **hint})
+
+    def openvino(label):
+        request = compiled[label].create_infer_request()
+        values = list(inputs.values())
+
+        def run(runs):
+            times = []
+            for _ in range(runs):
+                s = time.perf_counter(); request.infer(values); times.append((time.perf_counter() - s) * 1000)
+            return statistics.median(times)
+        return run
+
+    return {"archc build": built, "archc run": interpreted, "torch eager": eager, "onnxruntime": onnxruntime,
+            "openvino f32": openvino("openvino"), "openvino default": openvino("openvino_default")}
+
+
+def measure(fns):
+    for f in fns.values():
+        f(2)  # warm-up
+    blocks = {k: [] for k in fns}
+    for _ in range(args.rounds):
+        order = list(fns)
+        random.shuffle(order)
+        for k in order:
+            blocks[k].append(fns[k](args.runs))
+    return {k: statistics.median(v) for k, v in blocks.items()}
+
+
+rows = []
+for name in args.networks or list(VISION) + TEXT:
+    for batch in args.batches:
+        m, inputs, w = prepare(name, batch)
+        result = measure(engines(name, batch, m, inputs, w))
+        best = min(result["onnxruntime"], result["openvino f32"])
+        rows.append((name, batch, result, best))
+        print(f"{name:13s} b{batch}  " + "  ".join(f"{k} {v:8.2f}" for k, v in result.items())
+              + f"  build/best-peer {result['archc build'] / best:.2f}", flush=True)
+
+
+def table():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    lines = [
+        "# Benchmarks", "",
+        f"Measured {datetime.date.today()} by `benchmarks/build_vs_peers.py` on {cpu}, {os.cpu_count()} cores, "
+        f"{args.threads} threads for every engine, f32, medians over {args.rounds} interleaved rounds of {args.runs} runs (ms).",
+        f"Versions: {sh(args.archc, '--version').strip()}, torch {torch.__version__}, onnxruntime {ort.__version__}, "
+        f"openvino {ov.__version__}, numpy {np.__version__}. Text models at sequence {SEQ}.", "",
+        "| network | batch | archc build | archc run | PyTorch eager | ONNX Runtime | OpenVINO f32 | build / best peer | OpenVINO default (reference) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, batch, r, best in rows:
+        lines.append(f"| {name} | {batch} | {r['archc build']:.1f} | {r['archc run']:.1f} | {r['torch eager']:.1f} | {r['onnxruntime']:.1f} "
+                     f"| {r['openvino f32']:.1f} | {r['archc build'] / best:.2f} | {r['openvino default']:.1f} |")
+    lines += ["", "`build / best peer` is archc build's time over the faster of ONNX Runtime and OpenVINO in f32 (below 1: archc is faster).",
+              "OpenVINO's default precision may run in bf16 where the CPU has it: not comparable, listed for reference.", ""]
+    return "\n".join(lines)
+
+
+text = table()
+print(text)
+if args.write:
+    with open("BENCHMARKS.md", "w") as f:
+        f.write(text)
