@@ -1,15 +1,16 @@
 import Foundation
 
-/// Scaled dot-product attention, softmax(scale q kᵀ + mask) v, one (example, head, block of query
-/// rows) at a time with an online softmax over blocks of keys (flash attention's schedule): only a
-/// `queryBlock x keyBlock` tile of scores exists at once, and the rows' running maximum and sum
-/// rescale the partial output as each block of keys arrives. Q, K, V and the output are read and
-/// written in place with their row strides (a head is a column slice of [tokens, width] tensors, so
-/// q, k and v may be slices of one packed projection). With a causal mask, key blocks wholly
-/// above the diagonal are skipped. Grouped-query attention: query head h reads key/value head
+/// Scaled dot-product attention, softmax(scale q kᵀ + mask) v, one (example, head) at a time: the
+/// head's keys and values are packed for the GEMM once, then each block of query rows takes its
+/// scores against them (S = Q Kᵀ), the softmax, and P V, written straight into the output. Keys
+/// come in blocks of up to `keyBlock` with an online softmax (flash attention's schedule), so the
+/// scores of a row block never exceed `queryBlock x keyBlock`; with a causal mask, the keys past a
+/// block's last query are skipped. Q, K, V and the output are read and written in place with their
+/// row strides (a head is a column slice of [tokens, width] tensors, so q, k and v may be slices of
+/// one packed projection). Grouped-query attention: query head h reads key/value head
 /// h / (heads / kvHeads).
 public enum AttentionKernel {
-    public static let queryBlock = 64, keyBlock = 128
+    public static let queryBlock = 64, keyBlock = 1024
 
     public struct Shape: Sendable, Equatable {
         public var batch: Int, heads: Int, kvHeads: Int
@@ -20,14 +21,22 @@ public enum AttentionKernel {
             self.batch = batch; self.heads = heads; self.kvHeads = kvHeads; self.n = n; self.m = m; self.dh = dh; self.causal = causal
         }
         var scale: Float { 1 / Float(dh).squareRoot() }
-        var rowBlocks: Int { (n + AttentionKernel.queryBlock - 1) / AttentionKernel.queryBlock }
-        var tasks: Int { batch * heads * rowBlocks }
+        var keys: Int { min(m, AttentionKernel.keyBlock) }
+        /// Tasks: (example, head) pairs, each split into a few groups of query blocks when there are
+        /// fewer pairs than workers to keep busy.
+        func groups(threads: Int) -> Int {
+            let blocks = (n + AttentionKernel.queryBlock - 1) / AttentionKernel.queryBlock
+            return batch * heads >= 2 * threads ? 1 : min(blocks, (2 * threads + batch * heads - 1) / (batch * heads))
+        }
     }
 
-    /// Floats of scratch per worker: a score tile, the output accumulator and the row statistics.
-    static func scratchPerWorker(_ s: Shape) -> Int { queryBlock * keyBlock + queryBlock * s.dh + 2 * queryBlock }
+    /// Floats of scratch per worker: the packed keys and values of a key block, a score tile, the
+    /// output accumulator and the row statistics.
+    static func scratchPerWorker(_ s: Shape) -> Int {
+        Gemm.packedBCount(n: s.keys, k: s.dh) + Gemm.packedBCount(n: s.dh, k: s.keys) + queryBlock * s.keys + queryBlock * s.dh + 2 * queryBlock
+    }
 
-    public static func workers(_ s: Shape, threads: Int) -> Int { max(1, min(threads, s.tasks)) }
+    public static func workers(_ s: Shape, threads: Int) -> Int { max(1, min(threads, s.batch * s.heads * s.groups(threads: threads))) }
 
     public static func scratchCount(_ s: Shape, threads: Int) -> Int { workers(s, threads: threads) * scratchPerWorker(s) }
 
@@ -36,52 +45,97 @@ public enum AttentionKernel {
     public static func forward(_ s: Shape, q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
                                v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
                                scratch: UnsafeMutablePointer<Float>, threads: Int) {
-        let workers = workers(s, threads: threads), per = scratchPerWorker(s)
-        let group = s.heads / s.kvHeads
-        Parallel.forEach(s.tasks, threads: workers) { task, w in
-            let tile = scratch + w * per
-            do {
-                let rb = task % s.rowBlocks, h = (task / s.rowBlocks) % s.heads, b = task / (s.rowBlocks * s.heads)
-                let r0 = rb * queryBlock, rows = min(queryBlock, s.n - r0)
-                let kvh = h / group
-                block(s, rows: r0..<(r0 + rows),
-                      q: q + (b * s.n + r0) * ldq + h * s.dh, ldq: ldq,
-                      k: k + b * s.m * ldk + kvh * s.dh, ldk: ldk, v: v + b * s.m * ldv + kvh * s.dh, ldv: ldv,
-                      out: out + (b * s.n + r0) * ldo + h * s.dh, ldo: ldo, tile: tile)
-            }
+        let workers = workers(s, threads: threads), per = scratchPerWorker(s), groups = s.groups(threads: threads)
+        let blocks = (s.n + queryBlock - 1) / queryBlock
+        Parallel.forEach(s.batch * s.heads * groups, threads: workers) { task, w in
+            let g = task % groups, h = (task / groups) % s.heads, b = task / (groups * s.heads)
+            let kvh = h / (s.heads / s.kvHeads)
+            let rows = min(s.n, blocks * g / groups * queryBlock)..<min(s.n, blocks * (g + 1) / groups * queryBlock)
+            head(s, rows: rows, q: q + b * s.n * ldq + h * s.dh, ldq: ldq, k: k + b * s.m * ldk + kvh * s.dh, ldk: ldk,
+                 v: v + b * s.m * ldv + kvh * s.dh, ldv: ldv, out: out + b * s.n * ldo + h * s.dh, ldo: ldo, scratch: scratch + w * per)
         }
     }
 
-    /// One head's block of query rows against every key, blocks of keys at a time.
-    static func block(_ s: Shape, rows: Range<Int>, q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
-                      v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int, tile: UnsafeMutablePointer<Float>) {
-        let nr = rows.count, dh = s.dh
-        let scores = tile, acc = tile + queryBlock * keyBlock
-        let rowMax = acc + queryBlock * dh, rowSum = rowMax + queryBlock
-        acc.update(repeating: 0, count: nr * dh)
-        rowMax.update(repeating: -.infinity, count: nr)
-        rowSum.update(repeating: 0, count: nr)
+    /// One head's query rows `rows`. When the keys a row block sees fit one key block, they are packed
+    /// once for all the row blocks, and P V goes straight into the output; longer sequences take the
+    /// online softmax over key blocks (`blocked`).
+    static func head(_ s: Shape, rows: Range<Int>, q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
+                     v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int, scratch: UnsafeMutablePointer<Float>) {
+        guard !rows.isEmpty else { return }
         // With a causal mask, query i (its position in the sequence) sees keys 0...i + (m - n).
         let shift = s.m - s.n
         let keyEnd = s.causal ? min(s.m, rows.upperBound + shift) : s.m
-        var c0 = 0
-        while c0 < keyEnd {
-            let cols = min(keyBlock, keyEnd - c0)
-            Gemm.sgemm(m: nr, n: cols, k: dh, a: q, lda: ldq, b: k + c0 * ldk, ldb: ldk, c: scores, ldc: keyBlock, threads: 1, transposeB: true)
-            for i in 0..<nr {
-                let visible = s.causal ? max(0, min(cols, rows.lowerBound + i + shift + 1 - c0)) : cols
-                let correction = update(row: scores + i * keyBlock, count: cols, visible: visible, scale: s.scale,
-                                        max: &rowMax[i], sum: &rowSum[i])
-                if correction != 1 { let o = acc + i * dh; for j in 0..<dh { o[j] *= correction } }
-            }
-            // acc += P V (P's masked entries are zero).
-            Gemm.sgemm(m: nr, n: dh, k: cols, a: scores, lda: keyBlock, b: v + c0 * ldv, ldb: ldv, c: acc, ldc: dh, accumulate: true, threads: 1)
-            c0 += cols
+        guard keyEnd <= s.keys else {
+            blocked(s, rows: rows, q: q, ldq: ldq, k: k, ldk: ldk, v: v, ldv: ldv, out: out, ldo: ldo, scratch: scratch)
+            return
         }
-        for i in 0..<nr {
-            let inv = rowSum[i] > 0 ? 1 / rowSum[i] : 0
-            let o = out + i * ldo, a = acc + i * dh
-            for j in 0..<dh { o[j] = a[j] * inv }
+        let dh = s.dh, keys = s.keys
+        let packedK = scratch, packedV = packedK + Gemm.packedBCount(n: keys, k: dh)
+        let scores = packedV + Gemm.packedBCount(n: dh, k: keys), rowMax = scores + queryBlock * keys + queryBlock * dh
+        let rowSum = rowMax + queryBlock
+        Gemm.packB(transposed: k, ldb: ldk, n: keyEnd, k: dh, into: packedK)
+        Gemm.packB(v, ldb: ldv, k: keyEnd, n: dh, into: packedV)
+        var r0 = rows.lowerBound
+        while r0 < rows.upperBound {
+            let nr = min(queryBlock, rows.upperBound - r0)
+            let seen = s.causal ? max(0, min(keyEnd, r0 + nr + shift)) : keyEnd
+            Gemm.sgemm(m: nr, a: q + r0 * ldq, lda: ldq, packed: PackedB(packedK, n: seen, k: dh), c: scores, ldc: keys)
+            for i in 0..<nr {
+                let visible = s.causal ? max(0, min(seen, r0 + i + shift + 1)) : seen
+                (rowMax[i], rowSum[i]) = (-.infinity, 0)
+                _ = update(row: scores + i * keys, count: seen, visible: visible, scale: s.scale, max: &rowMax[i], sum: &rowSum[i])
+            }
+            Gemm.sgemm(m: nr, a: scores, lda: keys, packed: PackedB(packedV, n: dh, k: seen), c: out + r0 * ldo, ldc: ldo)
+            normalise(out + r0 * ldo, ld: ldo, rows: nr, dh: dh, sum: rowSum)
+            r0 += nr
+        }
+    }
+
+    /// Rows of P V divided by their softmax sums.
+    static func normalise(_ o: UnsafeMutablePointer<Float>, ld: Int, rows: Int, dh: Int, sum: UnsafePointer<Float>) {
+        for i in 0..<rows {
+            let inv = sum[i] > 0 ? 1 / sum[i] : 0
+            let row = o + i * ld
+            for j in 0..<dh { row[j] *= inv }
+        }
+    }
+
+    /// Keys longer than one block: per query block, the key blocks in turn with the online softmax
+    /// (each key block packed again for each query block).
+    static func blocked(_ s: Shape, rows: Range<Int>, q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
+                        v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int, scratch: UnsafeMutablePointer<Float>) {
+        let dh = s.dh, keys = s.keys
+        let packedK = scratch, packedV = packedK + Gemm.packedBCount(n: keys, k: dh)
+        let scores = packedV + Gemm.packedBCount(n: dh, k: keys), acc = scores + queryBlock * keys
+        let rowMax = acc + queryBlock * dh, rowSum = rowMax + queryBlock
+        let shift = s.m - s.n
+        var r0 = rows.lowerBound
+        while r0 < rows.upperBound {
+            let nr = min(queryBlock, rows.upperBound - r0)
+            rowMax.update(repeating: -.infinity, count: nr)
+            rowSum.update(repeating: 0, count: nr)
+            let keyEnd = s.causal ? min(s.m, r0 + nr + shift) : s.m
+            var c0 = 0
+            while c0 < keyEnd {
+                let cols = min(keys, keyEnd - c0)
+                Gemm.packB(transposed: k + c0 * ldk, ldb: ldk, n: cols, k: dh, into: packedK)
+                Gemm.packB(v + c0 * ldv, ldb: ldv, k: cols, n: dh, into: packedV)
+                Gemm.sgemm(m: nr, a: q + r0 * ldq, lda: ldq, packed: PackedB(packedK, n: cols, k: dh), c: scores, ldc: keys)
+                for i in 0..<nr {
+                    let visible = s.causal ? max(0, min(cols, r0 + i + shift + 1 - c0)) : cols
+                    let correction = update(row: scores + i * keys, count: cols, visible: visible, scale: s.scale,
+                                            max: &rowMax[i], sum: &rowSum[i])
+                    if c0 > 0 && correction != 1 { let oi = acc + i * dh; for j in 0..<dh { oi[j] *= correction } }
+                }
+                Gemm.sgemm(m: nr, a: scores, lda: keys, packed: PackedB(packedV, n: dh, k: cols), c: acc, ldc: dh, accumulate: c0 > 0)
+                c0 += cols
+            }
+            for i in 0..<nr {
+                let inv = rowSum[i] > 0 ? 1 / rowSum[i] : 0
+                let o = out + (r0 + i) * ldo, a = acc + i * dh
+                for j in 0..<dh { o[j] = a[j] * inv }
+            }
+            r0 += nr
         }
     }
 

@@ -100,6 +100,12 @@ extension Gemm {
         forKBlocks(k) { pc, kcur in Pack.bTransposed(bt + pc, ldb: ldb, k: kcur, n: n, into: out + padded * pc) }
     }
 
+    /// B [k x n] (row-major, ldb) into `out` (`packedBCount` floats) as `PackedB` reads it.
+    public static func packB(_ b: UnsafePointer<Float>, ldb: Int, k: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
+        let padded = (n + nr - 1) / nr * nr
+        forKBlocks(k) { pc, kcur in Pack.b(b + pc * ldb, ldb: ldb, k: kcur, n: n, into: out + padded * pc) }
+    }
+
     static func forKBlocks(_ k: Int, _ body: (Int, Int) -> Void) {
         var pc = 0
         while pc < k {

@@ -117,7 +117,9 @@ final class KernelTests: XCTestCase {
     /// keys over several blocks, a causal mask, grouped-query heads, queries fewer than keys, strided slices.
     func testAttentionAgainstTheDefinition() {
         for (b, heads, kvHeads, n, m, dh, causal) in [(2, 4, 4, 70, 70, 16, false), (1, 6, 2, 150, 300, 8, false),
-                                                     (1, 2, 1, 200, 200, 32, true), (3, 1, 1, 1, 5, 4, true)] {
+                                                     (1, 2, 1, 200, 200, 32, true), (3, 1, 1, 1, 5, 4, true),
+                                                     // Keys over several blocks (the online softmax), with and without the mask.
+                                                     (1, 2, 2, 70, 2500, 4, false), (1, 1, 1, 1100, 1100, 4, true)] {
             let ldq = heads * dh + 3, ldkv = kvHeads * dh * 2
             let q = values(b * n * ldq, seed: 1), kv = values(b * m * ldkv, seed: 2)
             let shape = AttentionKernel.Shape(batch: b, heads: heads, kvHeads: kvHeads, n: n, m: m, dh: dh, causal: causal)
