@@ -1,3 +1,4 @@
+import Foundation
 import ArchSemantics
 import ArchIO
 
@@ -24,9 +25,13 @@ enum Format {
         return mb >= 1024 ? fixed(mb / 1024, 2) + " GB" : fixed(mb, 2) + " MB"
     }
 
+    /// `x` with `digits` decimals; `nan`, `inf` and `-inf` as such.
     static func fixed(_ x: Double, _ digits: Int) -> String {
+        guard x.isFinite else { return x.isNaN ? "nan" : x < 0 ? "-inf" : "inf" }
         var p = 1.0
         for _ in 0..<digits { p *= 10 }
+        // Past 2^53 the rounding below loses digits and String(r) turns to exponent notation.
+        if abs(x * p) >= 1e15 { return String(format: "%.\(digits)f", x) }
         let r = (x * p).rounded() / p
         var s = String(r)
         if let dot = s.firstIndex(of: ".") {
@@ -36,6 +41,23 @@ enum Format {
             s += "." + String(repeating: "0", count: digits)
         }
         return s
+    }
+
+    /// `top-K[row]: index (value), ...` for each row of a [rows, rowLength] output, largest first;
+    /// NaN ranks below every number, ties keep index order.
+    static func top(_ k: Int, of values: [Float], rowLength: Int) -> String {
+        guard rowLength > 0 else { return "" }
+        var out = ""
+        for row in 0..<(values.count / rowLength) {
+            let base = row * rowLength
+            let order = (0..<rowLength).sorted { a, b in
+                let x = values[base + a], y = values[base + b]
+                if x.isNaN != y.isNaN { return y.isNaN }
+                return x.isNaN || x == y ? a < b : x > y
+            }
+            out += "top-\(k)[\(row)]: " + order.prefix(k).map { "\($0) (\(fixed(Double(values[base + $0]), 4)))" }.joined(separator: ", ") + "\n"
+        }
+        return out
     }
 
     static func percent(_ part: Int, _ whole: Int) -> String {

@@ -45,14 +45,13 @@ extension Driver {
     }
 
     static func runNetwork(_ args: [String]) -> Output {
-        var inputArgs: [String] = []
-        var rest: [String] = []
-        var i = 0
-        while i < args.count {
-            if args[i] == "--input", i + 1 < args.count { inputArgs.append(args[i + 1]); i += 2 } else { rest.append(args[i]); i += 1 }
-        }
+        let inputArgs: [String]
         let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
-        do { opts = try parseOptions(rest, flags: ["--dump-ir", "--profile"], valued: ["--weights", "--output", "--top", "--repeat"]) } catch let e as UsageError {
+        do {
+            let split = try repeatedOption("--input", in: args)
+            inputArgs = split.values
+            opts = try parseOptions(split.rest, flags: ["--dump-ir", "--profile"], valued: ["--weights", "--output", "--top", "--repeat"])
+        } catch let e as UsageError {
             return usageError(e.message, runUsage)
         } catch { return usageError("\(error)", runUsage) }
         guard opts.files.count == 1, let weightsPath = opts.values["--weights"], !inputArgs.isEmpty else {
@@ -108,12 +107,7 @@ extension Driver {
             let vals = y.floats
             out.stdout += "output \(y.shape) in \(Format.fixed(ms, 1)) ms" + (repeats > 1 ? " (median of \(repeats))" : "") + "\n"
             out.stdout += "first values: " + vals.prefix(5).map { Format.fixed(Double($0), 5) }.joined(separator: " ") + "\n"
-            if let k = opts.values["--top"].flatMap(Int.init), let last = y.shape.last {
-                for row in 0..<(vals.count / last) {
-                    let top = (0..<last).sorted { vals[row * last + $0] > vals[row * last + $1] }.prefix(k)
-                    out.stdout += "top-\(k)[\(row)]: " + top.map { "\($0) (\(Format.fixed(Double(vals[row * last + $0]), 4)))" }.joined(separator: ", ") + "\n"
-                }
-            }
+            if let k = opts.values["--top"].flatMap(Int.init), let last = y.shape.last { out.stdout += Format.top(k, of: vals, rowLength: last) }
             if let seconds = interpreter.profile { out.stdout += ProfileReport.render(program, seconds: seconds) }
         } catch let e as RuntimeError {
             out.stderr += "\(e)\n"

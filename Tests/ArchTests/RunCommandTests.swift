@@ -114,6 +114,49 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("token id 99.0 is outside the vocabulary of 10"), r.stderr)
     }
 
+    /// Every numeric option is a whole number in range, or a usage error naming it: none is ignored,
+    /// clamped or trapped on (`--top -1` trapped in Collection.prefix).
+    func testNumericOptionsAreValidated() throws {
+        let s = try spec("input x 4\nfc: linear 3\n")
+        _ = Support.run("init", s, "-o", path("w.safetensors"))
+        try NPY.write(Tensor(shape: [1, 4], floats: [1, 2, 3, 4]), to: path("x.npy"))
+        let run = ["run", s, "--weights", path("w.safetensors"), "--input", path("x.npy")]
+        let cases: [([String], String)] = [
+            (["--top", "-1"], "--top needs a whole number from 1 to 2147483647, got '-1'"),
+            (["--top", "0"], "--top needs a whole number from 1 to 2147483647, got '0'"),
+            (["--top", "abc"], "--top needs a whole number from 1 to 2147483647, got 'abc'"),
+            (["--top", "99999999999999999999"], "--top needs a whole number from 1 to 2147483647, got '99999999999999999999'"),
+            (["--repeat", "-5"], "--repeat needs a whole number from 1 to 1000000, got '-5'"),
+            (["--repeat", "0"], "--repeat needs a whole number from 1 to 1000000, got '0'"),
+            (["--top", "2", "--top", "3"], "--top is given twice"),
+            (["--top"], "--top needs a value"),
+            (["--input"], "--input needs a value"),
+        ]
+        for (extra, message) in cases {
+            let r = Driver.run(run + extra)
+            XCTAssertEqual(r.status, 2, "\(extra)")
+            XCTAssertTrue(r.stderr.hasPrefix("error: \(message)\n"), "\(extra): \(r.stderr)")
+        }
+        XCTAssertTrue(Driver.run(["params", s, "--depth", "-1"]).stderr.hasPrefix("error: --depth needs a whole number from 0 to 2147483647, got '-1'"))
+        XCTAssertTrue(Driver.run(["init", s, "-o", path("w2.safetensors"), "--seed", "-1"]).stderr.hasPrefix("error: --seed needs a whole number from 0 to "))
+        XCTAssertTrue(Driver.run(["params", s, "--set", "batch=2", "--set", "batch=3"]).stderr.hasPrefix("error: --set batch is given twice (2 and 3)"))
+        // In range: --top larger than the classes shows them all.
+        let r = Driver.run(run + ["--top", "2147483647", "--repeat", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.components(separatedBy: "top-2147483647[0]: ").last?.components(separatedBy: ", ").count, 3, r.stdout)
+    }
+
+    /// NaN and infinities print as such (NaN printed as `nan.00000`), and rank last in --top.
+    func testNonFiniteValuesPrintAsSuch() {
+        XCTAssertEqual(Format.fixed(.nan, 5), "nan")
+        XCTAssertEqual(Format.fixed(-.infinity, 4), "-inf")
+        XCTAssertEqual(Format.fixed(.infinity, 1), "inf")
+        XCTAssertEqual(Format.fixed(1e20, 2), "100000000000000000000.00")
+        XCTAssertEqual(Format.fixed(-0.5, 3), "-0.500")
+        XCTAssertEqual(Format.top(3, of: [.nan, 2, .infinity, -1, .nan, 2], rowLength: 3),
+                       "top-3[0]: 2 (inf), 1 (2.0000), 0 (nan)\ntop-3[1]: 2 (2.0000), 0 (-1.0000), 1 (nan)\n")
+    }
+
     func testUsage() {
         XCTAssertEqual(Support.run("run", "x.arch").status, 2)
         XCTAssertEqual(Support.run("init", "x.arch").status, 2)
