@@ -1,4 +1,5 @@
 import Foundation
+import ArchIO
 
 /// The process's standard output and error, written with write(2) and every error checked, never a
 /// trap: a full disk or a closed descriptor is reported (`archc: error: cannot write to standard
@@ -19,6 +20,13 @@ public enum StandardStreams {
     /// process. Call once, before writing.
     public static func ignoreBrokenPipes() {
         signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// What the executable does first: SIGPIPE ignored, and an output file's temporary file removed
+    /// when SIGINT, SIGTERM or SIGHUP ends the process.
+    public static func prepareProcess() {
+        ignoreBrokenPipes()
+        AtomicFile.removeTemporaryFileOnSignals()
     }
 
     /// Writes every byte to `fd`, continuing after partial writes and interruptions.

@@ -124,21 +124,3 @@ public enum SafeTensors {
     }
 
 }
-
-/// Writes a file by writing a temporary file in the same folder and renaming it over the target,
-/// so a failed or interrupted write never leaves a half-written or clobbered file.
-public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent()
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do { try data.write(to: tmp) } catch {
-            throw IOError(path, "cannot write a temporary file in \(dir.path): \(error.localizedDescription)")
-        }
-        if rename(tmp.path, url.path) != 0 {
-            let why = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: tmp)
-            throw IOError(path, "cannot replace the file: \(why)")
-        }
-    }
-}

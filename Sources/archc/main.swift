@@ -2,7 +2,7 @@ import Foundation
 import ArchDriver
 
 // Output goes through write(2) with every error checked: a full disk is reported, a closed pipe
-// ends quietly, neither traps.
-StandardStreams.ignoreBrokenPipes()
+// ends quietly, neither traps. An interrupted write of an output file leaves no temporary file.
+StandardStreams.prepareProcess()
 let result = Driver.run(Array(CommandLine.arguments.dropFirst()))
 exit(StandardStreams.finish(result))
