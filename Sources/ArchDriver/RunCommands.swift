@@ -80,7 +80,8 @@ extension Driver {
             let c = Pipeline.compile(path: opts.files[0], bindings: bindings)
             out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
             guard c.succeeded, let g = c.graph else { out.status = 1; return out }
-            let loaded = try SafeTensors.read(path: weightsPath)
+            let program = try Passes.run(g)
+            let loaded = try loadWeights(weightsPath, program: program, inputs: files)
             let bound = WeightStore.bind(g, tensors: loaded, file: weightsPath)
             for w in bound.warnings { out.stderr += "warning: \(w)\n" }
             guard let store = bound.store else {
@@ -91,7 +92,6 @@ extension Driver {
             }
             // --repeat N runs N times and reports the median: a steady-state latency for benchmarks.
             let repeats = max(1, opts.values["--repeat"].flatMap(Int.init) ?? 1)
-            let program = try Passes.run(g)
             if opts.flags.contains("--dump-ir") { out.stdout += ProgramPrinter.print(program) }
             let interpreter = try Interpreter(program: program, weights: store)
             if opts.flags.contains("--profile") { interpreter.profile = [] }

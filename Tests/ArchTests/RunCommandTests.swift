@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import ArchDriver
 @testable import ArchIO
+@testable import ArchIR
 
 /// `archc init` and `archc run` end to end, and their errors on bad files.
 final class RunCommandTests: XCTestCase {
@@ -61,6 +62,16 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.hasPrefix("error: this needs 128.0 GB of memory (parameters 64.0 GB, the file's bytes 64.0 GB); this machine has "), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("w.safetensors")))
+    }
+
+    /// The run's memory budget counts the weights as loaded from the file next to their packed copy,
+    /// the activations and the inputs (the loaded copy once went uncounted).
+    func testRunBudgetCountsTheLoadedWeights() throws {
+        let c = Support.compile("input x 4\nfc: linear 3\n", bindings: ["batch": 2])
+        let program = try Passes.run(try XCTUnwrap(c.graph))
+        let terms = try Driver.runMemoryTerms(program: program, inputs: ["x": Tensor(shape: [2, 4], ints: Array(repeating: 0, count: 8))], loadedWeights: 15)
+        XCTAssertEqual(terms.map(\.what), ["weights as loaded", "packed weights", "activations", "inputs"])
+        XCTAssertEqual(terms.map(\.floats), [15, 15, program.arenaCount, 16])
     }
 
     /// A symbolic size bound to 0 by an input file is refused, as `--set` refuses it.
