@@ -40,6 +40,36 @@ final class TensorFileTests: XCTestCase {
         XCTAssertTrue(message { try NPY.parse(Data("hello world".utf8), path: "t.npy") }.contains("not a .npy file"))
     }
 
+    /// A .npy file with the given header text and `data` bytes after it (version 1.0).
+    func npy(_ header: String, data: [UInt8] = []) -> Data {
+        var d = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        withUnsafeBytes(of: UInt16(header.utf8.count).littleEndian) { d.append(contentsOf: $0) }
+        d.append(contentsOf: Array(header.utf8))
+        d.append(contentsOf: data)
+        return d
+    }
+
+    /// The header dict as numpy's reader wants it: each key once, no other key, values of their kind.
+    func testNumPyHeaderDict() throws {
+        func err(_ h: String) -> String { message { try NPY.parse(self.npy(h, data: Array(repeating: 0, count: 16)), path: "x.npy") } }
+        XCTAssertEqual(err("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }\n"), "no error")
+        XCTAssertEqual(err("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'shape': (4,)}"), "x.npy: error: the header gives 'shape' twice")
+        XCTAssertEqual(err("{'descr': '<f4', 'descr': '<i8', 'fortran_order': False, 'shape': (2,)}"), "x.npy: error: the header gives 'descr' twice")
+        XCTAssertEqual(err("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (4,)}"), "x.npy: error: 'fortran_order' is Maybe, not True or False")
+        XCTAssertEqual(err("{'descr': '<f4', 'fortran_order': Falsey, 'shape': (4,)}"), "x.npy: error: 'fortran_order' is Falsey, not True or False")
+        XCTAssertEqual(err("{'descr': '<f4', 'fortran_order': False, 'shape': (4)}"), "x.npy: error: 'shape' is (4), not a tuple of non-negative integers")
+        XCTAssertEqual(err("{'descr': '<f4', 'fortran_order': False, 'shape': (-4,)}"), "x.npy: error: 'shape' is (-4,), not a tuple of non-negative integers")
+        XCTAssertEqual(err("{'descr': 4, 'fortran_order': False, 'shape': (4,)}"), "x.npy: error: 'descr' is 4, not a dtype string such as '<f4'")
+        XCTAssertEqual(err("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (4,)}"), "x.npy: error: the array has a structured dtype; save a plain numeric array")
+        XCTAssertEqual(err("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'extra': 1}"),
+                       "x.npy: error: the header has an unknown key 'extra' (numpy writes 'descr', 'fortran_order' and 'shape')")
+        XCTAssertEqual(err("{'descr': '<f4', 'shape': (4,)}"), "x.npy: error: the header has no 'fortran_order'")
+        XCTAssertEqual(err("{'descr': '<f4', 'fortran_order': False, 'shape': (4,)} junk"), "x.npy: error: the header has bytes after its dict")
+        XCTAssertTrue(err("['descr', '<f4']").hasPrefix("x.npy: error: the header is not a Python dict"))
+        XCTAssertEqual(try NPY.parse(npy("{\"descr\": \"<i4\", \"fortran_order\": False, \"shape\": (2L, 2L)}", data: Array(repeating: 0, count: 16)), path: "x").shape, [2, 2])
+        XCTAssertEqual(try NPY.parse(npy("{'descr': '<f8', 'fortran_order': False, 'shape': ()}", data: Array(repeating: 0, count: 8)), path: "x").shape, [])
+    }
+
     func testNumPyRoundTrip() throws {
         let t = Tensor(shape: [2, 3], floats: [1, -2, 3.5, 0, .infinity, 6])
         try NPY.write(t, to: tmp("rt.npy"))
