@@ -60,23 +60,11 @@ extension Driver {
         var out = Output()
         do {
             // The declared inputs, to bind their symbols from the files' shapes.
-            let declared = Pipeline.compile(path: opts.files[0], bindings: opts.bindings)
-            guard declared.succeeded, let g0 = declared.graph else {
-                return Output(stderr: DiagnosticRenderer.render(declared.diagnostics.diagnostics), status: 1)
+            let files: [String: Tensor], bindings: [String: Int]
+            switch try bindInputs(spec: opts.files[0], inputArgs: inputArgs, base: opts.bindings, warnings: &out.stderr) {
+            case .bound(let f, let b): (files, bindings) = (f, b)
+            case .failed(let o): return o
             }
-            var files: [String: Tensor] = [:]
-            for (k, spec) in inputArgs.enumerated() {
-                let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
-                let name = parts.count == 2 ? parts[0] : (k < g0.inputs.count ? g0.inputs[k].name : "")
-                let path = parts.count == 2 ? parts[1] : parts[0]
-                guard g0.inputs.contains(where: { $0.name == name }) else {
-                    throw RuntimeError("the network has no input named '\(name)'", notes: ["its inputs: " + g0.inputs.map(\.name).joined(separator: ", ")])
-                }
-                let t = try NPY.read(path: path)
-                if t.floats.contains(where: { !$0.isFinite }) { out.stderr += "\(path): warning: the input holds NaN or infinite values\n" }
-                files[name] = t
-            }
-            let bindings = try InputBinding.bindings(for: g0, inputs: files, base: opts.bindings)
             let c = Pipeline.compile(path: opts.files[0], bindings: bindings)
             out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
             guard c.succeeded, let g = c.graph else { out.status = 1; return out }

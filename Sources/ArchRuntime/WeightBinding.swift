@@ -37,6 +37,12 @@ public struct WeightStore: Sendable {
                                            notes: ["declared by the layer at \(graph.nodes[p.node].loc.description)"]))
                 continue
             }
+            // Integers for a floating-point tensor are another tensor by mistake, not a conversion to make.
+            guard !t.isInteger else {
+                errors.append(RuntimeError("\(file): tensor '\(p.name)' holds integers, but the spec's '\(p.name)' is floating point",
+                                           notes: ["save it as float32 (tensor.float() in PyTorch)", "declared by the layer at \(graph.nodes[p.node].loc.description)"]))
+                continue
+            }
             values[id] = t.floats
         }
         let extra = tensors.map(\.name).filter { !used.contains($0) }
