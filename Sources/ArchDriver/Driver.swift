@@ -64,7 +64,16 @@ public enum Driver {
     Lists every op of the language with its arguments, shape rule and parameters.
     """
 
+    /// Runs a command. What it prints is terminal-safe: a control character from a spec, a tensor
+    /// name or a path is escaped (`\u{1B}`), never written raw.
     public static func run(_ args: [String]) -> Output {
+        var out = dispatch(args)
+        out.stdout = TerminalText.escaped(out.stdout)
+        out.stderr = TerminalText.escaped(out.stderr)
+        return out
+    }
+
+    static func dispatch(_ args: [String]) -> Output {
         var out = Output()
         guard let command = args.first else {
             out.stderr = usage + "\n"
