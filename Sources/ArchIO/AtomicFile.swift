@@ -37,7 +37,8 @@ public enum AtomicFile {
             guard let next = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else {
                 throw IOError(path, "cannot read the symbolic link \(current)")
             }
-            current = next.hasPrefix("/") ? next : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(next)
+            let folder = split(current).folder
+            current = next.hasPrefix("/") || folder.isEmpty ? next : folder + (folder.hasSuffix("/") ? "" : "/") + next
         }
         throw IOError(path, "too many levels of symbolic links")
     }
@@ -55,9 +56,8 @@ public enum AtomicFile {
 
     /// Writes a temporary file beside `target` and renames it over `target`; removes it on any error.
     static func replace(_ target: String, with data: Data, mode: mode_t?, shownAs path: String) throws {
-        let folder = (target as NSString).deletingLastPathComponent
-        let name = (target as NSString).lastPathComponent
-        let tmp = (folder.isEmpty ? "" : folder + "/") + ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let (folder, name) = split(target)
+        let tmp = (folder.isEmpty ? "" : folder.hasSuffix("/") ? folder : folder + "/") + ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw IOError(path, "cannot create a temporary file in \(folder.isEmpty ? "." : folder): \(reason())") }
         Pending.set(tmp)
@@ -74,6 +74,14 @@ public enum AtomicFile {
         guard close(fd) == 0 else { throw IOError(path, "cannot write: \(reason())") }
         guard rename(tmp, target) == 0 else { throw IOError(path, "cannot replace the file: \(reason())") }
         renamed = true
+    }
+
+    /// `a/b/c` -> (`a/b`, `c`); `c` -> (``, `c`); `/c` -> (`/`, `c`). By hand: NSString's path methods
+    /// trap on one-character relative paths in this toolchain's Foundation (found by the fuzz test).
+    static func split(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        let name = String(path[path.index(after: slash)...])
+        return (slash == path.startIndex ? "/" : String(path[..<slash]), name)
     }
 
     /// Writes every byte, continuing after partial writes and interruptions; the error, if any.

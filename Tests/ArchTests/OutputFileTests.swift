@@ -42,6 +42,25 @@ final class OutputFileTests: XCTestCase {
         XCTAssertEqual(try temporaries(), [])
     }
 
+    /// Relative paths of one character (Foundation's NSString path methods trapped on them; the
+    /// command-line fuzz test found it through `run --output 1`).
+    func testShortRelativePaths() throws {
+        XCTAssertEqual(AtomicFile.split("1").folder, "")
+        XCTAssertEqual(AtomicFile.split("1").name, "1")
+        XCTAssertEqual(AtomicFile.split("/a").folder, "/")
+        XCTAssertEqual(AtomicFile.split("a/b/c").folder, "a/b")
+        XCTAssertEqual(AtomicFile.split("a/").name, "")
+        let cwd = FileManager.default.currentDirectoryPath
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir.path))
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
+        try AtomicFile.write(Data("one".utf8), to: "1")
+        try FileManager.default.createSymbolicLink(atPath: "l", withDestinationPath: "t")
+        try AtomicFile.write(Data("two".utf8), to: "l")
+        XCTAssertEqual(try String(contentsOfFile: path("1"), encoding: .utf8), "one")
+        XCTAssertEqual(try String(contentsOfFile: path("t"), encoding: .utf8), "two")
+        XCTAssertEqual(try temporaries(), [])
+    }
+
     func testReplacingKeepsPermissions() throws {
         try Data("old".utf8).write(to: URL(fileURLWithPath: path("f")))
         chmod(path("f"), 0o640)
