@@ -94,7 +94,8 @@ extension FuzzTests {
                 let (a, b) = (Int(parts.first ?? "0") ?? 0, Int(parts.last ?? "0") ?? 0)
                 let d = rng.pick([1, 2, 4, 8, -1, -4])
                 let other = f.entries[rng.below(f.entries.count)].fields.first { $0.key == "data_offsets" }?.value
-                f.entries[e].fields[k].value = rng.pick(["[\(a + d),\(b + d)]", "[\(a),\(b + d)]", "[\(b),\(a)]", "[\(a),\(a)]", other ?? "[0,0]",
+                // Wrapping arithmetic: an earlier mutation may have left Int.max here.
+                f.entries[e].fields[k].value = rng.pick(["[\(a &+ d),\(b &+ d)]", "[\(a),\(b &+ d)]", "[\(b),\(a)]", "[\(a),\(a)]", other ?? "[0,0]",
                                                          "[\(rng.pick(jsonNumbers)),\(b)]", "[\(a),\(rng.pick(jsonNumbers))]", "[\(a),\(b),\(b)]", "[\(a)]", "{}"])
             }
         case 6: f.entries.insert(f.entries[e], at: rng.below(f.entries.count + 1))  // a name twice
