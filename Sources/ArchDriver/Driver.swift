@@ -65,7 +65,16 @@ public enum Driver {
     Lists every op of the language with its arguments, shape rule and parameters.
     """
 
+    /// Runs a command. What it prints is terminal-safe: a control character from a spec, a tensor
+    /// name or a path is escaped (`\u{1B}`), never written raw.
     public static func run(_ args: [String]) -> Output {
+        var out = dispatch(args)
+        out.stdout = TerminalText.escaped(out.stdout)
+        out.stderr = TerminalText.escaped(out.stderr)
+        return out
+    }
+
+    static func dispatch(_ args: [String]) -> Output {
         var out = Output()
         guard let command = args.first else {
             out.stderr = usage + "\n"
@@ -104,51 +113,6 @@ public enum Driver {
         "build": (buildUsage, build),
         "ops": (opsUsage, { args in Output(stdout: OpsReference.render(markdown: args.contains("--markdown"))) }),
     ]
-
-    struct UsageError: Error { let message: String }
-
-    /// Splits options from files. `--set` takes NAME=VALUE; value-taking options are listed.
-    static func parseOptions(_ args: [String], flags: Set<String>, valued: Set<String>) throws
-        -> (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int]) {
-        var files: [String] = [], set: Set<String> = [], values: [String: String] = [:], bindings: [String: Int] = [:]
-        var i = 0
-        while i < args.count {
-            let a = args[i]
-            if a == "--set" || a.hasPrefix("--set=") {
-                let spec: String
-                if a == "--set" {
-                    guard i + 1 < args.count else { throw UsageError(message: "--set needs NAME=VALUE") }
-                    spec = args[i + 1]
-                    i += 1
-                } else { spec = String(a.dropFirst(6)) }
-                let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                    throw UsageError(message: "--set expects NAME=VALUE, got '\(spec)'")
-                }
-                guard let v = Int(parts[1]), v >= 1, v <= Int(Int32.max) else {
-                    throw UsageError(message: "--set \(parts[0]) needs a positive whole number, got '\(parts[1])'")
-                }
-                bindings[parts[0]] = v
-            } else if flags.contains(a) {
-                set.insert(a)
-            } else if valued.contains(a) {
-                guard i + 1 < args.count else { throw UsageError(message: "\(a) needs a value") }
-                values[a] = args[i + 1]
-                i += 1
-            } else if a.hasPrefix("-") && a != "-" {
-                let all = Array(flags) + Array(valued) + ["--set"]
-                throw UsageError(message: "unknown option '\(a)'\(Suggest.didYouMean(a, in: all))")
-            } else {
-                files.append(a)
-            }
-            i += 1
-        }
-        return (files, set, values, bindings)
-    }
-
-    static func usageError(_ m: String, _ help: String) -> Output {
-        Output(stdout: "", stderr: "error: \(m)\n\n\(help)\n", status: 2)
-    }
 
     static func check(_ args: [String]) -> Output {
         let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])

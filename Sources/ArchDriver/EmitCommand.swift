@@ -28,6 +28,9 @@ extension Driver {
         do {
             try AtomicFile.write(Data(try TorchEmitter.emit(g).utf8), to: path)
             out.stdout = "wrote \(path): class Model with \(g.params.count) tensors\n"
+        } catch let e as IOError {
+            out.stderr += "\(e)\n"  // names the output file
+            out.status = 1
         } catch {
             out.stderr += "\(opts.files[0]): error: \(error)\n"
             out.status = 1

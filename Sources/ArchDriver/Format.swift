@@ -1,3 +1,4 @@
+import Foundation
 import ArchSemantics
 import ArchIO
 
@@ -24,9 +25,13 @@ enum Format {
         return mb >= 1024 ? fixed(mb / 1024, 2) + " GB" : fixed(mb, 2) + " MB"
     }
 
+    /// `x` with `digits` decimals; `nan`, `inf` and `-inf` as such.
     static func fixed(_ x: Double, _ digits: Int) -> String {
+        guard x.isFinite else { return x.isNaN ? "nan" : x < 0 ? "-inf" : "inf" }
         var p = 1.0
         for _ in 0..<digits { p *= 10 }
+        // Past 2^53 the rounding below loses digits and String(r) turns to exponent notation.
+        if abs(x * p) >= 1e15 { return String(format: "%.\(digits)f", x) }
         let r = (x * p).rounded() / p
         var s = String(r)
         if let dot = s.firstIndex(of: ".") {

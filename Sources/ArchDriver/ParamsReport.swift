@@ -32,7 +32,7 @@ public enum ParamsReport {
             out += "MACs: \(Format.grouped(m)) (\(Format.fixed(Double(m) / 1e9, m >= 10_000_000 ? 2 : 4)) G-MACs)\n"
             out += "FLOPs (2 x MACs): \(Format.grouped(2 &* m))\n"
         } else {
-            out += "MACs: depend on \(s.unboundSymbols.joined(separator: ", ")); pass --set \(s.unboundSymbols.first ?? "NAME")=N\n"
+            out += "MACs: depend on \(s.unboundSymbols.joined(separator: ", ")); pass \(s.unboundSymbols.map { "--set \($0)=N" }.joined(separator: " "))\n"
         }
         if let o = s.otherOps { out += "Other ops (norms, activations, softmax, elementwise): \(Format.grouped(o))\n" }
         out += rule

@@ -48,14 +48,13 @@ extension Driver {
     }
 
     static func runNetwork(_ args: [String]) -> Output {
-        var inputArgs: [String] = []
-        var rest: [String] = []
-        var i = 0
-        while i < args.count {
-            if args[i] == "--input", i + 1 < args.count { inputArgs.append(args[i + 1]); i += 2 } else { rest.append(args[i]); i += 1 }
-        }
+        let inputArgs: [String]
         let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
-        do { opts = try parseOptions(rest, flags: ["--dump-ir", "--profile"], valued: ["--weights", "--output", "--top", "--repeat", "--threads"]) } catch let e as UsageError {
+        do {
+            let split = try repeatedOption("--input", in: args)
+            inputArgs = split.values
+            opts = try parseOptions(split.rest, flags: ["--dump-ir", "--profile"], valued: ["--weights", "--output", "--top", "--repeat", "--threads"])
+        } catch let e as UsageError {
             return usageError(e.message, runUsage)
         } catch { return usageError("\(error)", runUsage) }
         guard opts.files.count == 1, let weightsPath = opts.values["--weights"], !inputArgs.isEmpty else {
@@ -64,27 +63,16 @@ extension Driver {
         var out = Output()
         do {
             // The declared inputs, to bind their symbols from the files' shapes.
-            let declared = Pipeline.compile(path: opts.files[0], bindings: opts.bindings)
-            guard declared.succeeded, let g0 = declared.graph else {
-                return Output(stderr: DiagnosticRenderer.render(declared.diagnostics.diagnostics), status: 1)
+            let files: [String: Tensor], bindings: [String: Int]
+            switch try bindInputs(spec: opts.files[0], inputArgs: inputArgs, base: opts.bindings, warnings: &out.stderr) {
+            case .bound(let f, let b): (files, bindings) = (f, b)
+            case .failed(let o): return o
             }
-            var files: [String: Tensor] = [:]
-            for (k, spec) in inputArgs.enumerated() {
-                let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
-                let name = parts.count == 2 ? parts[0] : (k < g0.inputs.count ? g0.inputs[k].name : "")
-                let path = parts.count == 2 ? parts[1] : parts[0]
-                guard g0.inputs.contains(where: { $0.name == name }) else {
-                    throw RuntimeError("the network has no input named '\(name)'", notes: ["its inputs: " + g0.inputs.map(\.name).joined(separator: ", ")])
-                }
-                let t = try NPY.read(path: path)
-                if t.floats.contains(where: { !$0.isFinite }) { out.stderr += "\(path): warning: the input holds NaN or infinite values\n" }
-                files[name] = t
-            }
-            let bindings = try InputBinding.bindings(for: g0, inputs: files, base: opts.bindings)
             let c = Pipeline.compile(path: opts.files[0], bindings: bindings)
             out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
             guard c.succeeded, let g = c.graph else { out.status = 1; return out }
-            let loaded = try SafeTensors.read(path: weightsPath)
+            let program = try Passes.run(g, threads: try threadCount(opts.values["--threads"]))
+            let loaded = try loadWeights(weightsPath, program: program, inputs: files)
             let bound = WeightStore.bind(g, tensors: loaded, file: weightsPath)
             for w in bound.warnings { out.stderr += "warning: \(w)\n" }
             guard let store = bound.store else {
@@ -95,8 +83,6 @@ extension Driver {
             }
             // --repeat N runs N times and reports the median: a steady-state latency for benchmarks.
             let repeats = max(1, opts.values["--repeat"].flatMap(Int.init) ?? 1)
-            let threads = try threadCount(opts.values["--threads"])
-            let program = try Passes.run(g, threads: threads)
             if opts.flags.contains("--dump-ir") { out.stdout += ProgramPrinter.print(program) }
             let interpreter = try Interpreter(program: program, weights: store)
             if opts.flags.contains("--profile") { interpreter.profile = [] }
@@ -107,17 +93,8 @@ extension Driver {
                 y = try interpreter.run(files)
                 times.append(Date().timeIntervalSince(start) * 1000)
             }
-            let ms = times.sorted()[times.count / 2]
             if let o = opts.values["--output"] { try NPY.write(y, to: o) }
-            let vals = y.floats
-            out.stdout += "output \(y.shape) in \(Format.fixed(ms, 1)) ms" + (repeats > 1 ? " (median of \(repeats))" : "") + "\n"
-            out.stdout += "first values: " + vals.prefix(5).map { Format.fixed(Double($0), 5) }.joined(separator: " ") + "\n"
-            if let k = opts.values["--top"].flatMap(Int.init), let last = y.shape.last {
-                for row in 0..<(vals.count / last) {
-                    let top = (0..<last).sorted { vals[row * last + $0] > vals[row * last + $1] }.prefix(k)
-                    out.stdout += "top-\(k)[\(row)]: " + top.map { "\($0) (\(Format.fixed(Double(vals[row * last + $0]), 4)))" }.joined(separator: ", ") + "\n"
-                }
-            }
+            out.stdout += RunReport.render(y, milliseconds: RunReport.median(times), repeats: repeats, top: opts.values["--top"].flatMap(Int.init))
             if let seconds = interpreter.profile { out.stdout += ProfileReport.render(program, seconds: seconds) }
         } catch let e as RuntimeError {
             out.stderr += "\(e)\n"

@@ -50,6 +50,13 @@ public enum ParameterBinding {
                 result.values.append(nil)
                 continue
             }
+            // Integers for a floating-point tensor are another tensor by mistake, not a conversion to make.
+            guard !t.isInteger else {
+                result.errors.append(EngineError("\(file): tensor '\(p.name)' holds integers, but the spec's '\(p.name)' is floating point",
+                                                 notes: ["save it as float32 (tensor.float() in PyTorch)", "declared by the layer at \(p.declaredAt)"]))
+                result.values.append(nil)
+                continue
+            }
             result.values.append(t.floats)
         }
         let extra = tensors.map(\.name).filter { !used.contains($0) }

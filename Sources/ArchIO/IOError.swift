@@ -11,7 +11,7 @@ public struct IOError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
-        "\(path): error: " + (tensor.map { "tensor '\($0)': " } ?? "") + message
+        (path.isEmpty ? "" : "\(path): ") + "error: " + (tensor.map { "tensor '\($0)': " } ?? "") + message
     }
 }
 

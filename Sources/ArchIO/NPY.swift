@@ -33,11 +33,9 @@ public enum NPY {
         }
         guard headerLength <= maxHeaderBytes else { throw IOError(path, "the header claims \(headerLength) bytes, more than the \(maxHeaderBytes)-byte limit") }
         guard start + headerLength <= data.count else { throw IOError(path, "truncated: the header runs past the end of the file") }
-        let header = String(decoding: data.subdata(in: start..<(start + headerLength)), as: UTF8.self)
-        guard let descr = field("descr", in: header).flatMap(quoted) else { throw IOError(path, "the header has no 'descr'") }
-        guard let fortran = field("fortran_order", in: header) else { throw IOError(path, "the header has no 'fortran_order'") }
-        guard let shapeText = field("shape", in: header), let shape = tuple(shapeText) else { throw IOError(path, "the header has no valid 'shape'") }
-        if fortran.hasPrefix("True") {
+        let header = try NPYHeader.parse([UInt8](data[(data.startIndex + start)..<(data.startIndex + start + headerLength)]), path: path)
+        let (descr, shape) = (header.descr, header.shape)
+        if header.fortranOrder {
             throw IOError(path, "the array is in Fortran order; save it in C order (numpy.ascontiguousarray)")
         }
         let size: Int
@@ -64,39 +62,6 @@ public enum NPY {
             default: return Tensor(shape: shape, ints: (0..<count).map { Int64(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: dataStart + 8 * $0, as: UInt64.self))) })
             }
         }
-    }
-
-    /// The text after `'key':` up to the next top-level comma or the closing brace.
-    static func field(_ key: String, in header: String) -> String? {
-        guard let r = header.range(of: "'\(key)'") else { return nil }
-        var rest = header[r.upperBound...].drop { $0 == " " }
-        guard rest.first == ":" else { return nil }
-        rest = rest.dropFirst().drop { $0 == " " }
-        var depth = 0, out = ""
-        for c in rest {
-            if c == "(" || c == "[" { depth += 1 }
-            if c == ")" || c == "]" { depth -= 1 }
-            if depth == 0 && (c == "," || c == "}") { break }
-            out.append(c)
-        }
-        return out.trimmingCharacters(in: .whitespaces)
-    }
-
-    static func quoted(_ s: String) -> String? {
-        guard s.count >= 2, let q = s.first, q == "'" || q == "\"", s.last == q else { return nil }
-        return String(s.dropFirst().dropLast())
-    }
-
-    /// `(3, 4)`, `(5,)` or `()` as integers.
-    static func tuple(_ s: String) -> [Int]? {
-        guard s.hasPrefix("("), s.hasSuffix(")") else { return nil }
-        let inner = s.dropFirst().dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        var out: [Int] = []
-        for p in inner {
-            guard let n = Int(p.hasSuffix("L") ? String(p.dropLast()) : p), n >= 0 else { return nil }
-            out.append(n)
-        }
-        return out
     }
 
     /// Writes float32 (or int64) little-endian, C order, version 1.0, atomically.

@@ -11,16 +11,17 @@ public enum SafeTensors {
     static let intSizes = ["I64": 8, "I32": 4]
 
     /// Reads every tensor, converting F16, BF16 and F64 to Float32 and I32 to Int64.
-    /// Returns the tensors in file order.
-    public static func read(path: String) throws -> [(name: String, tensor: Tensor)] {
+    /// Returns the tensors in the order of their data. `budget`, if given, is told how many 4-byte
+    /// values the decoded tensors will take (an integer counts two) before any is decoded, and may refuse.
+    public static func read(path: String, budget: ((Int) throws -> Void)? = nil) throws -> [(name: String, tensor: Tensor)] {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
             throw IOError(path, "cannot read the file (\(FileManager.default.fileExists(atPath: path) ? "unreadable" : "no such file"))")
         }
-        return try parse(data, path: path)
+        return try parse(data, path: path, budget: budget)
     }
 
-    public static func parse(_ data: Data, path: String) throws -> [(name: String, tensor: Tensor)] {
+    public static func parse(_ data: Data, path: String, budget: ((Int) throws -> Void)? = nil) throws -> [(name: String, tensor: Tensor)] {
         guard data.count >= 8 else { throw IOError(path, "truncated: \(data.count) bytes, shorter than the 8-byte header length") }
         let n = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard n <= UInt64(maxHeaderBytes) else {
@@ -30,23 +31,37 @@ public enum SafeTensors {
         guard headerEnd <= data.count else {
             throw IOError(path, "truncated: the header claims \(n) bytes but the file has \(data.count - 8) after the length")
         }
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)) } catch {
-            throw IOError(path, "the header is not valid JSON")
-        }
-        guard let header = object as? [String: Any] else { throw IOError(path, "the header is not a JSON object") }
         let dataSize = data.count - headerEnd
+        return try data.withUnsafeBytes { raw in
+            let header = try SafeTensorsHeader.parse(UnsafeRawBufferPointer(rebasing: raw[8..<headerEnd]), path: path)
+            let entries = try checked(header, dataSize: dataSize, path: path)
+            var floats = 0
+            for e in entries {
+                let (sum, o) = floats.addingReportingOverflow(e.range.count / (floatSizes[e.dtype] ?? intSizes[e.dtype]!) * (intSizes[e.dtype] == nil ? 1 : 2))
+                guard !o else { throw IOError(path, "the tensors hold more values than this machine can address") }
+                floats = sum
+            }
+            try budget?(floats)
+            return entries.map { e in
+                let count = e.range.count / (floatSizes[e.dtype] ?? intSizes[e.dtype]!)
+                return (e.name, decode(raw, at: headerEnd + e.range.lowerBound, count: count, dtype: e.dtype, shape: e.shape))
+            }
+        }
+    }
+
+    /// Each entry's dtype, shape and byte range checked against each other and the file, then the
+    /// ranges as the format requires: in order they cover the data from its first byte to its last,
+    /// with no overlap and no hole (an empty tensor between two others cannot hide an overlap).
+    static func checked(_ header: [SafeTensorsHeader.Entry], dataSize: Int, path: String) throws
+        -> [(name: String, dtype: String, shape: [Int], range: Range<Int>)] {
         var entries: [(name: String, dtype: String, shape: [Int], range: Range<Int>)] = []
-        for (name, value) in header where name != "__metadata__" {
-            guard let info = value as? [String: Any] else { throw IOError(path, tensor: name, "its header entry is not an object") }
-            guard let dtype = info["dtype"] as? String else { throw IOError(path, tensor: name, "no dtype") }
+        entries.reserveCapacity(header.count)
+        for h in header {
+            let (name, dtype, shape, off) = (h.name, h.dtype, h.shape, [h.start, h.end])
             guard let elementSize = floatSizes[dtype] ?? intSizes[dtype] else {
                 throw IOError(path, tensor: name, "dtype \(dtype) is not supported (F32, F16, BF16, F64, I64 and I32 are)")
             }
-            guard let shapeAny = info["shape"] as? [Any], let shape = ints(shapeAny), shape.allSatisfy({ $0 >= 0 }) else {
-                throw IOError(path, tensor: name, "its shape is not a list of non-negative integers")
-            }
-            guard let offAny = info["data_offsets"] as? [Any], let off = ints(offAny), off.count == 2, off[0] >= 0, off[0] <= off[1] else {
+            guard off[0] <= off[1] else {
                 throw IOError(path, tensor: name, "its data_offsets are not two increasing integers")
             }
             guard off[1] <= dataSize else {
@@ -58,28 +73,24 @@ public enum SafeTensors {
             }
             entries.append((name, dtype, shape, off[0]..<off[1]))
         }
-        entries.sort { $0.range.lowerBound < $1.range.lowerBound || ($0.range.lowerBound == $1.range.lowerBound && $0.name < $1.name) }
-        for (a, b) in zip(entries, entries.dropFirst()) where a.range.overlaps(b.range) {
-            throw IOError(path, tensor: b.name, "its data overlaps that of '\(a.name)'")
-        }
-        return data.withUnsafeBytes { raw in
-            entries.map { e in
-                let base = headerEnd + e.range.lowerBound
-                let count = e.range.count / (floatSizes[e.dtype] ?? intSizes[e.dtype]!)
-                return (e.name, decode(raw, at: base, count: count, dtype: e.dtype, shape: e.shape))
+        entries.sort { ($0.range.lowerBound, $0.range.upperBound, $0.name) < ($1.range.lowerBound, $1.range.upperBound, $1.name) }
+        var end = 0, previous: String?
+        for e in entries {
+            if e.range.lowerBound < end {
+                throw IOError(path, tensor: e.name, "its data overlaps that of '\(previous!)'")
             }
+            if e.range.lowerBound > end {
+                throw IOError(path, tensor: e.name, "its data starts at byte \(e.range.lowerBound), but " +
+                              (previous.map { "that of '\($0)' ends at byte \(end)" } ?? "the data starts at byte 0") +
+                              ": the \(e.range.lowerBound - end) bytes between belong to no tensor")
+            }
+            end = e.range.upperBound
+            previous = e.name
         }
-    }
-
-    static func ints(_ xs: [Any]) -> [Int]? {
-        var out: [Int] = []
-        for x in xs {
-            guard let n = x as? NSNumber else { return nil }
-            let d = n.doubleValue
-            guard d == d.rounded(), abs(d) < 9.0e15 else { return nil }
-            out.append(n.intValue)
+        guard end == dataSize else {
+            throw IOError(path, "the tensors' data ends at byte \(end) but the file holds \(dataSize) bytes of data: the last \(dataSize - end) belong to no tensor")
         }
-        return out
+        return entries
     }
 
     static func decode(_ raw: UnsafeRawBufferPointer, at base: Int, count: Int, dtype: String, shape: [Int]) -> Tensor {
@@ -123,22 +134,4 @@ public enum SafeTensors {
         try AtomicFile.write(out, to: path)
     }
 
-}
-
-/// Writes a file by writing a temporary file in the same folder and renaming it over the target,
-/// so a failed or interrupted write never leaves a half-written or clobbered file.
-public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent()
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do { try data.write(to: tmp) } catch {
-            throw IOError(path, "cannot write a temporary file in \(dir.path): \(error.localizedDescription)")
-        }
-        if rename(tmp.path, url.path) != 0 {
-            let why = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: tmp)
-            throw IOError(path, "cannot replace the file: \(why)")
-        }
-    }
 }

@@ -137,7 +137,7 @@ struct ArgumentBinder {
         case .int(let m):
             if case .int(let n) = v { return m == Int.min || sizeOK(n, min: m) ? v : nil }
             if case .dim(let d) = v, m >= 1 {
-                fail("'\(spec.name)' of '\(op.name)' must be a fixed size, but \(d) is symbolic", e.loc, [.init("bind it with --set \(d.symbols.first ?? "NAME")=VALUE")])
+                fail("'\(spec.name)' of '\(op.name)' must be a fixed size, but \(d) is symbolic", e.loc, [.init("bind it with \(d.setHint)")])
                 return nil
             }
             return bad()

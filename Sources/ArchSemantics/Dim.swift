@@ -18,7 +18,31 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible {
 
     public var value: Int? { terms.isEmpty ? constant : nil }
     public var isKnown: Bool { terms.isEmpty }
-    public var symbols: [String] { terms.keys.sorted() }
+    /// The names `--set` binds: the symbols, and the names inside an opaque one (`a*b` -> a, b).
+    public var symbols: [String] {
+        Set(terms.keys.flatMap(Dim.names(in:))).sorted()
+    }
+    /// The symbols as they stand in the dimension, opaque ones whole (`seq*batch`).
+    public var atoms: [String] { terms.keys.sorted() }
+
+    /// How to bind the dimension's symbols: `--set seq=VALUE`, or one `--set` per name inside a product.
+    public var setHint: String {
+        let names = symbols.isEmpty ? ["NAME"] : symbols
+        return names.map { "--set \($0)=VALUE" }.joined(separator: " ")
+    }
+
+    /// The names (a letter or `_`, then letters, digits, `_` and `.`) in a symbol's text.
+    static func names(in text: String) -> [String] {
+        var out: [String] = [], current = ""
+        for c in text {
+            if c.isLetter || c == "_" || (!current.isEmpty && (c.isNumber || c == ".")) { current.append(c) } else {
+                if !current.isEmpty { out.append(current) }
+                current = ""
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
 
     public var description: String {
         if terms.isEmpty { return String(constant) }

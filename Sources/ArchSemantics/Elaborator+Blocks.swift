@@ -39,6 +39,24 @@ extension Elaborator {
         return out
     }
 
+    /// A parameter declared twice (`block b(n, n)`) is an error at the second, with a note at the
+    /// first; the block keeps the first, so its uses are checked as if written once.
+    func uniqueParameters(_ b: BlockDecl) -> BlockDecl {
+        var first: [String: SourceLoc] = [:], kept: [BlockDecl.Param] = []
+        for p in b.params {
+            if let at = first[p.name.text] {
+                error("parameter '\(p.name.text)' of block '\(b.name.text)' is declared twice", at: p.name.loc,
+                      notes: [.init("first declared here", at: at)])
+                continue
+            }
+            first[p.name.text] = p.name.loc
+            kept.append(p)
+        }
+        var out = b
+        out.params = kept
+        return out
+    }
+
     /// The bare names an expression mentions.
     static func names(in e: Expr) -> [String] {
         switch e.kind {

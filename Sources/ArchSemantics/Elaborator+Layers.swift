@@ -187,6 +187,7 @@ extension Elaborator {
             ids.append(graph.params.count - 1)
             own.append(graph.params.count - 1)
         }
+        guard sizesWithinLimit(ctx.output.shape, of: "the output of '\(op.name)'", at: l.op.loc) else { return nil }
         do { _ = try ctx.output.minimumElementCount() } catch {
             self.error("the output \(describe(ctx.output.shape)) of '\(op.name)' has more elements than a 64-bit integer counts", at: l.op.loc,
                        notes: [.init("the sizes are too large; check them")])
@@ -199,6 +200,15 @@ extension Elaborator {
         recordLabel(label, value: out, params: ids)
         warnRedundantBias(op: op)
         return out
+    }
+
+    /// A size above the limit is an error where it first appears (it used to pass through later
+    /// layers until some count overflowed far from its cause).
+    func sizesWithinLimit(_ shape: Shape, of what: String, at loc: SourceLoc) -> Bool {
+        guard let big = shape.compactMap(\.value).first(where: { $0 > ArgumentBinder.maxSize }) else { return true }
+        error("\(what) has shape \(describe(shape)): the size \(big) is above the limit of \(ArgumentBinder.maxSize)", at: loc,
+              notes: [.init("every size is at most \(ArgumentBinder.maxSize), as in 'input' and --set")])
+        return false
     }
 
     /// A conv or linear with a bias straight before a batchnorm: the norm subtracts the mean anyway.

@@ -78,6 +78,7 @@ extension Elaborator {
                 }
             }
             if outs.count == 1 { return outs[0] }
+            guard sizesWithinLimit(shape, of: "the concatenation of the branches", at: l.op.loc) else { return nil }
             return combine(OpKind(rawValue: mode) ?? .add, outs, TensorType(shape, graph.values[outs[0]].kind), line: l,
                            args: mode == "concat" ? ["dim": bound.values["dim"] ?? .int(1)] : [:])
         case .none:

@@ -69,7 +69,8 @@ public final class Elaborator {
                 }
                 modelSeen = id.loc
                 graph.modelName = id.text
-            case .block(let b):
+            case .block(let declared):
+                let b = uniqueParameters(declared)
                 if preludeNames.remove(b.name.text) != nil {
                     blocks[b.name.text] = b
                 } else if let prev = blocks[b.name.text] {
@@ -132,27 +133,33 @@ public final class Elaborator {
     }
 
     func declareInput(_ d: InputDecl) {
-        let ev = Evaluator(env: [:], namesAreSizes: true)
         var dims: [Dim] = [bindings["batch"].map(Dim.init) ?? Dim(symbol: "batch")]
         var kind = ElementKind.float
         do {
-            let v = try ev.eval(d.shape)
-            let parts: [Value]
-            switch v {
-            case .list(let vs): parts = vs
-            case .int, .dim: parts = [v]
+            // Once symbolic, for the messages; once with the bound sizes in scope, so that a product
+            // of bound symbols (`[a*b]`) is a size too and not an opaque symbol --set cannot reach.
+            let v = try Evaluator(env: [:], namesAreSizes: true).eval(d.shape)
+            let bound = try Evaluator(env: bindings.mapValues(Value.int), namesAreSizes: true).eval(d.shape)
+            let parts: [Value], boundParts: [Value]
+            switch (v, bound) {
+            case (.list(let vs), .list(let bs)) where vs.count == bs.count: (parts, boundParts) = (vs, bs)
+            case (.int, _), (.dim, _): (parts, boundParts) = ([v], [bound])
             default:
                 error("an input shape is sizes such as 3x224x224 or [seq, 512], not \(v.kindName)", at: d.shape.loc)
                 return
             }
-            for p in parts {
+            for (p, q) in zip(parts, boundParts) {
                 guard let dim = p.asDim else { error("an input shape is made of sizes, not \(p.kindName)", at: d.shape.loc); return }
                 if let n = dim.value, n < 1 || n > ArgumentBinder.maxSize {
                     error("input size \(n) is \(n < 1 ? "not positive" : "absurdly large (the limit is \(ArgumentBinder.maxSize))")", at: d.shape.loc)
                     return
                 }
-                let b = try dim.bound(bindings)
+                let b = try q.asDim ?? dim.bound(bindings)
                 if let n = b.value, n < 1 { error("--set gives \(dim) the size \(n); sizes must be positive", at: d.shape.loc); return }
+                if let n = b.value, n > ArgumentBinder.maxSize {
+                    error("--set gives \(dim) the size \(n), above the limit of \(ArgumentBinder.maxSize)", at: d.shape.loc)
+                    return
+                }
                 dims.append(b)
             }
         } catch let e as EvalError {

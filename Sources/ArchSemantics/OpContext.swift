@@ -94,7 +94,7 @@ public struct OpContext {
     public func known(_ d: Dim, _ what: String) throws -> Int {
         guard let v = d.value else {
             throw OpError("\(op.name) needs a fixed \(what), but it is \(d)",
-                          notes: [.init("bind the symbol with --set \(d.symbols.first ?? "NAME")=VALUE or use a fixed size in 'input'")])
+                          notes: [.init("bind \(d.symbols.count > 1 ? "its symbols" : "the symbol") with \(d.setHint) or use a fixed size in 'input'")])
         }
         return v
     }

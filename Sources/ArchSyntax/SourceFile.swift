@@ -6,11 +6,13 @@ public final class SourceFile: @unchecked Sendable {
     /// Byte offset at which each line starts.
     public let lineStarts: [Int]
 
+    /// A UTF-8 byte-order mark at the start is not part of the text (editors on Windows write one):
+    /// it is dropped, so line 1's columns count from the first real character.
     public init(path: String, bytes: [UInt8]) {
         self.path = path
-        self.bytes = bytes
+        self.bytes = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
         var starts = [0]
-        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
+        for (i, b) in self.bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
         self.lineStarts = starts
     }
 

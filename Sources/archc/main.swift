@@ -1,7 +1,8 @@
 import Foundation
 import ArchDriver
 
+// Output goes through write(2) with every error checked: a full disk is reported, a closed pipe
+// ends quietly, neither traps. An interrupted write of an output file leaves no temporary file.
+StandardStreams.prepareProcess()
 let result = Driver.run(Array(CommandLine.arguments.dropFirst()))
-FileHandle.standardOutput.write(result.stdout.data(using: .utf8)!)
-FileHandle.standardError.write(result.stderr.data(using: .utf8)!)
-exit(result.status)
+exit(StandardStreams.finish(result))

@@ -18,6 +18,9 @@ import XCTest
 /// repetitions cut to at most x2, plus slices of them (inputs, block definitions and a few
 /// top-level statements). Set ARCHC_FUZZ_TRACE=/some/file to have each mutant written there before
 /// it is compiled: after a crash that file holds the culprit.
+///
+/// The command line, safetensors files and .npy files are fuzzed the same way, with the same seed and
+/// count variables (FuzzTests+CommandLine, +SafeTensors, +NumPy; their loop is FuzzTests+Harness).
 final class FuzzTests: XCTestCase {
     /// Fixed, so every run checks the same mutants; ARCHC_FUZZ_SEED and ARCHC_FUZZ_COUNT override
     /// them for a longer hunt (the assertions stay the same).

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import ArchSyntax
 @testable import ArchSemantics
@@ -16,15 +17,18 @@ final class RegressionTests: XCTestCase {
     }
 
     func testOverflowingWidthsAreErrors() {
-        // The inputs fit in 64 bits; the widths and weights the layers derive from them do not.
-        for src in ["input x 1x1x1073741823x2147483647\nflatten start 3\npatchmerge",
-                    "input x 1x1073741823x2147483647\nflatten start 2\nattention heads 1 qkv fused",
-                    "input x 1x1073741823x2147483647\nflatten start 2\nswiglu 8"] {
+        // The inputs fit in 64 bits; the weights the layers derive from them do not.
+        for src in ["input x 2x2x2147483647\npatchmerge",
+                    "input x 1x2147483647\nattention heads 1 qkv fused",
+                    "input x 1x2147483647\nswiglu 2147483647"] {
             let e = errors(src)
             XCTAssertEqual(e.count, 1, src)
             XCTAssertTrue(e.first?.hasSuffix("overflows a 64-bit integer") == true, "\(src): \(e)")
         }
-        XCTAssertEqual(errors("input x 2x2147483647x2147483647\nflatten start 2\nmoe 2", bindings: [:]), ["moe needs 'hidden N', the width of each expert"])
+        // A width above 2^31 - 1 is refused where it appears (flatten), not passed on until a later count overflows.
+        XCTAssertEqual(errors("input x 1x1073741823x2147483647\nflatten start 2\nswiglu 8"),
+                       ["the output of 'flatten' has shape [1, 1, 2305843005992468481]: the size 2305843005992468481 is above the limit of 2147483647"])
+        XCTAssertEqual(errors("input x 2x2147483647\nmoe 2", bindings: [:]), ["moe needs 'hidden N', the width of each expert"])
         XCTAssertEqual(errors("input x 2x2x2147483647x2147483647"), ["input 'x' has more elements than a 64-bit integer counts"])
     }
 
@@ -70,6 +74,19 @@ final class RegressionTests: XCTestCase {
         XCTAssertEqual(errors("input x 8\nif on { relu }\nelse { gelu }"), ["'else' must follow the '}' of an 'if' on the same line"])
         XCTAssertEqual(errors("input x 8\nlinear 4 ) {\nrelu\n}\nrelu"), ["expected a value, found ')'"], "the body of a broken line is skipped with it")
         XCTAssertEqual(shape("input x [seq + 1, 8]\nlinear 4"), "[1, seq+1, 4]")
+    }
+
+    /// A size that is a product of symbols is reached by binding the symbols one by one, as the
+    /// hints say (they said `--set a*b=N`, which --set refuses, and binding a and b did not help).
+    func testProductsOfSymbolsAreBoundByTheirNames() {
+        XCTAssertEqual(Support.compile("input x [a*b]\nlinear 4", bindings: ["batch": 1, "a": 2, "b": 3]).graph.flatMap { g in g.output.map { describe(g.values[$0].shape) } }, "[1, 4]")
+        XCTAssertEqual(errors("input x [2*a*b + 1]\nrelu", bindings: ["batch": 1, "a": 65536, "b": 16384]),
+                       ["--set gives (2*a)*b+1 the size 2147483649, above the limit of 2147483647"])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("archc-sym-\(getpid()).arch")
+        try? "input x [a*b, 8]\nlinear 4\n".write(to: dir, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        XCTAssertTrue(Support.run("params", dir.path).stdout.contains("MACs: depend on a, b; pass --set a=N --set b=N\n"))
+        XCTAssertTrue(Support.run("params", dir.path, "--set", "a=2", "--set", "b=2").stdout.contains("MACs: 128 "))
     }
 
     func testHugeButValidTensorsStillSummarise() throws {

@@ -3,6 +3,8 @@ import XCTest
 @testable import ArchDriver
 @testable import ArchIO
 @testable import ArchKernels
+@testable import ArchIR
+@testable import ArchEngine
 
 /// `archc init` and `archc run` end to end, and their errors on bad files.
 final class RunCommandTests: XCTestCase {
@@ -66,6 +68,17 @@ final class RunCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("w.safetensors")))
     }
 
+    /// The run's memory budget counts the weights as loaded from the file next to the constants made
+    /// from them, the activations and the inputs (the loaded copy once went uncounted).
+    func testRunBudgetCountsTheLoadedWeights() throws {
+        let c = Support.compile("input x 4\nfc: linear 3\n", bindings: ["batch": 2])
+        let program = try Passes.run(try XCTUnwrap(c.graph))
+        let terms = try Driver.runMemoryTerms(program: program, inputs: ["x": Tensor(shape: [2, 4], ints: Array(repeating: 0, count: 8))], loadedWeights: 15)
+        XCTAssertEqual(terms.map(\.what), ["weights as loaded", "constants (folded and packed weights)", "activations", "inputs"])
+        // The weight [3, 4] and bias [3] as stored (15), and the weight packed into a 32-column panel (4 x 32).
+        XCTAssertEqual(terms.map(\.floats), [15, 15 + 4 * 32, program.arenaCount, 16])
+    }
+
     /// A symbolic size bound to 0 by an input file is refused, as `--set` refuses it.
     func testZeroSizedInputIsAnError() throws {
         let s = try spec("input x [seq, 4]\nfc: linear 3\n")
@@ -115,6 +128,117 @@ final class RunCommandTests: XCTestCase {
         let r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("ids.npy"))
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("token id 99.0 is outside the vocabulary of 10"), r.stderr)
+    }
+
+    /// Every numeric option is a whole number in range, or a usage error naming it: none is ignored,
+    /// clamped or trapped on (`--top -1` trapped in Collection.prefix).
+    func testNumericOptionsAreValidated() throws {
+        let s = try spec("input x 4\nfc: linear 3\n")
+        _ = Support.run("init", s, "-o", path("w.safetensors"))
+        try NPY.write(Tensor(shape: [1, 4], floats: [1, 2, 3, 4]), to: path("x.npy"))
+        let run = ["run", s, "--weights", path("w.safetensors"), "--input", path("x.npy")]
+        let cases: [([String], String)] = [
+            (["--top", "-1"], "--top needs a whole number from 1 to 2147483647, got '-1'"),
+            (["--top", "0"], "--top needs a whole number from 1 to 2147483647, got '0'"),
+            (["--top", "abc"], "--top needs a whole number from 1 to 2147483647, got 'abc'"),
+            (["--top", "99999999999999999999"], "--top needs a whole number from 1 to 2147483647, got '99999999999999999999'"),
+            (["--repeat", "-5"], "--repeat needs a whole number from 1 to 1000000, got '-5'"),
+            (["--repeat", "0"], "--repeat needs a whole number from 1 to 1000000, got '0'"),
+            (["--top", "2", "--top", "3"], "--top is given twice"),
+            (["--top"], "--top needs a value"),
+            (["--input"], "--input needs a value"),
+        ]
+        for (extra, message) in cases {
+            let r = Driver.run(run + extra)
+            XCTAssertEqual(r.status, 2, "\(extra)")
+            XCTAssertTrue(r.stderr.hasPrefix("error: \(message)\n"), "\(extra): \(r.stderr)")
+        }
+        XCTAssertTrue(Driver.run(["params", s, "--depth", "-1"]).stderr.hasPrefix("error: --depth needs a whole number from 0 to 2147483647, got '-1'"))
+        XCTAssertTrue(Driver.run(["init", s, "-o", path("w2.safetensors"), "--seed", "-1"]).stderr.hasPrefix("error: --seed needs a whole number from 0 to "))
+        XCTAssertTrue(Driver.run(["params", s, "--set", "batch=2", "--set", "batch=3"]).stderr.hasPrefix("error: --set batch is given twice (2 and 3)"))
+        // In range: --top larger than the classes shows them all.
+        let r = Driver.run(run + ["--top", "2147483647", "--repeat", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.components(separatedBy: "top-2147483647[0]: ").last?.components(separatedBy: ", ").count, 3, r.stdout)
+    }
+
+    /// NaN and infinities print as such (NaN printed as `nan.00000`), and rank last in --top.
+    func testNonFiniteValuesPrintAsSuch() {
+        XCTAssertEqual(Format.fixed(.nan, 5), "nan")
+        XCTAssertEqual(Format.fixed(-.infinity, 4), "-inf")
+        XCTAssertEqual(Format.fixed(.infinity, 1), "inf")
+        XCTAssertEqual(Format.fixed(1e20, 2), "100000000000000000000.00")
+        XCTAssertEqual(Format.fixed(-0.5, 3), "-0.500")
+        XCTAssertEqual(RunReport.top(3, of: [.nan, 2, .infinity, -1, .nan, 2], rowLength: 3),
+                       "top-3[0]: 2 (inf), 1 (2.0000), 0 (nan)\ntop-3[1]: 2 (2.0000), 0 (-1.0000), 1 (nan)\n")
+    }
+
+    /// Files are matched to the declared inputs: too many is an error saying how many there are
+    /// (it said "no input named ''"); an input given twice too.
+    func testInputFilesMatchTheDeclaredInputs() throws {
+        let s = try spec("input x 4\nfc: linear 3\n")
+        _ = Support.run("init", s, "-o", path("w.safetensors"))
+        try NPY.write(Tensor(shape: [1, 4], floats: [1, 2, 3, 4]), to: path("x.npy"))
+        var r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("x.npy"), "--input", path("x.npy"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "error: the network has one input ('x'), but 2 --input files were given\n")
+        r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", "x=" + path("x.npy"), "--input", "x=" + path("x.npy"))
+        XCTAssertEqual(r.stderr, "error: input 'x' is given twice\n")
+        r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", "y=" + path("x.npy"))
+        XCTAssertEqual(r.stderr, "error: the network has no input named 'y'\nnote: its inputs: x\n")
+        // Named and plain files together: the plain one goes to the input not named.
+        let two = try spec("input a 4\ninput b 4\nadd b\n")
+        _ = Support.run("init", two, "-o", path("w2.safetensors"))
+        r = Support.run("run", two, "--weights", path("w2.safetensors"), "--input", "b=" + path("x.npy"), "--input", path("x.npy"))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("first values: 2.00000 4.00000 6.00000 8.00000"), r.stdout)
+    }
+
+    /// Integers for a floating-point input or weight are refused (PyTorch refuses a Long tensor into a
+    /// convolution); whole-number floats as token ids are read with a warning.
+    func testElementKindsAreChecked() throws {
+        let s = try spec("input x 4\nfc: linear 3\n")
+        _ = Support.run("init", s, "-o", path("w.safetensors"))
+        try NPY.write(Tensor(shape: [1, 4], ints: [1, 2, 3, 4]), to: path("ints.npy"))
+        var r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("ints.npy"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("error: \(path("ints.npy")): input 'x' holds integers, but the network takes floating-point values there\n"
+                                         + "note: convert the array to float32 (x.astype(numpy.float32))"), r.stderr)
+        // An I64 tensor for a float weight.
+        try SafeTensors.write([("fc.weight", Tensor(shape: [3, 4], ints: Array(repeating: 1, count: 12))),
+                               ("fc.bias", Tensor(shape: [3], floats: [0, 0, 0]))], to: path("iw.safetensors"))
+        try NPY.write(Tensor(shape: [1, 4], floats: [1, 2, 3, 4]), to: path("x.npy"))
+        r = Support.run("run", s, "--weights", path("iw.safetensors"), "--input", path("x.npy"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("error: \(path("iw.safetensors")): tensor 'fc.weight' holds integers, but the spec's 'fc.weight' is floating point\n"), r.stderr)
+        // Token ids saved as floats.
+        let t = try spec("input ids [seq] tokens\nembed 10 4\n")
+        _ = Support.run("init", t, "-o", path("e.safetensors"))
+        try NPY.write(Tensor(shape: [1, 3], floats: [1, 2, 3]), to: path("fids.npy"))
+        r = Support.run("run", t, "--weights", path("e.safetensors"), "--input", path("fids.npy"))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "\(path("fids.npy")): warning: input 'ids' holds floating-point values; they are read as token ids (save them as int64)\n")
+        try NPY.write(Tensor(shape: [1, 3], floats: [1, 2.5, 3]), to: path("half.npy"))
+        r = Support.run("run", t, "--weights", path("e.safetensors"), "--input", path("half.npy"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("error: \(path("half.npy")): input 'ids' holds token ids, but 2.5 is not a whole number"), r.stderr)
+    }
+
+    /// A size the input file fixes is bound before the spec is checked: `pos learned` on a symbolic
+    /// `seq` needed --set even when the input gave seq.
+    func testSizesFromInputsAreBoundBeforeChecking() throws {
+        let s = try spec("input x [seq, 8]\npos: pos learned\nfc: linear 3\n")
+        XCTAssertEqual(Support.run("init", s, "-o", path("w.safetensors"), "--set", "seq=4").status, 0)
+        try NPY.write(Tensor(shape: [2, 4, 8], floats: Array(repeating: 0.25, count: 64)), to: path("x.npy"))
+        var r = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("x.npy"))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("output [2, 4, 3] in "), r.stdout)
+        // A spec error that is not about sizes is still reported, once.
+        let bad = try spec("input x [seq, 8]\npos learned\nlinear 0\n")
+        r = Support.run("run", bad, "--weights", path("w.safetensors"), "--input", path("x.npy"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr.components(separatedBy: "error:").count - 1, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("'out' of 'linear' must be at least 1, got 0"), r.stderr)
     }
 
     func testUsage() {

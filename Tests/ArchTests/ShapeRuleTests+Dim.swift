@@ -21,10 +21,13 @@ final class DimArithmeticTests: XCTestCase {
         XCTAssertTrue(back.isKnown)
         XCTAssertEqual(try seq.times(0), Dim(0))
         // A product of two symbols is an opaque symbol; by a constant it stays affine.
-        XCTAssertEqual(try (seq * batch).symbols, ["seq*batch"])
+        XCTAssertEqual(try (seq * batch).atoms, ["seq*batch"])
+        XCTAssertEqual(try (seq * batch).symbols, ["batch", "seq"], "the names --set binds")
+        XCTAssertEqual(try (seq * batch).setHint, "--set batch=VALUE --set seq=VALUE")
         XCTAssertEqual(try (seq * Dim(4)).description, "4*seq")
         XCTAssertEqual(try (Dim(4) * seq.plus(1)).description, "4*seq+4")
-        XCTAssertEqual(try (seq.plus(1) * batch).symbols, ["(seq+1)*batch"])
+        XCTAssertEqual(try (seq.plus(1) * batch).atoms, ["(seq+1)*batch"])
+        XCTAssertEqual(try (seq.plus(1) * batch).symbols, ["batch", "seq"])
         XCTAssertTrue(try seq.times(4).plus(8).isMultiple(of: 4))
         XCTAssertFalse(try seq.times(4).plus(8).isMultiple(of: 8))
         XCTAssertEqual(try seq.times(2).plus(1).bound(["seq": 5]), Dim(11))
@@ -43,8 +46,10 @@ final class DimArithmeticTests: XCTestCase {
         XCTAssertEqual(try seq.times(4).plus(2).dividedFloor(by: 2).description, "2*seq+1")
         let opaque = try seq.plus(1).dividedFloor(by: 2)
         XCTAssertFalse(opaque.isKnown)
-        XCTAssertEqual(opaque.symbols, ["(seq+1)/2"])
-        XCTAssertEqual(try seq.dividedCeil(by: 2).symbols, ["(seq+1)/2"])
+        XCTAssertEqual(opaque.atoms, ["(seq+1)/2"])
+        XCTAssertEqual(try seq.dividedCeil(by: 2).atoms, ["(seq+1)/2"])
+        XCTAssertEqual(opaque.symbols, ["seq"])
+        XCTAssertEqual(try (Dim(symbol: "max_len.2") * seq).symbols, ["max_len.2", "seq"])
         XCTAssertEqual(try seq.times(2).plus(1).dividedCeil(by: 2).description, "seq+1")
         // (Not asserted: ceil(2 seq / 2) comes out opaque, "(2*seq+1)/2", not seq; reported.)
     }
@@ -73,9 +78,11 @@ final class DimArithmeticTests: XCTestCase {
         // The input itself has 2^93 elements: refused where it is declared.
         XCTAssertEqual(Compiled.errors("input x 2147483647x2147483647x2147483647\nflatten").first,
                        "input 'x' has more elements than a 64-bit integer counts")
-        // Each input dimension fits, but a product computed by a layer does not.
+        // Each input dimension fits, but a product computed by a layer does not: refused where it is made.
         XCTAssertEqual(Compiled.errors("input x 2147483647x2147483647\nflatten\nlinear 4").first,
-                       "parameter count of 'linear' overflows a 64-bit integer")
+                       "the output of 'flatten' has shape [1, 4611686014132420609]: the size 4611686014132420609 is above the limit of 2147483647")
+        XCTAssertEqual(Compiled.errors("input x 1x2147483647\nattention heads 1 qkv fused").first,
+                       "parameter count of 'attention' overflows a 64-bit integer")
         XCTAssertFalse(Compiled.errors("input x 2147483647x2147483647\nlinear 2147483647").isEmpty)
     }
 }
