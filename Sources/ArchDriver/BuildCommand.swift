@@ -4,6 +4,7 @@ import ArchSemantics
 import ArchIR
 import ArchCodegen
 import ArchKernels
+import ArchIO
 
 /// `archc build`: the spec compiled ahead of time into a native executable or a Swift package.
 extension Driver {
@@ -69,12 +70,19 @@ struct Build {
 
     static let stages = 4
 
+    /// Runs one stage, its line on standard error as it starts and its time as it ends (the compiler
+    /// takes a while: the line shows what archc is waiting for).
     func stage<T>(_ n: Int, _ what: String, _ body: () throws -> T) rethrows -> T {
         let start = Date()
-        FileHandle.standardError.write(Data("[\(n)/\(Build.stages)] \(what) ...".utf8))
+        progress("[\(n)/\(Build.stages)] \(what) ...")
         let result = try body()
-        FileHandle.standardError.write(Data(" \(String(format: "%.2f", Date().timeIntervalSince(start))) s\n".utf8))
+        progress(" \(String(format: "%.2f", Date().timeIntervalSince(start))) s\n")
         return result
+    }
+
+    /// Progress on standard error, at once (paths escaped as in diagnostics).
+    func progress(_ text: String) {
+        _ = StandardStreams.write(TerminalText.escaped(text), to: 2)
     }
 
     /// Checks the spec (batch 1 unless bound) and runs the passes; nil when the spec has errors.
@@ -91,11 +99,6 @@ struct Build {
 
     /// Writes the sources, compiles them into a temporary file beside `path`, then renames it into place.
     func executable(_ p: Program, to path: String) throws {
-        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath()
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: target.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw Toolchain.Failure(description: "error: \(path) is a directory; give the program's file name")
-        }
         let sources = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: sources) }
         var files = SwiftEmitter.engineFiles(under: "Engine")
@@ -104,16 +107,13 @@ struct Build {
         try stage(3, "writing Swift (\(p.steps.count) steps, \(files.count) files)") { try write(files, into: sources) }
         if let keep { try write(files, into: URL(fileURLWithPath: keep)) }
         let toolchain = try Toolchain.find()
-        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).build-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: temporary) }
-        try stage(4, "compiling with swiftc -Ounchecked -wmo -target-cpu \(cpu)") {
-            _ = try toolchain.run(["-Ounchecked", "-wmo", "-target-cpu", cpu, "-module-name", "ArchProgram", "-o", temporary.path]
-                                  + files.map { sources.appendingPathComponent($0.path).path })
+        try AtomicFile.produce(at: path) { temporary in
+            try stage(4, "compiling with swiftc -Ounchecked -wmo -target-cpu \(cpu)") {
+                _ = try toolchain.run(["-Ounchecked", "-wmo", "-target-cpu", cpu, "-module-name", "ArchProgram", "-o", temporary]
+                                      + files.map { sources.appendingPathComponent($0.path).path })
+            }
         }
-        guard rename(temporary.path, target.path) == 0 else {
-            throw Toolchain.Failure(description: "error: cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        FileHandle.standardError.write(Data("built \(path)\n".utf8))
+        progress("built \(path)\n")
     }
 
     /// Writes the package into a temporary folder beside `dir`, then puts it in place (replacing a
@@ -135,7 +135,7 @@ struct Build {
         if fm.fileExists(atPath: target.path) { try fm.moveItem(at: target, to: old) }
         defer { try? fm.removeItem(at: old) }
         try fm.moveItem(at: temporary, to: target)
-        FileHandle.standardError.write(Data("[4/4] wrote \(dir): swift build -c release there, or depend on it by path\n".utf8))
+        progress("[4/4] wrote \(dir): swift build -c release there, or depend on it by path\n")
     }
 
     func temporaryDirectory() throws -> URL {
