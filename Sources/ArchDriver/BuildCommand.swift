@@ -9,8 +9,8 @@ import ArchIO
 /// `archc build`: the spec compiled ahead of time into a native executable or a Swift package.
 extension Driver {
     static let buildUsage = """
-    USAGE: archc build FILE -o PROGRAM [--set NAME=VALUE ...] [--threads N] [--target-cpu CPU] [--keep DIR]
-           archc build FILE --package DIR [--name NAME] [--set NAME=VALUE ...] [--threads N] [--target-cpu CPU]
+    USAGE: archc build FILE -o PROGRAM [--set NAME=VALUE ...] [--threads N] [--tune] [--target-cpu CPU] [--keep DIR]
+           archc build FILE --package DIR [--name NAME] [--set NAME=VALUE ...] [--threads N] [--tune] [--target-cpu CPU]
 
     Compiles the network into Swift specialised to its shapes (every step a kernel call with its sizes
     written out, batchnorms, activations and residual adds fused) and builds it with swiftc:
@@ -20,6 +20,8 @@ extension Driver {
       --package DIR    a dependency-free SwiftPM package exposing Model, with an example and a README
     --set NAME=VALUE   binds a size (batch is 1 unless set); the program runs exactly these shapes
     --threads N        schedules for N threads (default: every core of this machine)
+    --tune             times each convolution's algorithms here and keeps the fastest (cached in
+                       ~/.cache/archc/tuning.json); without it the cost model chooses
     --target-cpu CPU   the CPU to compile for (default: native, this machine's); e.g. x86-64-v4, znver4
     --keep DIR         also writes the generated sources to DIR
     --name NAME        the package's module name (default: from the model's name)
@@ -29,7 +31,7 @@ extension Driver {
     static func build(_ args: [String]) -> Output {
         let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
         do {
-            opts = try parseOptions(args, flags: [], valued: ["-o", "--package", "--threads", "--target-cpu", "--keep", "--name"])
+            opts = try parseOptions(args, flags: ["--tune"], valued: ["-o", "--package", "--threads", "--target-cpu", "--keep", "--name"])
         } catch let e as UsageError { return usageError(e.message, buildUsage) } catch { return usageError("\(error)", buildUsage) }
         guard opts.files.count == 1 else { return usageError(opts.files.isEmpty ? "build needs a FILE" : "build takes one FILE", buildUsage) }
         let output = opts.values["-o"], package = opts.values["--package"]
@@ -38,7 +40,8 @@ extension Driver {
         guard !cpu.isEmpty, cpu.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             return usageError("--target-cpu takes a CPU name such as native, x86-64-v3 or znver4, got '\(cpu)'", buildUsage)
         }
-        var build = Build(spec: opts.files[0], bindings: opts.bindings, cpu: cpu, keep: opts.values["--keep"])
+        var build = Build(spec: opts.files[0], bindings: opts.bindings, cpu: cpu, keep: opts.values["--keep"],
+                          tuning: opts.flags.contains("--tune") ? Tuning() : nil)
         do {
             build.threads = try threadCount(opts.values["--threads"])
             guard let program = try build.plan() else { return Output(stderr: build.diagnostics, status: 1) }
@@ -64,6 +67,7 @@ struct Build {
     var bindings: [String: Int]
     let cpu: String
     let keep: String?
+    let tuning: Tuning?
     var threads = Parallel.cores
     /// Warnings from the checker, printed at the end.
     var diagnostics = ""
@@ -92,8 +96,10 @@ struct Build {
         diagnostics = DiagnosticRenderer.render(c.diagnostics.diagnostics)
         guard c.succeeded, let g = c.graph else { return nil }
         let threads = self.threads
-        return try stage(2, "planning for \(threads) thread\(threads == 1 ? "" : "s") (\(Passes.names.joined(separator: ", ")))") {
-            try Passes.run(g, threads: threads)
+        let tuning = self.tuning
+        defer { tuning?.save() }
+        return try stage(2, "planning for \(threads) thread\(threads == 1 ? "" : "s")\(tuning == nil ? "" : ", timing convolutions") (\(Passes.names.joined(separator: ", ")))") {
+            try Passes.run(g, threads: threads, tuning: tuning)
         }
     }
 

@@ -6,7 +6,7 @@ import ArchIR
 /// it need them bound, so an unbound `batch` is taken as 1 (and said so).
 extension Driver {
     static let irUsage = """
-    USAGE: archc ir FILE [--after check|\(Passes.names.joined(separator: "|"))] [--threads N] [--set NAME=VALUE ...]
+    USAGE: archc ir FILE [--after check|\(Passes.names.joined(separator: "|"))] [--threads N] [--tune] [--set NAME=VALUE ...]
 
     Prints the network after a pass:
       check     the checked graph, with symbolic sizes
@@ -16,11 +16,13 @@ extension Driver {
       prepare   the constants made from the weights: folded, packed, transformed
       plan      (the default) every value's buffer and the arena
     --threads N schedules for N threads (default: every core of this machine).
+    --tune times each convolution's algorithms on this machine and keeps the fastest (cached in
+    ~/.cache/archc/tuning.json, or $ARCHC_TUNING_CACHE); without it the cost model chooses.
     """
 
     static func ir(_ args: [String]) -> Output {
         let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
-        do { opts = try parseOptions(args, flags: [], valued: ["--after", "--threads"]) } catch let e as UsageError {
+        do { opts = try parseOptions(args, flags: ["--tune"], valued: ["--after", "--threads"]) } catch let e as UsageError {
             return usageError(e.message, irUsage)
         } catch { return usageError("\(error)", irUsage) }
         guard opts.files.count == 1 else { return usageError("ir takes one FILE", irUsage) }
@@ -45,7 +47,9 @@ extension Driver {
             out.stdout += "// batch = 1 (bind it with --set batch=N)\n"
         }
         do {
-            out.stdout += ProgramPrinter.print(try Passes.run(g, threads: try threadCount(opts.values["--threads"]), through: after))
+            let tuning = opts.flags.contains("--tune") ? Tuning() : nil
+            out.stdout += ProgramPrinter.print(try Passes.run(g, threads: try threadCount(opts.values["--threads"]), through: after, tuning: tuning))
+            tuning?.save()
         } catch let e as IRError {
             return Output(stderr: "\(e)\n", status: 1)
         } catch {

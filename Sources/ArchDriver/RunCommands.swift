@@ -16,10 +16,11 @@ extension Driver {
     """
 
     static let runUsage = """
-    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--threads N] [--profile] [--dump-ir] [--set NAME=VALUE ...]
+    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--threads N] [--tune] [--profile] [--dump-ir] [--set NAME=VALUE ...]
 
     Runs the network on real weights and inputs. Symbolic sizes are bound from the inputs' shapes.
     --threads N uses N threads (default: every core of this machine).
+    --tune times each convolution's algorithms on this machine and keeps the fastest (cached).
     --profile prints the time each kind of step took in the last run, and the slowest steps.
     --dump-ir prints the program the interpreter runs (as `archc ir` does) before running it.
     """
@@ -53,7 +54,7 @@ extension Driver {
         do {
             let split = try repeatedOption("--input", in: args)
             inputArgs = split.values
-            opts = try parseOptions(split.rest, flags: ["--dump-ir", "--profile"], valued: ["--weights", "--output", "--top", "--repeat", "--threads"])
+            opts = try parseOptions(split.rest, flags: ["--dump-ir", "--profile", "--tune"], valued: ["--weights", "--output", "--top", "--repeat", "--threads"])
         } catch let e as UsageError {
             return usageError(e.message, runUsage)
         } catch { return usageError("\(error)", runUsage) }
@@ -71,7 +72,9 @@ extension Driver {
             let c = Pipeline.compile(path: opts.files[0], bindings: bindings)
             out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
             guard c.succeeded, let g = c.graph else { out.status = 1; return out }
-            let program = try Passes.run(g, threads: try threadCount(opts.values["--threads"]))
+            let tuning = opts.flags.contains("--tune") ? Tuning() : nil
+            let program = try Passes.run(g, threads: try threadCount(opts.values["--threads"]), tuning: tuning)
+            tuning?.save()
             let loaded = try loadWeights(weightsPath, program: program, inputs: files)
             let bound = WeightStore.bind(g, tensors: loaded, file: weightsPath)
             for w in bound.warnings { out.stderr += "warning: \(w)\n" }

@@ -50,12 +50,14 @@ public struct CostModel: Sendable {
             let gemm = Double(g.groups) * gemmSeconds(m: cout, n: n, k: k, threads: threads)
             return a == .gemm ? gemm * 1.1 : gemm
         case .winograd:
-            // 16 GEMMs of [out x in] x [in x tiles] (4/9 of the direct multiplies) on blocks of tiles
-            // that stay in cache through the transforms, which stream the input and output about twice.
+            // 16 GEMMs of [out x in] x [in x tiles of a block] (4/9 of the direct multiplies), with the
+            // transforms about half the time where the blocks are full; blocks of fewer than 48 tiles
+            // (small maps) leave the GEMMs' panels part empty. Calibrated on ResNet-18's layers
+            // (`archc ir --after schedule --tune` prints the measured times).
             let tiles = Double((g.outH + 1) / 2 * ((g.outW + 1) / 2))
             let macs = 16 * Double(g.outChannels) * Double(g.inChannels) * tiles
-            let efficiency = min(1, Double(g.inChannels) / 128 + 0.5)
-            return macs / (gemmRate * efficiency * Double(threads)) + 2 * io / bandwidth
+            let perBlock = Double(Winograd.workers(g, threads: threads).perBlock)
+            return macs / (gemmRate * 0.5 * min(1, perBlock / 48) * Double(threads))
         case .depthwise:
             // Streams its planes: memory-bound.
             return max(Double(g.macs) / (gemmRate * 0.25 * Double(threads)), io / bandwidth)

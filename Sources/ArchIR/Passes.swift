@@ -6,13 +6,13 @@ import ArchKernels
 public enum Passes {
     public static let names = [Lower.name, Fuse.name, Schedule.name, PrepareConstants.name, PlanBuffers.name]
 
-    public static func run(_ graph: Graph, threads: Int = Parallel.cores, through last: String = PlanBuffers.name,
+    public static func run(_ graph: Graph, threads: Int = Parallel.cores, through last: String = PlanBuffers.name, tuning: Tuning? = nil,
                            observe: (Program) -> Void = { _ in }) throws -> Program {
         guard let end = names.firstIndex(of: last) else {
             throw IRError("there is no pass named '\(last)'", notes: ["the passes: " + names.joined(separator: ", ")])
         }
         let passes: [(Program) throws -> Program] = [
-            { _ in try Lower.run(graph, threads: threads) }, Fuse.run, { Schedule.run($0) }, PrepareConstants.run, PlanBuffers.run,
+            { _ in try Lower.run(graph, threads: threads) }, Fuse.run, { Schedule.run($0, tuning: tuning) }, PrepareConstants.run, PlanBuffers.run,
         ]
         var p = Program(name: "", graph: graph, values: [], steps: [], constants: [], inputs: [], output: 0, threads: threads)
         for pass in passes[...end] {

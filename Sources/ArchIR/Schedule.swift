@@ -7,14 +7,27 @@ import ArchKernels
 public enum Schedule {
     public static let name = "schedule"
 
-    public static func run(_ program: Program, model: CostModel = CostModel()) -> Program {
+    /// With `tuning`, each convolution's algorithm is the one measured fastest here; otherwise the
+    /// cost model's.
+    public static func run(_ program: Program, model: CostModel = CostModel(), tuning: Tuning? = nil) -> Program {
         var p = program
         let threads = p.threads
         for i in p.steps.indices {
             var s = p.steps[i]
             switch s.kind {
             case .conv(var c):
-                let choice = model.convolution(c.geometry, batch: c.batch, threads: threads)
+                var choice = model.convolution(c.geometry, batch: c.batch, threads: threads)
+                if let tuning {
+                    choice.algorithm = tuning.convolution(c.geometry, batch: c.batch, threads: threads)
+                    if let times = tuning.measured[tuning.key(c.geometry, batch: c.batch, threads: threads)] {
+                        let best = times.first { $0.0 == choice.algorithm }?.1 ?? 0
+                        choice.estimate = Estimate(chosen: choice.algorithm.rawValue + " (measured)", seconds: best * Double(c.batch),
+                                                   alternatives: times.filter { $0.0 != choice.algorithm }.map { ($0.0.rawValue, $0.1 * Double(c.batch)) })
+                    } else {
+                        choice.estimate = Estimate(chosen: choice.algorithm.rawValue + " (tuned before)", seconds: 0)
+                    }
+                    choice.threads = choice.algorithm == .depthwise || choice.algorithm == .winograd ? threads : choice.threads
+                }
                 (c.algorithm, c.threads) = (choice.algorithm, choice.threads)
                 let need = Conv.scratchCount(c.geometry, c.algorithm, threads: c.threads)
                 c.scratch = need > 0 ? p.addValue([need], scratch: true) : nil

@@ -11,6 +11,8 @@ enum BOperand {
     case transposed(UnsafePointer<Float>, ldb: Int)
     case prepacked(UnsafePointer<Float>, columnsPadded: Int)
     case image(ConvGeometry, UnsafePointer<Float>)
+
+    var isPrepacked: Bool { if case .prepacked = self { return true } else { return false } }
 }
 
 extension Gemm {
@@ -37,6 +39,19 @@ extension Gemm {
     static func parallelBlocks(m: Int, n: Int, k: Int, a: AOperand, b: BOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, epilogue: Epilogue, threads: Int) {
         let (workers, byRows) = split(m: m, n: n, k: k, threads: threads)
+        if byRows && workers > 1 && !b.isPrepacked {
+            // Every row task reads all of B: pack it once, the KC blocks across the workers, then share it.
+            let padded = (n + nr - 1) / nr * nr
+            SharedPanels.shared.with(padded * k) { panels in
+                Parallel.forEach((k + kc - 1) / kc, threads: workers) { block, _ in
+                    let pc = block * kc, kcur = min(kc, k - pc)
+                    _ = packB(b, pc: pc, kcur: kcur, jc: 0, ncur: n, into: panels + padded * pc)
+                }
+                parallelBlocks(m: m, n: n, k: k, a: a, b: .prepacked(panels, columnsPadded: padded), c: c, ldc: ldc,
+                               accumulate: accumulate, epilogue: epilogue, threads: threads)
+            }
+            return
+        }
         let parts = tasks(m: m, n: n, workers: workers, byRows: byRows)
         Parallel.forEach(parts.count, threads: workers) { t, _ in
             let (rows, cols) = parts[t]

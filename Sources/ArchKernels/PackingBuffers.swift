@@ -23,3 +23,27 @@ final class PackingBuffers: @unchecked Sendable {
         return body(base, base + Self.bFloats, base + Self.bFloats + Self.aFloats)
     }
 }
+
+/// Whole packed B operands shared by the tasks of one row-split GEMM (each task would otherwise
+/// pack the same B again), kept in a pool of buffers that grow to the largest request.
+final class SharedPanels: @unchecked Sendable {
+    static let shared = SharedPanels()
+    private let lock = NSLock()
+    private var free: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
+
+    func with<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        lock.lock()
+        var buffer = free.popLast() ?? (UnsafeMutablePointer<Float>.allocate(capacity: 1), 1)
+        lock.unlock()
+        if buffer.capacity < count {
+            buffer.pointer.deallocate()
+            buffer = (.allocate(capacity: count), count)
+        }
+        defer {
+            lock.lock()
+            free.append(buffer)
+            lock.unlock()
+        }
+        return body(buffer.pointer)
+    }
+}

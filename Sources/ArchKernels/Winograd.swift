@@ -21,7 +21,7 @@ public enum Winograd {
     /// Tiles per block: each worker takes blocks of tiles through all three stages while they are in cache.
     static let blockTiles = 64
 
-    static func workers(_ g: ConvGeometry, threads: Int) -> (workers: Int, perBlock: Int, blocks: Int) {
+    public static func workers(_ g: ConvGeometry, threads: Int) -> (workers: Int, perBlock: Int, blocks: Int) {
         let t = tiles(g), threads = max(1, threads)
         // Blocks of up to 64 tiles, but at least two per worker.
         let per = min(blockTiles, max(16, (t + 2 * threads - 1) / (2 * threads)))
