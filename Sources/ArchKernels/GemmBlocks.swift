@@ -52,6 +52,19 @@ extension Gemm {
             }
             return
         }
+        if !byRows && workers > 1, case .matrix(let p, let lda) = a {
+            // Every column task reads all of A: pack it once, its row panels across the workers, then share it.
+            let padded = (m + mr - 1) / mr * mr, panels = padded / mr
+            SharedPanels.shared.with(padded * k) { packed in
+                Parallel.forEach(panels, threads: workers) { panel, _ in
+                    let i = panel * mr, rows = min(mr, m - i)
+                    forKBlocks(k) { pc, kcur in Pack.a(p + i * lda + pc, lda: lda, m: rows, k: kcur, into: packed + padded * pc + i * kcur) }
+                }
+                parallelBlocks(m: m, n: n, k: k, a: .prepacked(packed, rowsPadded: padded), b: b, c: c, ldc: ldc,
+                               accumulate: accumulate, epilogue: epilogue, threads: threads)
+            }
+            return
+        }
         let parts = tasks(m: m, n: n, workers: workers, byRows: byRows)
         Parallel.forEach(parts.count, threads: workers) { t, _ in
             let (rows, cols) = parts[t]
