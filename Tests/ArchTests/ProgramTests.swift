@@ -42,10 +42,10 @@ final class ProgramTests: XCTestCase {
         XCTAssertEqual(convs.filter { $0.activation == .relu }.count, 17)
         XCTAssertEqual(convs.filter { $0.residual != nil }.count, 8)
         XCTAssertEqual(p.steps.map(\.kind.name), ["conv", "pool"] + Array(repeating: "conv", count: 19) + ["adaptivePool", "linear"])
-        // Winograd for the 3x3 stride-1 convolutions with enough tiles (not the last stage's 7x7 maps), GEMMs
-        // for the rest (the 7x7 stem, the strided 3x3s and the strided 1x1 shortcuts).
+        // Winograd for the 3x3 stride-1 convolutions on 56x56 and 28x28 maps, whose tile blocks fill the GEMM's
+        // panels; GEMMs for the rest (the 7x7 stem, the strided 3x3s, the strided 1x1 shortcuts, the 14x14 and 7x7 maps).
         XCTAssertEqual(convs.map(\.algorithm.rawValue).joined(separator: " "),
-                       "gemm winograd winograd winograd winograd gemm winograd gemm winograd winograd gemm winograd gemm winograd winograd"
+                       "gemm winograd winograd winograd winograd gemm winograd gemm winograd winograd gemm gemm gemm gemm gemm"
                        + " gemm gemm gemm gemm gemm")
         // Every residual add writes in place over its residual (the block's input, or its body's output
         // where the shortcut's convolution adds it), which nothing reads afterwards.
