@@ -51,6 +51,11 @@ public enum ProgramVerifier {
             guard case .convWeights(_, let g, let a)? = recipe(c.weight), g == c.geometry, a == c.algorithm else {
                 return ["step \(i): the convolution's weights are not prepared for \(c.algorithm)"]
             }
+        } else if case .invertedResidual(let c) = s.kind {
+            guard case .convWeights(_, _, .pointwise)? = recipe(c.projectWeight), case .convWeights(_, _, .depthwise)? = recipe(c.depthwiseWeight),
+                  c.expandWeight.map({ if case .convWeights(_, _, .pointwise)? = recipe($0) { return true } else { return false } }) ?? true else {
+                return ["step \(i): the inverted residual's weights are not prepared for its convolutions"]
+            }
         } else if case .linear(let c) = s.kind {
             guard case .linearWeights(_, let n, let k)? = recipe(c.weight), n == c.outFeatures, k == c.inFeatures else {
                 return ["step \(i): the linear layer's weight is not packed for its GEMM"]

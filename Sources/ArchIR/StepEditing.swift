@@ -38,6 +38,7 @@ extension KernelCall {
             case .windowAttention(var c): c.output = newValue; self = .windowAttention(c)
             case .windowMerge(var c): c.output = newValue; self = .windowMerge(c)
             case .recurrent(var c): c.output = newValue; self = .recurrent(c)
+            case .invertedResidual(var c): c.output = newValue; self = .invertedResidual(c)
             }
         }
     }
@@ -53,7 +54,7 @@ extension KernelCall {
         case .binary(let c): return c.activation
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .softmax, .view,
              .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .windowPartition, .windowAttention,
-             .windowMerge, .recurrent:
+             .windowMerge, .recurrent, .invertedResidual:
             return nil
         }
     }
@@ -69,7 +70,7 @@ extension KernelCall {
         case .binary(var c): c.activation = activation; return .binary(c)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .softmax, .view,
              .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .windowPartition, .windowAttention,
-             .windowMerge, .recurrent:
+             .windowMerge, .recurrent, .invertedResidual:
             return self
         }
     }
@@ -82,7 +83,7 @@ extension KernelCall {
         case .conv(let c): return .some(c.residual)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm,
              .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention,
-             .windowPartition, .windowAttention, .windowMerge, .recurrent:
+             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
             return nil
         }
     }
@@ -93,7 +94,7 @@ extension KernelCall {
         case .conv(var c): c.residual = r; return .conv(c)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm,
              .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention,
-             .windowPartition, .windowAttention, .windowMerge, .recurrent:
+             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
             return self
         }
     }
@@ -113,7 +114,7 @@ extension KernelCall {
         case .conv(let c): return c.residual
         case .embedding(let c): return c.base
         case .tokenMix, .gate, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .view, .permute, .concat, .prependToken,
-             .take, .patchMergeGather, .attention, .windowPartition, .windowAttention, .windowMerge, .recurrent:
+             .take, .patchMergeGather, .attention, .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
             return nil
         }
     }
@@ -137,6 +138,8 @@ extension KernelCall {
         case .windowAttention(let c): return c.bias.map { [$0] } ?? []
         case .recurrent(let c):
             return c.inputWeights + c.hiddenWeights + c.inputBiases.compactMap { $0 } + c.hiddenBiases.compactMap { $0 }
+        case .invertedResidual(let c):
+            return [c.expandWeight, c.expandBias, c.depthwiseWeight, c.depthwiseBias, c.projectWeight, c.projectBias].compactMap { $0 }
         case .gate, .patchify, .pool, .adaptivePool, .upsample, .activation, .softmax, .binary, .view, .permute, .concat, .take,
              .patchMergeGather, .attention, .windowPartition, .windowMerge:
             return []
@@ -151,7 +154,7 @@ extension KernelCall {
     /// Whether the call needs scratch memory of its own (the schedule gives it).
     var needsScratch: Bool {
         switch self {
-        case .attention, .windowAttention, .convTranspose, .moe, .recurrent: return true
+        case .attention, .windowAttention, .convTranspose, .moe, .recurrent, .invertedResidual: return true
         case .conv(let c): return c.algorithm == .winograd || c.algorithm == .depthwise
         case .linear, .tokenMix, .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .channelAffine,
              .activation, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather,
@@ -178,6 +181,9 @@ extension KernelCall {
         case .recurrent(let c):
             let gates = c.cell == .lstm ? 4 : c.cell == .gru ? 3 : 1
             return c.layers * c.directions * c.batch * c.steps * gates * c.hidden * (c.inputWidth + c.hidden)
+        case .invertedResidual(let c):
+            let s = c.shape, out = s.outHeight * s.outWidth
+            return c.batch * ((c.expandWeight == nil ? 0 : s.inChannels * s.hidden * s.height * s.width) + 9 * s.hidden * out + s.hidden * s.outChannels * out)
         case .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .channelAffine, .activation, .softmax,
              .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .windowPartition, .windowMerge:
             return 0

@@ -40,4 +40,21 @@ public struct Epilogue {
 
     /// Whether anything happens after the products are summed.
     var isIdentity: Bool { bias == .none && activation == .none && multiplier == nil }
+
+    /// The epilogue as the micro-kernel applies it in registers, for the tile at C[row, column]:
+    /// nil when it has more than a bias and a clamp (the other activations, a multiplier), which
+    /// then run on the stored tile.
+    @inline(__always)
+    func inRegisters(row: Int, column: Int) -> MicroKernel.InRegisters? {
+        guard multiplier == nil else { return nil }
+        let clamp: (Float, Float)
+        switch activation {
+        case .none: clamp = (-.infinity, .infinity)
+        case .relu: clamp = (0, .infinity)
+        case .relu6: clamp = (0, 6)
+        case .gelu, .geluTanh, .silu, .sigmoid, .tanh, .hardswish: return nil
+        }
+        return MicroKernel.InRegisters(rowBias: bias == .perRow ? biasValues.map { $0 + row } : nil,
+                                       columnBias: bias == .perColumn ? biasValues.map { $0 + column } : nil, low: clamp.0, high: clamp.1)
+    }
 }

@@ -146,13 +146,15 @@ extension Gemm {
                 else if !block.first || block.accumulate { (source, lds) = (UnsafePointer(cp), ldc) }
                 else { (source, lds) = (nil, 0) }
                 if mh == mr && nw == nr {
-                    MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, source: source, lds: lds)
+                    let inRegisters = block.last ? epilogue.inRegisters(row: ir, column: jr) : nil
+                    MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, source: source, lds: lds, epilogue: inRegisters)
+                    if block.last && inRegisters == nil { applyEpilogue(c: c, ldc: ldc, rows: ir..<(ir + mh), cols: jr..<(jr + nw), epilogue) }
                 } else {
                     for i in 0..<mh { for j in 0..<nw { edge[i * nr + j] = source?[i * lds + j] ?? 0 } }
                     MicroKernel.run(k: kcur, a: ap, b: bp, c: edge, ldc: nr, source: UnsafePointer(edge), lds: nr)
                     for i in 0..<mh { for j in 0..<nw { cp[i * ldc + j] = edge[i * nr + j] } }
+                    if block.last { applyEpilogue(c: c, ldc: ldc, rows: ir..<(ir + mh), cols: jr..<(jr + nw), epilogue) }
                 }
-                if block.last { applyEpilogue(c: c, ldc: ldc, rows: ir..<(ir + mh), cols: jr..<(jr + nw), epilogue) }
                 ir += mr
             }
             jr += nr

@@ -2,7 +2,8 @@
 /// registers for the whole K loop; each step loads 32 floats of B, broadcasts 6 of A and issues
 /// 12 fused multiply-adds.
 ///
-/// It does nothing else: the epilogue runs on the stored tile, still in L1, in its own function
+/// On the last block of K it adds the bias and clamps (ReLU, ReLU6) in registers before storing;
+/// other activations run on the stored tile, still in L1, in their own function
 /// (`Gemm.applyEpilogue`). Kept small and never inlined, so the compiler keeps its accumulators in
 /// registers and inlines the SIMD operations into it (inlined into the block loops it spilled them).
 enum MicroKernel {
@@ -13,10 +14,18 @@ enum MicroKernel {
     @inline(__always)
     static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
-    /// C[6 x 32] = source + A panel x B panel; `source` is nil (start from zero), C itself, or the residual.
+    /// What the micro-kernel applies in registers on the last block of K: a bias per row or per
+    /// column (offset to this tile) and a clamp.
+    struct InRegisters {
+        var rowBias: UnsafePointer<Float>?, columnBias: UnsafePointer<Float>?
+        var low: Float, high: Float
+    }
+
+    /// C[6 x 32] = source + A panel x B panel (+ bias, clamped); `source` is nil (start from zero),
+    /// C itself, or the residual.
     @inline(never)
     static func run(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-                    source: UnsafePointer<Float>?, lds: Int) {
+                    source: UnsafePointer<Float>?, lds: Int, epilogue: InRegisters? = nil) {
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
         if let s = source {
@@ -38,6 +47,26 @@ enum MicroKernel {
             s = V(repeating: ap[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
             ap += 6
             bp += 32
+        }
+        if let e = epilogue {
+            if let r = e.rowBias {
+                var s = V(repeating: r[0]); c00 += s; c01 += s
+                s = V(repeating: r[1]); c10 += s; c11 += s
+                s = V(repeating: r[2]); c20 += s; c21 += s
+                s = V(repeating: r[3]); c30 += s; c31 += s
+                s = V(repeating: r[4]); c40 += s; c41 += s
+                s = V(repeating: r[5]); c50 += s; c51 += s
+            }
+            if let col = e.columnBias {
+                let (lo, hi) = (load(col), load(col + 16))
+                c00 += lo; c01 += hi; c10 += lo; c11 += hi; c20 += lo; c21 += hi
+                c30 += lo; c31 += hi; c40 += lo; c41 += hi; c50 += lo; c51 += hi
+            }
+            let (l, h) = (V(repeating: e.low), V(repeating: e.high))
+            @inline(__always) func clamp(_ v: V) -> V { pointwiseMin(pointwiseMax(v, l), h) }
+            c00 = clamp(c00); c01 = clamp(c01); c10 = clamp(c10); c11 = clamp(c11)
+            c20 = clamp(c20); c21 = clamp(c21); c30 = clamp(c30); c31 = clamp(c31)
+            c40 = clamp(c40); c41 = clamp(c41); c50 = clamp(c50); c51 = clamp(c51)
         }
         store(c00, c); store(c01, c + 16)
         store(c10, c + ldc); store(c11, c + ldc + 16)

@@ -153,3 +153,71 @@ final class KernelTests: XCTestCase {
         }
     }
 }
+
+extension KernelTests {
+    /// The fused inverted residual against its three convolutions run one after the other: with and
+    /// without the expansion, strides 1 and 2, even and odd sizes, bands of one row and of several,
+    /// one worker and two.
+    func testInvertedResidualMatchesItsConvolutions() {
+        for (c, e, o, h, w, stride, rows, residual) in [(8, 48, 8, 12, 13, 1, 3, true), (8, 48, 16, 12, 13, 2, 2, false),
+                                                         (16, 16, 8, 9, 40, 1, 4, false), (4, 24, 4, 7, 7, 1, 7, true),
+                                                         (6, 36, 12, 17, 35, 2, 1, false), (8, 32, 8, 33, 33, 1, 5, true)] {
+            let oh = (h - 1) / stride + 1, ow = (w - 1) / stride + 1
+            let expand = c != e
+            let gExpand = ConvGeometry(inChannels: c, outChannels: e, groups: 1, inH: h, inW: w, outH: h, outW: w, kernelH: 1, kernelW: 1,
+                                       strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1)
+            let gDepth = ConvGeometry(inChannels: e, outChannels: e, groups: e, inH: h, inW: w, outH: oh, outW: ow, kernelH: 3, kernelW: 3,
+                                      strideH: stride, strideW: stride, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1)
+            let gProject = ConvGeometry(inChannels: e, outChannels: o, groups: 1, inH: oh, inW: ow, outH: oh, outW: ow, kernelH: 1, kernelW: 1,
+                                        strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1)
+            let x = values(c * h * w, seed: 1), res = values(o * oh * ow, seed: 9)
+            let (we, be) = (values(e * c, seed: 2), values(e, seed: 3)), (wd, bd) = (values(e * 9, seed: 4), values(e, seed: 5))
+            let (wp, bp) = (values(o * e, seed: 6), values(o, seed: 7))
+            // Unfused: each convolution by its own algorithm.
+            let mid = expand ? convolve(gExpand, .pointwise, x, we, be, nil, .relu6) : x
+            let dw = convolve(gDepth, .depthwise, mid, wd, bd, nil, .relu6)
+            let want = convolve(gProject, .pointwise, dw, wp, bp, residual ? res : nil, .none)
+            let shape = InvertedResidual.Shape(inChannels: c, hidden: e, outChannels: o, height: h, width: w, stride: stride,
+                                               outHeight: oh, outWidth: ow, bandRows: rows)
+            for threads in [1, 2] {
+                var packedE = [Float](repeating: 0, count: Conv.preparedCount(gExpand, .pointwise))
+                var packedP = [Float](repeating: 0, count: Conv.preparedCount(gProject, .pointwise))
+                we.withUnsafeBufferPointer { p in packedE.withUnsafeMutableBufferPointer { Conv.prepare(gExpand, .pointwise, weight: p.baseAddress!, into: $0.baseAddress!) } }
+                wp.withUnsafeBufferPointer { p in packedP.withUnsafeMutableBufferPointer { Conv.prepare(gProject, .pointwise, weight: p.baseAddress!, into: $0.baseAddress!) } }
+                var y = [Float](repeating: .nan, count: o * oh * ow)
+                var scratch = [Float](repeating: .nan, count: InvertedResidual.scratchCount(shape, threads: threads))
+                packedE.withUnsafeBufferPointer { pe in be.withUnsafeBufferPointer { bep in wd.withUnsafeBufferPointer { wdp in
+                    bd.withUnsafeBufferPointer { bdp in packedP.withUnsafeBufferPointer { pp in bp.withUnsafeBufferPointer { bpp in
+                        let weights = InvertedResidual.Weights(
+                            expand: expand ? pe.baseAddress : nil, expandBias: bep.baseAddress, expandActivation: .relu6,
+                            depthwise: wdp.baseAddress!, depthwiseBias: bdp.baseAddress, depthwiseActivation: .relu6,
+                            project: pp.baseAddress!, projectBias: bpp.baseAddress)
+                        x.withUnsafeBufferPointer { xp in res.withUnsafeBufferPointer { rp in y.withUnsafeMutableBufferPointer { yp in
+                            scratch.withUnsafeMutableBufferPointer { sp in
+                                InvertedResidual.forward(shape, weights, input: xp.baseAddress!, residual: residual ? rp.baseAddress : nil,
+                                                         output: yp.baseAddress!, scratch: sp.baseAddress!, threads: threads)
+                            }
+                        } } }
+                    } } }
+                } } }
+                let worst = zip(y, want).map { abs($0 - $1) }.max()!
+                XCTAssertLessThanOrEqual(worst, 1e-4, "c \(c) e \(e) o \(o) \(h)x\(w) stride \(stride) rows \(rows) threads \(threads)")
+            }
+        }
+    }
+
+    /// One convolution by one algorithm (weights prepared here), for composing references.
+    func convolve(_ g: ConvGeometry, _ a: ConvAlgorithm, _ x: [Float], _ w: [Float], _ b: [Float], _ residual: [Float]?, _ act: Activation) -> [Float] {
+        var prepared = [Float](repeating: 0, count: Conv.preparedCount(g, a))
+        w.withUnsafeBufferPointer { wp in prepared.withUnsafeMutableBufferPointer { Conv.prepare(g, a, weight: wp.baseAddress!, into: $0.baseAddress!) } }
+        var scratch = [Float](repeating: 0, count: max(1, Conv.scratchCount(g, a, threads: 1)))
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        x.withUnsafeBufferPointer { xp in prepared.withUnsafeBufferPointer { pp in b.withUnsafeBufferPointer { bp in
+            (residual ?? []).withUnsafeBufferPointer { rp in y.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer { sp in
+                Conv.forward(g, a, input: xp.baseAddress!, weights: pp.baseAddress!, bias: bp.baseAddress, residual: residual == nil ? nil : rp.baseAddress,
+                             activation: act, output: yp.baseAddress!, scratch: sp.baseAddress!, threads: 1)
+            } } }
+        } } }
+        return y
+    }
+}

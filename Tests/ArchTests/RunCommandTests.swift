@@ -47,7 +47,7 @@ final class RunCommandTests: XCTestCase {
                             "--repeat", "5", "--dump-ir", "--profile")
         XCTAssertEqual(once.status, 0, once.stderr)
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.hasPrefix("program net after lower, fuse, schedule, prepare, plan, \(Parallel.cores) thread"), r.stdout)
+        XCTAssertTrue(r.stdout.hasPrefix("program net after lower, fuse, schedule, prepare, tile, plan, \(Parallel.cores) thread"), r.stdout)
         XCTAssertTrue(r.stdout.contains("\n  %0 = input x : [2, 4] @b0\n"), r.stdout)
         XCTAssertTrue(r.stdout.contains("%2 = linear(%0) rows 2, inFeatures 4, outFeatures 8, weight c4, bias c1, activation relu, threads 1 : [2, 8] @b1  # fc + relu"), r.stdout)
         XCTAssertTrue(r.stdout.contains("%3 = view(%2) : [2, 8] @b1 (view)  # 2"), r.stdout)

@@ -31,6 +31,7 @@ public enum KernelCall: Sendable, Equatable {
     case windowAttention(WindowAttentionCall)
     case windowMerge(WindowMergeCall)
     case recurrent(RecurrentCall)
+    case invertedResidual(InvertedResidualCall)
 
     /// The call as its protocol: operands and `run`.
     public var call: any KernelCallProtocol {
@@ -64,6 +65,7 @@ public enum KernelCall: Sendable, Equatable {
         case .windowAttention(let c): return c
         case .windowMerge(let c): return c
         case .recurrent(let c): return c
+        case .invertedResidual(let c): return c
         }
     }
 

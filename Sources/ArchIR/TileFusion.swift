@@ -1,0 +1,64 @@
+import ArchKernels
+
+/// Fuses chains of steps that should run tile by tile so the tensor between them stays in cache
+/// (a scheduling decision, made once weights are prepared): MobileNetV2's inverted residual, a 1x1
+/// expansion, a 3x3 depthwise convolution and a 1x1 projection (with or without the expansion),
+/// becomes one `InvertedResidualCall` that computes the expanded tensor one band of rows at a time.
+public enum TileFusion {
+    public static let name = "tile"
+
+    public static func run(_ program: Program) -> Program {
+        var p = program
+        var readers = [Int](repeating: 0, count: p.values.count)
+        var producer = [Int?](repeating: nil, count: p.values.count)
+        for (i, s) in p.steps.enumerated() {
+            for v in Set(s.reads) { readers[v] += 1 }
+            producer[s.output] = i
+        }
+        readers[p.output] += 1
+        var removed = Set<Int>()
+        for (i, s) in p.steps.enumerated() {
+            guard case .conv(let project) = s.kind, isPointwise(project), project.activation == .none,
+                  let d = producer[project.input], readers[project.input] == 1, case .conv(let depthwise) = p.steps[d].kind,
+                  isDepthwise3x3(depthwise), depthwise.batch == project.batch else { continue }
+            var expand: ConvCall? = nil, e: Int? = nil
+            if let x = producer[depthwise.input], readers[depthwise.input] == 1, case .conv(let c) = p.steps[x].kind, isPointwise(c),
+               c.residual == nil, c.batch == project.batch {
+                (expand, e) = (c, x)
+            }
+            let call = fused(expand, depthwise, project, threads: p.threads, scratch: &p)
+            var step = Program.Step(.invertedResidual(call), node: 0)
+            step.nodes = (e.map { p.steps[$0].nodes } ?? []) + p.steps[d].nodes + s.nodes
+            p.steps[i] = step
+            removed.insert(d)
+            if let e { removed.insert(e) }
+        }
+        p.steps = p.steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+        p.passes.append(name)
+        return p
+    }
+
+    static func isPointwise(_ c: ConvCall) -> Bool { c.algorithm == .pointwise && c.geometry.isPointwise }
+
+    static func isDepthwise3x3(_ c: ConvCall) -> Bool {
+        let g = c.geometry
+        return c.algorithm == .depthwise && g.isDepthwise && g.kernelH == 3 && g.kernelW == 3 && g.padTop == 1 && g.padLeft == 1
+            && g.strideH == g.strideW && g.strideH <= 2 && g.dilationH == 1 && g.dilationW == 1 && c.residual == nil && g.inH > 1
+    }
+
+    /// The one call for the chain, its weights the ones the prepare pass made for each convolution.
+    static func fused(_ expand: ConvCall?, _ depthwise: ConvCall, _ project: ConvCall, threads: Int, scratch p: inout Program) -> InvertedResidualCall {
+        let g = depthwise.geometry
+        let input = expand?.input ?? depthwise.input, inChannels = expand?.geometry.inChannels ?? g.inChannels
+        let rows = InvertedResidual.Shape.bandRows(hidden: g.inChannels, width: g.inW, stride: g.strideH, outHeight: g.outH, outWidth: g.outW)
+        let shape = InvertedResidual.Shape(inChannels: inChannels, hidden: g.inChannels, outChannels: project.geometry.outChannels,
+                                           height: g.inH, width: g.inW, stride: g.strideH, outHeight: g.outH, outWidth: g.outW, bandRows: rows)
+        let workers = InvertedResidual.workers(shape, threads: threads)
+        return InvertedResidualCall(batch: project.batch, shape: shape, expandWeight: expand?.weight, expandBias: expand?.bias,
+                                    expandActivation: expand?.activation ?? .none, depthwiseWeight: depthwise.weight,
+                                    depthwiseBias: depthwise.bias, depthwiseActivation: depthwise.activation, projectWeight: project.weight,
+                                    projectBias: project.bias, residual: project.residual, input: input, output: project.output,
+                                    scratch: p.addValue([InvertedResidual.scratchCount(shape, threads: workers)], scratch: true),
+                                    threads: threads)
+    }
+}
