@@ -17,7 +17,7 @@ func time(_ name: String, _ flops: Double, _ body: (Int) -> Void) {
         times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
     }
     let median = times.dropFirst().sorted()[3]
-    print(String(format: "%-40@ %8.2f ms %8.1f GFLOP/s", name as NSString, median * 1e3, flops / median / 1e9))
+    print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %8.2f ms %8.1f GFLOP/s", median * 1e3, flops / median / 1e9))
 }
 
 for (name, m, n, k) in [("square 512", 512, 512, 512), ("square 1024", 1024, 1024, 1024)] {
