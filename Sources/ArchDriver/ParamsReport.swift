@@ -37,7 +37,7 @@ public enum ParamsReport {
         if let o = s.otherOps { out += "Other ops (norms, activations, softmax, elementwise): \(Format.grouped(o))\n" }
         out += rule
         out += "Params size (fp32): \(s.paramBytes.map(Format.bytes) ?? "more than 8 EB")\n"
-        if let a = s.peakActivationBytes { out += "Peak activation memory (fp32, estimated): \(Format.bytes(a))\n" }
+        if let a = s.activationBytes { out += "Activation memory (fp32, planned arena, \(s.planThreads) thread\(s.planThreads == 1 ? "" : "s")): \(Format.bytes(a))\n" }
         out += rule
         out += "MACs count linear, conv and every matmul, attention's QK^T and AV included; other ops are counted apart.\n"
         return out
@@ -58,7 +58,7 @@ public enum ParamsReport {
         out += "  \"flops\": \(opt(s.macs.map { $0 &* 2 })),\n"
         out += "  \"other_ops\": \(opt(s.otherOps)),\n"
         out += "  \"param_bytes\": \(opt(s.paramBytes)),\n"
-        out += "  \"peak_activation_bytes\": \(opt(s.peakActivationBytes)),\n"
+        out += "  \"activation_bytes\": \(opt(s.activationBytes)),\n"
         out += "  \"output_shape\": \(shape(s.outputShape)),\n"
         out += "  \"unbound_symbols\": [\(s.unboundSymbols.map(Format.json).joined(separator: ", "))],\n"
         out += "  \"layers\": ["

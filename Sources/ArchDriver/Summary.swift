@@ -1,4 +1,6 @@
 import ArchSemantics
+import ArchIR
+import ArchKernels
 
 /// The counts `archc params` reports, computed once from the graph with overflow checks.
 public struct Summary {
@@ -20,7 +22,10 @@ public struct Summary {
     public var outputShape: Shape?
     /// nil when the bytes do not fit in 64 bits.
     public var paramBytes: Int?
-    public var peakActivationBytes: Int?
+    /// The planned arena's size in bytes (every activation and scratch buffer, sharing memory where
+    /// their lifetimes allow), and the threads it was planned for.
+    public var activationBytes: Int?
+    public var planThreads = 1
     /// Symbols still unbound (MACs and memory depend on them).
     public var unboundSymbols: [String] = []
 
@@ -50,37 +55,16 @@ public struct Summary {
             let shape = m.nodes.isEmpty ? nil : g.values[g.nodes[m.nodes.upperBound - 1].output].shape
             rows.append(Row(name: m.name, type: m.type, depth: m.path.count, outputShape: shape, params: p, macs: mc))
         }
-        // Beyond 2^63 bytes the estimate is meaningless; report none rather than fail.
-        peakActivationBytes = try? Summary.peakActivations(g) ?? nil
+        // The arena the interpreter and built programs allocate for this machine's cores (none while
+        // a size is unbound, or when the plan itself reports a problem).
+        if symbols.isEmpty, let program = try? Passes.run(g, threads: Parallel.cores) {
+            activationBytes = program.arenaCount.multipliedReportingOverflow(by: 4).overflow ? nil : program.arenaCount * 4
+            planThreads = program.threads
+        }
     }
 
     func add(_ a: Int?, _ b: Int?) throws -> Int? {
         guard let a, let b else { return nil }
         return try checkedAdd(a, b, "MAC count")
-    }
-
-    /// Largest total size of the float32 tensors alive at once, running the nodes in order and
-    /// freeing each value after its last reader (inputs included).
-    static func peakActivations(_ g: Graph) throws -> Int? {
-        var lastUse = [Int](repeating: -1, count: g.values.count)
-        for (i, n) in g.nodes.enumerated() { for v in n.inputs { lastUse[v] = max(lastUse[v], i) } }
-        if let o = g.output { lastUse[o] = Int.max }
-        var sizes = [Int](repeating: 0, count: g.values.count)
-        for (i, t) in g.values.enumerated() {
-            guard let n = try t.elementCount() else { return nil }
-            sizes[i] = try checkedMul(n, 4, "activation memory")
-        }
-        var live = 0, peak = 0
-        for (_, v) in g.inputs { live = try checkedAdd(live, sizes[v]) }
-        peak = live
-        var freeAt = [Int: [Int]]()
-        for (v, u) in lastUse.enumerated() where u >= 0 && u != Int.max { freeAt[u, default: []].append(v) }
-        for (i, n) in g.nodes.enumerated() {
-            live = try checkedAdd(live, sizes[n.output], "activation memory")
-            peak = max(peak, live)
-            for v in freeAt[i] ?? [] { live -= sizes[v] }
-            if lastUse[n.output] < 0 { live -= sizes[n.output] }
-        }
-        return peak
     }
 }

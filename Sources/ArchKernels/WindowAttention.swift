@@ -94,12 +94,19 @@ public enum WindowAttention {
         }
     }
 
+    /// The row of the relative position bias table for positions i and j of a window (torchvision's
+    /// relative_position_index): (dy + w - 1)(2w - 1) + (dx + w - 1).
+    @inline(__always)
+    public static func relativeIndex(_ i: Int, _ j: Int, window ws: Int) -> Int {
+        (i / ws - j / ws + ws - 1) * (2 * ws - 1) + (i % ws - j % ws + ws - 1)
+    }
+
     /// The relative position bias of every head for every pair of positions in a window,
-    /// [heads, t, t], from the table [(2w - 1)^2, heads] (torchvision's relative_position_index).
+    /// [heads, t, t], from the table [(2w - 1)^2, heads].
     public static func gatherBias(table: UnsafePointer<Float>, window ws: Int, heads: Int, into bias: UnsafeMutablePointer<Float>) {
         let t = ws * ws
         for i in 0..<t { for j in 0..<t {
-            let index = (i / ws - j / ws + ws - 1) * (2 * ws - 1) + (i % ws - j % ws + ws - 1)
+            let index = relativeIndex(i, j, window: ws)
             for hd in 0..<heads { bias[(hd * t + i) * t + j] = table[index * heads + hd] }
         } }
     }

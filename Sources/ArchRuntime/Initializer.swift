@@ -1,6 +1,7 @@
 import Foundation
 import ArchSemantics
 import ArchIO
+import ArchKernels
 
 /// Random weights as PyTorch initialises each layer, deterministic for a seed: linear and conv
 /// weights and biases uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)), norms ones and
@@ -46,14 +47,10 @@ public enum Initializer {
     }
 
     /// Swin's index into the relative position bias table for every pair of positions in a window,
-    /// as torchvision's buffer holds it: (dy + w - 1) (2w - 1) + (dx + w - 1).
+    /// as torchvision's buffer holds it (the kernel's own formula).
     public static func relativePositionIndex(window w: Int) -> [Int64] {
         let t = w * w
-        var out = [Int64](repeating: 0, count: t * t)
-        for i in 0..<t { for j in 0..<t {
-            out[i * t + j] = Int64((i / w - j / w + w - 1) * (2 * w - 1) + (i % w - j % w + w - 1))
-        } }
-        return out
+        return (0..<(t * t)).map { Int64(WindowAttention.relativeIndex($0 / t, $0 % t, window: w)) }
     }
 
     static func fanInFor(_ p: Graph.Param, in graph: Graph) -> Int {
