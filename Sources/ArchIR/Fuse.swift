@@ -7,13 +7,14 @@ import ArchKernels
 /// - a residual add becomes the epilogue of the GEMM or convolution that computes one of its
 ///   operands, when the other is ready before it (ResNet's `relu(conv2 + shortcut)`, a transformer's
 ///   `x + proj(attention)`): the GEMM then starts from the residual instead of zero.
-/// Only a value with a single reader is fused away, and never the program's output.
+/// Only a value with a single reader is fused away, and never the program's output. One pass over
+/// the steps in order (chains such as conv, batchnorm, add, relu fold one step at a time).
 public enum Fuse {
     public static let name = "fuse"
 
     public static func run(_ program: Program) -> Program {
         var fusion = Fusion(program)
-        while fusion.fuseOnce() {}
+        fusion.fuseAll()
         var p = fusion.program
         p.steps = fusion.steps.compactMap { $0 }
         p.passes.append(name)
@@ -25,38 +26,48 @@ struct Fusion {
     var program: Program
     /// The steps, nil where one was absorbed.
     var steps: [Program.Step?]
+    /// Each value's readers (step indices) and producer, kept up to date as steps merge.
+    var readers: [[Int]]
+    var producer: [Int?]
 
     init(_ p: Program) {
         program = p
         steps = p.steps
-    }
-
-    /// One fusion anywhere in the program; false when there is none left.
-    mutating func fuseOnce() -> Bool {
-        var readers = [[Int]](repeating: [], count: program.values.count)
-        var producer = [Int?](repeating: nil, count: program.values.count)
-        for (i, s) in steps.enumerated() {
-            guard let s else { continue }
+        readers = [[Int]](repeating: [], count: p.values.count)
+        producer = [Int?](repeating: nil, count: p.values.count)
+        for (i, s) in p.steps.enumerated() {
             for v in Set(s.reads).sorted() { readers[v].append(i) }
             producer[s.output] = i
         }
-        for (c, consumer) in steps.enumerated() {
-            guard let consumer else { continue }
+    }
+
+    mutating func fuseAll() {
+        for c in steps.indices {
+            guard let consumer = steps[c] else { continue }
             var seen = Set<Int>()
             for v in consumer.reads where seen.insert(v).inserted {
-                guard let p = producer[v], readers[v] == [c], v != program.output, let producerStep = steps[p] else { continue }
-                if let fused = fuse(producerStep, into: consumer, through: v, at: p, producer: producer) {
-                    steps[p] = fused
-                    steps[c] = nil
-                    return true
-                }
+                guard let p = producer[v], readers[v] == [c], v != program.output, let producerStep = steps[p],
+                      let fused = fuse(producerStep, into: consumer, through: v, at: p) else { continue }
+                merge(c, into: p, fused, through: v)
+                break
             }
         }
-        return false
+    }
+
+    /// Replaces the producer by the fused step and removes the consumer, keeping the maps right.
+    mutating func merge(_ c: Int, into p: Int, _ fused: Program.Step, through v: Int) {
+        for r in Set(steps[c]!.reads) where r != v {
+            readers[r].removeAll { $0 == c }
+            if !readers[r].contains(p) { readers[r].append(p) }
+        }
+        readers[v] = []
+        producer[fused.output] = p
+        steps[p] = fused
+        steps[c] = nil
     }
 
     /// The producer with the consumer folded in, or nil when they do not fuse.
-    func fuse(_ p: Program.Step, into c: Program.Step, through v: Int, at index: Int, producer: [Int?]) -> Program.Step? {
+    func fuse(_ p: Program.Step, into c: Program.Step, through v: Int, at index: Int) -> Program.Step? {
         var fused = p
         fused.nodes += c.nodes
         if case .channelAffine = c.kind, let bn = c.batchnorm {

@@ -104,12 +104,24 @@ public enum PlanBuffers {
     }
 
     /// Greedy by size: the largest buffer first, each at the lowest offset free over its lifetime.
+    /// The buffers already placed are found through buckets of steps they live in, so a buffer is
+    /// compared with those alive near it, not with all (50,000-layer specs plan in moments).
     static func place(_ buffers: inout [Program.Buffer]) throws {
         let order = buffers.indices.sorted { buffers[$0].count > buffers[$1].count || (buffers[$0].count == buffers[$1].count && $0 < $1) }
-        var placed: [Int] = []
+        let width = 64
+        func buckets(_ b: Program.Buffer) -> ClosedRange<Int> { (b.firstStep + 1) / width...(b.lastStep + 1) / width }
+        var placedIn: [Int: [Int]] = [:]
+        var seen = [Int](repeating: -1, count: buffers.count)
         for b in order {
-            let live = placed.filter { buffers[$0].firstStep <= buffers[b].lastStep && buffers[b].firstStep <= buffers[$0].lastStep }
-                .sorted { buffers[$0].offset < buffers[$1].offset }
+            var live: [Int] = []
+            for k in buckets(buffers[b]) {
+                for o in placedIn[k] ?? [] where seen[o] != b
+                    && buffers[o].firstStep <= buffers[b].lastStep && buffers[b].firstStep <= buffers[o].lastStep {
+                    seen[o] = b
+                    live.append(o)
+                }
+            }
+            live.sort { buffers[$0].offset < buffers[$1].offset }
             var offset = 0
             for o in live {
                 if offset + buffers[b].count <= buffers[o].offset { break }
@@ -119,7 +131,7 @@ public enum PlanBuffers {
             }
             guard !offset.addingReportingOverflow(buffers[b].count).overflow else { throw IRError("the arena is too large to address") }
             buffers[b].offset = offset
-            placed.append(b)
+            for k in buckets(buffers[b]) { placedIn[k, default: []].append(b) }
         }
     }
 
