@@ -66,7 +66,7 @@ extension Elaborator {
             let repetition = count > 1 ? "repetition \(rep + 1) of x\(count)" : nil
             let note = block != nil ? "in block '\(name)' used at \(l.op.loc.description)" + (repetition.map { ", " + $0 } ?? "")
                                     : repetition.map { "in \($0) at \(l.op.loc.description)" }
-            if let note { trace.append(note) }
+            if let note { trace.append(Site(note: note, loc: l.op.loc, block: block?.name.text)) }
             let label = group ? nil : pattern ? Identifier(String(l.label!.text.dropLast()) + String(rep), l.label!.loc) : l.label
             let savedIndex = env["index"]
             if count > 1 { env["index"] = .int(rep) }
@@ -101,15 +101,17 @@ extension Elaborator {
         scopes.removeLast()
     }
 
-    /// Reports a second layer of the same name in a scope; returns false when it is one.
+    /// Reports a second layer of the same name in a scope, with a note at the first; returns false when it is one.
     @discardableResult
     func checkUniqueName(_ name: String, loc: SourceLoc) -> Bool {
-        if scopes[scopes.count - 1].names.contains(name) {
+        if let first = scopes[scopes.count - 1].names[name] {
+            let what = Int(name) != nil ? "the layer at position \(name)" : "the first layer named '\(name)'"
             error("'\(name)' names two layers in \(currentPath.isEmpty ? "the model" : "'\(currentPath.joined(separator: "."))'")", at: loc,
-                  notes: [.init("parameter names must be unique; give one of them another label")])
+                  notes: [.init("\(what) is here", at: first),
+                          .init("parameter names must be unique; give one of them another label")])
             return false
         }
-        scopes[scopes.count - 1].names.insert(name)
+        scopes[scopes.count - 1].names[name] = loc
         return true
     }
 
@@ -121,7 +123,7 @@ extension Elaborator {
     // MARK: ops of the closed set
 
     func applyOp(_ op: OpSpec, line l: LayerStmt, args: [Expr], label: Identifier?, input: Int?) -> Int? {
-        let binder = ArgumentBinder(evaluator: Evaluator(env: env), report: report)
+        let binder = ArgumentBinder(evaluator: evaluator, report: report)
         let bound = binder.bind(args, op: op, opLoc: l.op.loc)
         // Resolve references to earlier tensors.
         var refs: [String: TensorType] = [:]
@@ -131,9 +133,10 @@ extension Elaborator {
         for a in op.positional + op.options {
             guard case .ref = a.kind, case .word(let w)? = bound.values[a.name] else { continue }
             guard let info = lookupLabel(w) else {
+                ok = false
+                if let at = bound.locs[a.name], referenceFollowsAnError(w, in: at.file) { continue }
                 error("no earlier layer or input is labelled '\(w)'\(Suggest.didYouMean(w, in: allLabels))", at: bound.locs[a.name],
                       notes: [.init("label a layer by writing 'NAME:' before it")])
-                ok = false
                 continue
             }
             if a.name == "tied" {

@@ -10,8 +10,10 @@ public final class Elaborator {
     var blocks: [String: BlockDecl] = [:]
     var usedBlocks: Set<String> = []
     var env: [String: Value] = [:]
-    /// Innermost last: where the current code was expanded from.
-    var trace: [String] = []
+    /// Names whose values an earlier error left unknown (`dim` after a failed layer): using one is silent.
+    var unknownNames: Set<String> = []
+    /// Innermost last: where the current code was expanded from (see `Site`).
+    var trace: [Site] = []
     var blockStack: [String] = []
     var scopes: [Scope] = []
     var aborted = false
@@ -25,7 +27,10 @@ public final class Elaborator {
         var path: [String]
         var counter = 0
         var labels: [String: LabelInfo] = [:]
-        var names: Set<String> = []
+        /// Labels of layers that failed: referring to one is not another error.
+        var poisoned: Set<String> = []
+        /// The names of the layers so far, and where each was given.
+        var names: [String: SourceLoc] = [:]
     }
 
     struct LabelInfo {
@@ -39,17 +44,6 @@ public final class Elaborator {
         self.bindings = bindings
         self.limits = limits
     }
-
-    // MARK: reporting
-
-    func report(_ d: Diagnostic) {
-        guard !d.message.isEmpty else { return }  // an EvalError for something already reported
-        var d = d
-        d.notes += trace.reversed().map { Diagnostic.Note($0) }
-        diags.emit(d)
-    }
-    func error(_ m: String, at loc: SourceLoc?, notes: [Diagnostic.Note] = []) { report(.error(m, at: loc, notes: notes)) }
-    func warning(_ m: String, at loc: SourceLoc?, notes: [Diagnostic.Note] = []) { report(.warning(m, at: loc, notes: notes)) }
 
     // MARK: file
 
@@ -203,7 +197,9 @@ public final class Elaborator {
         for s in stmts {
             if aborted { return nil }
             switch s {
-            case .layer(let l): current = elaborateLayer(l, input: current)
+            case .layer(let l):
+                current = elaborateLayer(l, input: current)
+                poisonLabelIfFailed(l)
             case .ifStmt(let i): current = elaborateIf(i, input: current)
             case .model(let id): error("'model' belongs at the top of the file", at: id.loc)
             case .input(let d): error("'input' belongs at the top of the file, outside blocks", at: d.loc)
@@ -230,7 +226,7 @@ public final class Elaborator {
 
     func evaluateCondition(_ s: IfStmt) -> Bool? {
         let v: Value
-        do { v = try Evaluator(env: env).eval(s.condition) } catch let e as EvalError {
+        do { v = try evaluator.eval(s.condition) } catch let e as EvalError {
             error(e.message, at: e.loc)
             return nil
         } catch { return nil }
@@ -241,28 +237,4 @@ public final class Elaborator {
         }
         return b
     }
-
-    // MARK: scopes and names
-
-    /// The name a layer takes in the current scope: its label, or its position (as in nn.Sequential).
-    func nextName(label: Identifier?) -> String {
-        let i = scopes[scopes.count - 1].counter
-        scopes[scopes.count - 1].counter += 1
-        return label?.text ?? String(i)
-    }
-
-    var currentPath: [String] { scopes.last!.path }
-
-    func lookupLabel(_ name: String) -> LabelInfo? {
-        for s in scopes.reversed() { if let l = s.labels[name] { return l } }
-        return nil
-    }
-
-    func recordLabel(_ label: Identifier?, value: Int?, params: [Int]) {
-        guard let label, let value else { return }
-        scopes[scopes.count - 1].labels[label.text] = LabelInfo(value: value, params: params, loc: label.loc)
-    }
-
-    var allLabels: [String] { scopes.flatMap { $0.labels.keys } }
 }
-
