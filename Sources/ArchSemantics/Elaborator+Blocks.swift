@@ -87,7 +87,10 @@ extension Elaborator {
         while i < args.count {
             let e = args[i]
             if let w = e.word, names.contains(w) {
-                if i + 1 < args.count {
+                // `inner heads mlp` in a block with variables heads and mlp passes both in order: a
+                // variable followed by another parameter's name is a value, not a keyword.
+                let positional = caller.env[w] != nil && args[(i + 1)...].first?.word.map { $0 != w && names.contains($0) } == true
+                if i + 1 < args.count && !positional {
                     if given[w] != nil { error("'\(w)' is given twice", at: e.loc); ok = false }
                     given[w] = eval(args[i + 1])
                     locs[w] = args[i + 1].loc
@@ -95,7 +98,7 @@ extension Elaborator {
                     continue
                 }
                 // A last word naming a parameter is a value when the caller has a variable of that name.
-                if caller.env[w] == nil {
+                if caller.env[w] == nil && !positional {
                     error("'\(w)' names a parameter of block '\(b.name.text)', but no value follows it", at: e.loc,
                           notes: [.init("write '\(w) VALUE', or '(\(w))' to pass the variable \(w) as a positional argument")])
                     return nil

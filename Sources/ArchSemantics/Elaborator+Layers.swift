@@ -5,7 +5,8 @@ extension Elaborator {
     func elaborateLayer(_ l: LayerStmt, input: Int?) -> Int? {
         var name = l.op.text
         var args = l.args
-        if name == "norm" {
+        let block = resolveBlock(l.op)
+        if block == nil && name == "norm" {
             guard let kindWord = args.first?.word, let real = OpRegistry.normKinds[kindWord] else {
                 error("'norm' needs a kind: layer, batch, rms or group", at: args.first?.loc ?? l.op.loc,
                       notes: [.init("for example: norm layer")])
@@ -14,7 +15,6 @@ extension Elaborator {
             name = real
             args.removeFirst()
         }
-        let block = blocks[name]
         let op = block == nil ? OpRegistry.op(named: name) : nil
         if block == nil && op == nil {
             let candidates = OpRegistry.names + Array(blocks.keys)
@@ -84,6 +84,17 @@ extension Elaborator {
         if let groupModule { closeModule(groupModule) }
         if group { recordLabel(l.label, value: current, params: labelParams(since: groupModule)) }
         return current
+    }
+
+    /// The block a layer line uses, if its name is a block's. A block named like a built-in op
+    /// replaces the op in the spec, except inside itself (where the name is the op it wraps, as in
+    /// `block embed(v, d) { tok: embed v d; dropout 0.1 }`) and in the prelude, whose lines mean
+    /// the built-in ops whatever the spec defines.
+    func resolveBlock(_ name: Identifier) -> BlockDecl? {
+        guard let b = blocks[name.text] else { return nil }
+        let builtIn = OpRegistry.op(named: name.text) != nil || name.text == "norm"
+        if builtIn && (blockStack.contains(name.text) || (name.loc.file === Prelude.file && b.loc.file !== Prelude.file)) { return nil }
+        return b
     }
 
     // MARK: modules

@@ -69,9 +69,8 @@ public final class Elaborator {
                     blocks[b.name.text] = b
                 } else if let prev = blocks[b.name.text] {
                     error("block '\(b.name.text)' is defined twice", at: b.name.loc, notes: [.init("first defined here", at: prev.name.loc)])
-                } else if OpRegistry.op(named: b.name.text) != nil || b.name.text == "norm" {
-                    error("block '\(b.name.text)' has the name of a built-in op", at: b.name.loc, notes: [.init("rename the block, e.g. 'my_\(b.name.text)'")])
                 } else {
+                    // A block may have an op's name: it replaces the op in the spec (see `resolveBlock`).
                     blocks[b.name.text] = b
                 }
             case .input(let d): declareInput(d)
