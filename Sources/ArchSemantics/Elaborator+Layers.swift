@@ -213,6 +213,7 @@ extension Elaborator {
         graph.modules.append(Graph.Module(path: path, type: op.name, loc: l.loc, nodes: (graph.nodes.count - 1)..<graph.nodes.count))
         recordLabel(label, value: out, params: ids)
         warnRedundantBias(op: op)
+        if op.kind == .linear { warnLinearOnSpatial(input: inputs[0], at: l.op.loc) }
         return out
     }
 
@@ -223,15 +224,6 @@ extension Elaborator {
         error("\(what) has shape \(describe(shape)): the size \(big) is above the limit of \(ArgumentBinder.maxSize)", at: loc,
               notes: [.init("every size is at most \(ArgumentBinder.maxSize), as in 'input' and --set")])
         return false
-    }
-
-    /// A conv or linear with a bias straight before a batchnorm: the norm subtracts the mean anyway.
-    func warnRedundantBias(op: OpSpec) {
-        guard op.kind == .batchnorm, graph.nodes.count >= 2 else { return }
-        let prev = graph.nodes[graph.nodes.count - 2], bn = graph.nodes[graph.nodes.count - 1]
-        guard prev.op == .conv || prev.op == .linear, bn.inputs.first == prev.output, case .bool(true)? = prev.args["bias"] else { return }
-        warning("the bias of this \(prev.op) is redundant: the batchnorm after it removes the mean", at: prev.loc,
-                notes: [.init("add 'bias off' to save \(graph.values[prev.output].shape[1]) parameters")])
     }
 
     /// `'layer1.0.conv1' (conv)`
