@@ -26,7 +26,7 @@ public enum Driver {
       emit torch FILE -o M.py  a PyTorch module with the same parameter names
       build FILE -o PROGRAM    compile to a native executable (or --package DIR: a Swift package)
       ir FILE [--after PASS]   print the network after a pass: checked graph, lowered, fused, scheduled, buffers planned
-      ops                      list the built-in ops with their arguments
+      ops [OP] [--json]        the built-in ops with their arguments (all, or the ones named)
 
     OPTIONS:
       --help, -h               show help (also after a command)
@@ -57,12 +57,6 @@ public enum Driver {
       --json                   one JSON object: params, macs, flops, layers, ...
       --names                  every state_dict tensor: name and shape, in PyTorch's order (tied weights once)
       --set NAME=VALUE         bind a symbolic dimension (seq, batch, ...)
-    """
-
-    static let opsUsage = """
-    USAGE: archc ops [--markdown]
-
-    Lists every op of the language with its arguments, shape rule and parameters.
     """
 
     /// Runs a command. What it prints is terminal-safe: a control character from a spec, a tensor
@@ -111,7 +105,7 @@ public enum Driver {
         "emit": (emitUsage, emit),
         "ir": (irUsage, ir),
         "build": (buildUsage, build),
-        "ops": (opsUsage, { args in Output(stdout: OpsReference.render(markdown: args.contains("--markdown"))) }),
+        "ops": (opsUsage, ops),
     ]
 
     static func check(_ args: [String]) -> Output {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import ArchDriver
+import ArchSemantics
 
 /// The command forms later tools rely on: exit codes, --help, --version, --json, --names, --depth.
 final class CommandLineTests: XCTestCase {
@@ -78,6 +79,40 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.stdout.hasPrefix("graph mlp {\n  %0 = input x : [batch, 1024]\n"), r.stdout)
         XCTAssertTrue(r.stdout.contains("param fc1.weight [2048, 1024]"))
+    }
+
+    /// `archc ops conv` shows one op (other spellings too); `--json` is data a tool can read.
+    func testOpsNamedAndAsJSON() throws {
+        let conv = Support.run("ops", "conv2d")
+        XCTAssertEqual(conv.status, 0)
+        XCTAssertTrue(conv.stdout.hasPrefix("conv KERNEL OUT\n"), conv.stdout)
+        XCTAssertFalse(conv.stdout.contains("\nlinear"))
+        XCTAssertEqual(Support.run("ops", "cnv").stderr, "error: unknown op 'cnv'; did you mean 'conv'?\n")
+        XCTAssertEqual(Support.run("ops", "--json", "--markdown").status, 2)
+
+        func ops(_ args: String...) throws -> [[String: Any]] {
+            let r = Driver.run(["ops", "--json"] + args)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            return try XCTUnwrap(object["ops"] as? [[String: Any]])
+        }
+        XCTAssertEqual(try ops().count, OpRegistry.all.count)
+        XCTAssertEqual(try ops("norm").compactMap { $0["name"] as? String }, ["batchnorm", "groupnorm", "layernorm", "rmsnorm"])
+        let one = try XCTUnwrap(try ops("conv").first)
+        XCTAssertEqual(one["name"] as? String, "conv")
+        XCTAssertEqual(one["signature"] as? String, "conv KERNEL OUT")
+        XCTAssertEqual(one["params"] as? String, "weight [out, c / groups, *kernel], bias [out]")
+        XCTAssertNotNil(one["shape"] as? String)
+        XCTAssertNotNil(one["macs"] as? String)
+        let args = try XCTUnwrap(one["arguments"] as? [[String: Any]])
+        let groups = try XCTUnwrap(args.first { $0["name"] as? String == "groups" })
+        XCTAssertEqual(groups["kind"] as? String, "int_or_choice")
+        XCTAssertEqual(groups["choices"] as? [String], ["depthwise"])
+        XCTAssertEqual(groups["default"] as? Int, 1)
+        XCTAssertEqual(groups["positional"] as? Bool, false)
+        let kernel = try XCTUnwrap(args.first)
+        XCTAssertEqual(kernel["required"] as? Bool, true)
+        XCTAssertTrue(kernel["default"] is NSNull)
     }
 
     func testOpsListsEveryOp() {
