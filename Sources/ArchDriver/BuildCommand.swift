@@ -92,7 +92,7 @@ struct Build {
     /// Checks the spec (batch 1 unless bound) and runs the passes; nil when the spec has errors.
     mutating func plan() throws -> Program? {
         if bindings["batch"] == nil { bindings["batch"] = 1 }
-        let c = stage(1, "checking \(spec)") { Pipeline.compile(path: spec, bindings: bindings) }
+        let c = stage(1, "checking \(spec)") { Pipeline.compile(path: spec, bindings: bindings, fromCommandLine: true) }
         diagnostics = DiagnosticRenderer.render(c.diagnostics.diagnostics)
         guard c.succeeded, let g = c.graph else { return nil }
         let threads = self.threads

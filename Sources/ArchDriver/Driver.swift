@@ -117,7 +117,7 @@ public enum Driver {
         var out = Output()
         var errors = 0
         for f in opts.files {
-            let c = Pipeline.compile(path: f, bindings: opts.bindings)
+            let c = Pipeline.compile(path: f, bindings: opts.bindings, fromCommandLine: true)
             errors += c.diagnostics.errorCount + c.diagnostics.droppedErrors
             out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
             if c.diagnostics.droppedErrors > 0 { out.stderr += "note: \(c.diagnostics.droppedErrors) more errors not shown\n" }
@@ -140,7 +140,7 @@ public enum Driver {
         }
         var bindings = opts.bindings
         if bindings["batch"] == nil { bindings["batch"] = 1 }
-        let c = Pipeline.compile(path: opts.files[0], bindings: bindings)
+        let c = Pipeline.compile(path: opts.files[0], bindings: bindings, fromCommandLine: true)
         var out = Output()
         out.stderr = DiagnosticRenderer.render(c.diagnostics.diagnostics)
         guard c.succeeded, let g = c.graph else {

@@ -22,7 +22,7 @@ extension Driver {
             return usageError(e.message, emitUsage)
         } catch { return usageError("\(error)", emitUsage) }
         guard opts.files.count == 1, let path = opts.values["-o"] else { return usageError("emit torch needs one FILE and -o OUT.py", emitUsage) }
-        let c = Pipeline.compile(path: opts.files[0], bindings: opts.bindings)
+        let c = Pipeline.compile(path: opts.files[0], bindings: opts.bindings, fromCommandLine: true)
         var out = Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics))
         guard c.succeeded, let g = c.graph else { out.status = 1; return out }
         do {

@@ -31,7 +31,7 @@ extension Driver {
             return usageError("--after takes check or one of the passes: \(Passes.names.joined(separator: ", "))", irUsage)
         }
         var bindings = opts.bindings
-        var c = Pipeline.compile(path: opts.files[0], bindings: bindings)
+        var c = Pipeline.compile(path: opts.files[0], bindings: bindings, fromCommandLine: true)
         var out = Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics))
         guard c.succeeded, var g = c.graph else { out.status = 1; return out }
         out.stderr = ""
@@ -39,7 +39,7 @@ extension Driver {
         let unbound = Set(g.values.flatMap { $0.shape.flatMap(\.symbols) })
         if unbound.contains("batch") && bindings["batch"] == nil {
             bindings["batch"] = 1
-            c = Pipeline.compile(path: opts.files[0], bindings: bindings)
+            c = Pipeline.compile(path: opts.files[0], bindings: bindings, fromCommandLine: true)
             guard c.succeeded, let bound = c.graph else {
                 return Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics), status: 1)
             }

@@ -32,7 +32,7 @@ extension Driver {
         } catch { return usageError("\(error)", initUsage) }
         guard opts.files.count == 1, let outPath = opts.values["-o"] else { return usageError("init needs one FILE and -o WEIGHTS", initUsage) }
         guard let seed = UInt64(opts.values["--seed"] ?? "0") else { return usageError("--seed needs a whole number", initUsage) }
-        let c = Pipeline.compile(path: opts.files[0], bindings: opts.bindings)
+        let c = Pipeline.compile(path: opts.files[0], bindings: opts.bindings, fromCommandLine: true)
         var out = Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics))
         guard c.succeeded, let g = c.graph else { out.status = 1; return out }
         do {
@@ -69,7 +69,7 @@ extension Driver {
             case .bound(let f, let b): (files, bindings) = (f, b)
             case .failed(let o): return o
             }
-            let c = Pipeline.compile(path: opts.files[0], bindings: bindings)
+            let c = Pipeline.compile(path: opts.files[0], bindings: bindings, fromCommandLine: true)
             out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
             guard c.succeeded, let g = c.graph else { out.status = 1; return out }
             let tuning = opts.flags.contains("--tune") ? Tuning() : nil

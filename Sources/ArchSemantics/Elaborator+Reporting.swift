@@ -44,3 +44,19 @@ extension Elaborator {
     func error(_ m: String, at loc: SourceLoc?, notes: [Diagnostic.Note] = []) { report(.error(m, at: loc, notes: notes)) }
     func warning(_ m: String, at loc: SourceLoc?, notes: [Diagnostic.Note] = []) { report(.warning(m, at: loc, notes: notes)) }
 }
+
+extension Elaborator {
+    /// `--set sq=128` for a spec whose sizes are batch and seq is an error naming them (it was
+    /// silently accepted). Checked once every input is declared; not when one failed (its names
+    /// are not known).
+    func checkBindingsAreDeclared(inputsDeclared: Int) {
+        guard bindingsMustBeDeclared, inputsDeclared > 0, graph.inputs.count == inputsDeclared else { return }
+        let known = ["batch"] + declaredSymbols.keys.sorted()
+        for (name, value) in bindings.sorted(by: { $0.key < $1.key }) where name != "batch" && declaredSymbols[name] == nil {
+            let declared = declaredSymbols.values.min { $0.start < $1.start }
+            error("--set \(name)=\(value): the spec has no size named '\(name)'\(Suggest.didYouMean(name, in: known))", at: nil,
+                  notes: [.init("its sizes: " + known.joined(separator: ", ") + (declared == nil ? " (batch is every input's first dimension)" : ""),
+                                at: declared)])
+        }
+    }
+}

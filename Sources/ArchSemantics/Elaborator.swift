@@ -18,6 +18,8 @@ public final class Elaborator {
     var scopes: [Scope] = []
     var aborted = false
     var paramNames: Set<String> = []
+    /// The sizes `--set` can bind: `batch` and the names in the inputs' shapes, and where each is declared.
+    var declaredSymbols: [String: SourceLoc] = [:]
     let limits: Limits
     /// Layer lines elaborated so far, and groups open at once (see Limits).
     var steps = 0
@@ -39,10 +41,15 @@ public final class Elaborator {
         var loc: SourceLoc
     }
 
-    public init(diags: DiagnosticEngine, bindings: [String: Int], limits: Limits = .standard) {
+    /// Whether a binding of a size the spec does not declare is an error (the command line's
+    /// `--set`); callers that bind sizes for many specs at once leave it off.
+    let bindingsMustBeDeclared: Bool
+
+    public init(diags: DiagnosticEngine, bindings: [String: Int], limits: Limits = .standard, bindingsMustBeDeclared: Bool = false) {
         self.diags = diags
         self.bindings = bindings
         self.limits = limits
+        self.bindingsMustBeDeclared = bindingsMustBeDeclared
     }
 
     // MARK: file
@@ -80,6 +87,7 @@ public final class Elaborator {
         if graph.modelName.isEmpty {
             graph.modelName = unit.file.path.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? "model"
         }
+        checkBindingsAreDeclared(inputsDeclared: unit.stmts.filter { if case .input = $0 { return true } else { return false } }.count)
         scopes = [Scope(path: [])]
         for (name, v) in graph.inputs { scopes[0].labels[name] = LabelInfo(value: v, params: [], loc: SourceLoc(unit.file, 0..<0)) }
         if graph.inputs.isEmpty {
@@ -143,6 +151,7 @@ public final class Elaborator {
             }
             for (p, q) in zip(parts, boundParts) {
                 guard let dim = p.asDim else { error("an input shape is made of sizes, not \(p.kindName)", at: d.shape.loc); return }
+                for s in dim.symbols where declaredSymbols[s] == nil { declaredSymbols[s] = d.shape.loc }
                 if let n = dim.value, n < 1 || n > ArgumentBinder.maxSize {
                     error("input size \(n) is \(n < 1 ? "not positive" : "absurdly large (the limit is \(ArgumentBinder.maxSize))")", at: d.shape.loc)
                     return

@@ -81,6 +81,21 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("param fc1.weight [2048, 1024]"))
     }
 
+    /// `--set` of a size the spec does not have is an error naming the spec's sizes (it was ignored).
+    func testSetOfAnUndeclaredSizeIsAnError() {
+        let typo = Support.run("check", spec("gpt2.arch"), "--set", "sq=128")
+        XCTAssertEqual(typo.status, 1)
+        XCTAssertTrue(typo.stderr.hasPrefix("error: --set sq=128: the spec has no size named 'sq'; did you mean 'seq'?\n"), typo.stderr)
+        XCTAssertTrue(typo.stderr.contains("note: its sizes: batch, seq\n"), typo.stderr)
+        for command in ["params", "ir", "emit"] {
+            let args = command == "emit" ? ["emit", "torch", spec("mlp.arch"), "-o", "/dev/null", "--set", "seq=4"] : [command, spec("mlp.arch"), "--set", "seq=4"]
+            let r = Driver.run(args)
+            XCTAssertEqual(r.status, 1, command)
+            XCTAssertTrue(r.stderr.contains("error: --set seq=4: the spec has no size named 'seq'\nnote: its sizes: batch"), r.stderr)
+        }
+        XCTAssertEqual(Support.run("params", spec("gpt2.arch"), "--set", "seq=8", "--set", "batch=2").status, 0)
+    }
+
     /// `archc ops conv` shows one op (other spellings too); `--json` is data a tool can read.
     func testOpsNamedAndAsJSON() throws {
         let conv = Support.run("ops", "conv2d")
