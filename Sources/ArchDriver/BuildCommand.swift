@@ -93,7 +93,7 @@ struct Build {
     mutating func plan() throws -> Program? {
         if bindings["batch"] == nil { bindings["batch"] = 1 }
         let c = stage(1, "checking \(spec)") { Pipeline.compile(path: spec, bindings: bindings, fromCommandLine: true) }
-        diagnostics = DiagnosticRenderer.render(c.diagnostics.diagnostics)
+        diagnostics = Driver.diagnosticsText(c)
         guard c.succeeded, let g = c.graph else { return nil }
         let threads = self.threads
         let tuning = self.tuning

@@ -119,11 +119,10 @@ public enum Driver {
         for f in opts.files {
             let c = Pipeline.compile(path: f, bindings: opts.bindings, fromCommandLine: true)
             errors += c.diagnostics.errorCount + c.diagnostics.droppedErrors
-            out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
-            if c.diagnostics.droppedErrors > 0 { out.stderr += "note: \(c.diagnostics.droppedErrors) more errors not shown\n" }
+            out.stderr += diagnosticsText(c.diagnostics)
             if !c.succeeded { out.status = 1 } else if opts.flags.contains("--dump-graph"), let g = c.graph { out.stdout += GraphPrinter.print(g) }
         }
-        if out.status != 0 && errors > 0 { out.stderr += "\(errors) error\(errors == 1 ? "" : "s") generated.\n" }
+        if out.status != 0 { out.stderr += errorsGenerated(errors) }
         return out
     }
 
@@ -142,7 +141,7 @@ public enum Driver {
         if bindings["batch"] == nil { bindings["batch"] = 1 }
         let c = Pipeline.compile(path: opts.files[0], bindings: bindings, fromCommandLine: true)
         var out = Output()
-        out.stderr = DiagnosticRenderer.render(c.diagnostics.diagnostics)
+        out.stderr = diagnosticsText(c)
         guard c.succeeded, let g = c.graph else {
             out.status = 1
             return out

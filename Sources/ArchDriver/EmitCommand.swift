@@ -23,7 +23,7 @@ extension Driver {
         } catch { return usageError("\(error)", emitUsage) }
         guard opts.files.count == 1, let path = opts.values["-o"] else { return usageError("emit torch needs one FILE and -o OUT.py", emitUsage) }
         let c = Pipeline.compile(path: opts.files[0], bindings: opts.bindings, fromCommandLine: true)
-        var out = Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics))
+        var out = Output(stderr: diagnosticsText(c))
         guard c.succeeded, let g = c.graph else { out.status = 1; return out }
         do {
             try AtomicFile.write(Data(try TorchEmitter.emit(g).utf8), to: path)

@@ -33,7 +33,7 @@ extension Driver {
         guard opts.files.count == 1, let outPath = opts.values["-o"] else { return usageError("init needs one FILE and -o WEIGHTS", initUsage) }
         guard let seed = UInt64(opts.values["--seed"] ?? "0") else { return usageError("--seed needs a whole number", initUsage) }
         let c = Pipeline.compile(path: opts.files[0], bindings: opts.bindings, fromCommandLine: true)
-        var out = Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics))
+        var out = Output(stderr: diagnosticsText(c))
         guard c.succeeded, let g = c.graph else { out.status = 1; return out }
         do {
             let floats = try MemoryBudget.parameterFloats(g)
@@ -70,7 +70,7 @@ extension Driver {
             case .failed(let o): return o
             }
             let c = Pipeline.compile(path: opts.files[0], bindings: bindings, fromCommandLine: true)
-            out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
+            out.stderr += diagnosticsText(c)
             guard c.succeeded, let g = c.graph else { out.status = 1; return out }
             let tuning = opts.flags.contains("--tune") ? Tuning() : nil
             let program = try Passes.run(g, threads: try threadCount(opts.values["--threads"]), tuning: tuning)

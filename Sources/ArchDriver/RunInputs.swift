@@ -18,7 +18,7 @@ extension Driver {
     /// `seq`) is not the last word: the spec is compiled again with them, and that one is reported.
     static func bindInputs(spec: String, inputArgs: [String], base: [String: Int], warnings: inout String) throws -> BoundInputs {
         let declared = Pipeline.compile(path: spec, bindings: base, fromCommandLine: true)
-        let diagnostics = DiagnosticRenderer.render(declared.diagnostics.diagnostics)
+        let diagnostics = diagnosticsText(declared)
         guard let g0 = declared.graph, declared.file != nil, !g0.inputs.isEmpty else { return .failed(Output(stderr: diagnostics, status: 1)) }
         do {
             var said = ""

@@ -81,6 +81,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("param fc1.weight [2048, 1024]"))
     }
 
+    /// Every command ends its diagnostics the same way: a missing file is "1 error generated." from
+    /// params, init, run, emit and ir as from check (params said nothing after the error).
+    func testEveryCommandCountsItsErrors() {
+        let lines: [[String]] = [["check", "nowhere.arch"], ["params", "nowhere.arch"], ["init", "nowhere.arch", "-o", "/dev/null"],
+                                 ["run", "nowhere.arch", "--weights", "w.safetensors", "--input", "x.npy"],
+                                 ["emit", "torch", "nowhere.arch", "-o", "/dev/null"], ["ir", "nowhere.arch"]]
+        for line in lines {
+            let r = Driver.run(line)
+            XCTAssertEqual(r.status, 1, line[0])
+            XCTAssertEqual(r.stderr, "error: nowhere.arch: no such file\n1 error generated.\n", line[0])
+        }
+    }
+
     /// `--set` of a size the spec does not have is an error naming the spec's sizes (it was ignored).
     func testSetOfAnUndeclaredSizeIsAnError() {
         let typo = Support.run("check", spec("gpt2.arch"), "--set", "sq=128")
