@@ -94,6 +94,23 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// `-o -` is standard output for text (emit torch); binary outputs refuse it (a file named '-' was written).
+    func testDashIsStandardOutputForText() {
+        let emitted = Support.run("emit", "torch", spec("mlp.arch"), "-o", "-")
+        XCTAssertEqual(emitted.status, 0, emitted.stderr)
+        XCTAssertTrue(emitted.stdout.hasPrefix("import math\n"), emitted.stdout)
+        XCTAssertTrue(emitted.stdout.contains("class Model(nn.Module)"), emitted.stdout)
+        XCTAssertFalse(emitted.stdout.contains("wrote"))
+        let refusals: [[String]] = [["init", spec("mlp.arch"), "-o", "-"], ["run", spec("mlp.arch"), "--weights", "w", "--input", "x", "--output", "-"],
+                                    ["build", spec("mlp.arch"), "-o", "-"], ["build", spec("mlp.arch"), "--package", "-"]]
+        for line in refusals {
+            let r = Driver.run(line)
+            XCTAssertEqual(r.status, 2, line.joined(separator: " "))
+            XCTAssertTrue(r.stderr.hasPrefix("error: ") && r.stderr.contains("not '-'"), r.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "-"))
+    }
+
     /// `--set` of a size the spec does not have is an error naming the spec's sizes (it was ignored).
     func testSetOfAnUndeclaredSizeIsAnError() {
         let typo = Support.run("check", spec("gpt2.arch"), "--set", "sq=128")
