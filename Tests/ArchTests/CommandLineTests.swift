@@ -50,7 +50,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("Total params: 11,689,512\n"))
         XCTAssertTrue(r.stdout.contains("MACs: 1,814,073,344 (1.81 G-MACs)\n"))
         XCTAssertTrue(r.stdout.contains("FLOPs (2 x MACs): 3,628,146,688\n"))
-        XCTAssertTrue(r.stdout.contains("Params size (fp32): 44.59 MB\n"))
+        XCTAssertTrue(r.stdout.contains("Params size (fp32): 46.76 MB\n"))
         XCTAssertTrue(r.stdout.contains("layer1 (basic x2)"))
         XCTAssertTrue(r.stdout.contains("  0 (basic)"), "depth 3 shows the blocks inside layer1")
         let shallow = Support.run("params", spec("resnet18.arch"), "--depth", "1")
