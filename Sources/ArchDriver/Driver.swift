@@ -60,12 +60,20 @@ public enum Driver {
     """
 
     /// Runs a command. What it prints is terminal-safe: a control character from a spec, a tensor
-    /// name or a path is escaped (`\u{1B}`), never written raw.
-    public static func run(_ args: [String]) -> Output {
+    /// name or a path is escaped (`\u{1B}`), never written raw. With `colour`, the diagnostics on
+    /// standard error are then coloured (see `wantsColour`).
+    public static func run(_ args: [String], colour: Bool = false) -> Output {
         var out = dispatch(args)
         out.stdout = TerminalText.escaped(out.stdout)
         out.stderr = TerminalText.escaped(out.stderr)
+        if colour { out.stderr = DiagnosticRenderer.coloured(out.stderr) }
         return out
+    }
+
+    /// Colour as swiftc gives it: only when standard error is a terminal, never when `NO_COLOR` is
+    /// set to anything (no-color.org) or the terminal is `dumb`.
+    public static func wantsColour(stderrIsTerminal: Bool, environment: [String: String]) -> Bool {
+        stderrIsTerminal && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
     }
 
     static func dispatch(_ args: [String]) -> Output {
