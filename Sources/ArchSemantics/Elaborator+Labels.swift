@@ -35,16 +35,16 @@ extension Elaborator {
         }
     }
 
-    /// Whether a reference to `name` follows from an earlier error: its layer failed, or (once
-    /// something is wrong) the file writes `name:` on a line the parser could not read.
-    func referenceFollowsAnError(_ name: String, in file: SourceFile) -> Bool {
+    /// Whether a reference to `name` (at `loc`) follows from an earlier error: its layer failed, or
+    /// (once something is wrong) the file writes `name:` before it on a line the parser could not read.
+    func referenceFollowsAnError(_ name: String, at loc: SourceLoc) -> Bool {
         if scopes.contains(where: { $0.poisoned.contains(name) }) { return true }
-        return diags.hasErrors && Self.labelIsWritten(name, in: file)
+        return diags.hasErrors && Self.labelIsWritten(name, in: loc.file, before: loc.start)
     }
 
-    /// Whether `name:` stands at the start of a statement somewhere in the file's text.
-    static func labelIsWritten(_ name: String, in file: SourceFile) -> Bool {
-        let bytes = file.bytes, word = Array(name.utf8)
+    /// Whether `name:` stands at the start of a statement in the file's text before `end`.
+    static func labelIsWritten(_ name: String, in file: SourceFile, before end: Int) -> Bool {
+        let bytes = file.bytes[..<min(end, file.bytes.count)], word = Array(name.utf8)
         guard !word.isEmpty, bytes.count >= word.count else { return false }
         var i = 0
         while i + word.count <= bytes.count {

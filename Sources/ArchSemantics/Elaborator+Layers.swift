@@ -145,7 +145,7 @@ extension Elaborator {
             guard case .ref = a.kind, case .word(let w)? = bound.values[a.name] else { continue }
             guard let info = lookupLabel(w) else {
                 ok = false
-                if let at = bound.locs[a.name], referenceFollowsAnError(w, in: at.file) { continue }
+                if let at = bound.locs[a.name], referenceFollowsAnError(w, at: at) { continue }
                 error("no earlier layer or input is labelled '\(w)'\(Suggest.didYouMean(w, in: allLabels))", at: bound.locs[a.name],
                       notes: [.init("label a layer by writing 'NAME:' before it")])
                 continue
