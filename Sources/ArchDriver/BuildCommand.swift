@@ -36,6 +36,9 @@ extension Driver {
         guard opts.files.count == 1 else { return usageError(opts.files.isEmpty ? "build needs a FILE" : "build takes one FILE", buildUsage) }
         let output = opts.values["-o"], package = opts.values["--package"]
         guard (output == nil) != (package == nil) else { return usageError("build needs either -o PROGRAM or --package DIR", buildUsage) }
+        if output == "-" || package == "-" {
+            return usageError("build makes \(output == "-" ? "an executable" : "a package folder"), not text: give \(output == "-" ? "-o" : "--package") a path, not '-'", buildUsage)
+        }
         let cpu = opts.values["--target-cpu"] ?? "native"
         guard !cpu.isEmpty, cpu.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             return usageError("--target-cpu takes a CPU name such as native, x86-64-v3 or znver4, got '\(cpu)'", buildUsage)
@@ -92,8 +95,8 @@ struct Build {
     /// Checks the spec (batch 1 unless bound) and runs the passes; nil when the spec has errors.
     mutating func plan() throws -> Program? {
         if bindings["batch"] == nil { bindings["batch"] = 1 }
-        let c = stage(1, "checking \(spec)") { Pipeline.compile(path: spec, bindings: bindings) }
-        diagnostics = DiagnosticRenderer.render(c.diagnostics.diagnostics)
+        let c = stage(1, "checking \(spec)") { Pipeline.compile(path: spec, bindings: bindings, fromCommandLine: true) }
+        diagnostics = Driver.diagnosticsText(c)
         guard c.succeeded, let g = c.graph else { return nil }
         let threads = self.threads
         let tuning = self.tuning

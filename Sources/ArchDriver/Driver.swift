@@ -26,7 +26,7 @@ public enum Driver {
       emit torch FILE -o M.py  a PyTorch module with the same parameter names
       build FILE -o PROGRAM    compile to a native executable (or --package DIR: a Swift package)
       ir FILE [--after PASS]   print the network after a pass: checked graph, lowered, fused, scheduled, buffers planned
-      ops                      list the built-in ops with their arguments
+      ops [OP] [--json]        the built-in ops with their arguments (all, or the ones named)
 
     OPTIONS:
       --help, -h               show help (also after a command)
@@ -59,19 +59,21 @@ public enum Driver {
       --set NAME=VALUE         bind a symbolic dimension (seq, batch, ...)
     """
 
-    static let opsUsage = """
-    USAGE: archc ops [--markdown]
-
-    Lists every op of the language with its arguments, shape rule and parameters.
-    """
-
     /// Runs a command. What it prints is terminal-safe: a control character from a spec, a tensor
-    /// name or a path is escaped (`\u{1B}`), never written raw.
-    public static func run(_ args: [String]) -> Output {
+    /// name or a path is escaped (`\u{1B}`), never written raw. With `colour`, the diagnostics on
+    /// standard error are then coloured (see `wantsColour`).
+    public static func run(_ args: [String], colour: Bool = false) -> Output {
         var out = dispatch(args)
         out.stdout = TerminalText.escaped(out.stdout)
         out.stderr = TerminalText.escaped(out.stderr)
+        if colour { out.stderr = DiagnosticRenderer.coloured(out.stderr) }
         return out
+    }
+
+    /// Colour as swiftc gives it: only when standard error is a terminal, never when `NO_COLOR` is
+    /// set to anything (no-color.org) or the terminal is `dumb`.
+    public static func wantsColour(stderrIsTerminal: Bool, environment: [String: String]) -> Bool {
+        stderrIsTerminal && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
     }
 
     static func dispatch(_ args: [String]) -> Output {
@@ -111,7 +113,7 @@ public enum Driver {
         "emit": (emitUsage, emit),
         "ir": (irUsage, ir),
         "build": (buildUsage, build),
-        "ops": (opsUsage, { args in Output(stdout: OpsReference.render(markdown: args.contains("--markdown"))) }),
+        "ops": (opsUsage, ops),
     ]
 
     static func check(_ args: [String]) -> Output {
@@ -123,13 +125,12 @@ public enum Driver {
         var out = Output()
         var errors = 0
         for f in opts.files {
-            let c = Pipeline.compile(path: f, bindings: opts.bindings)
+            let c = Pipeline.compile(path: f, bindings: opts.bindings, fromCommandLine: true)
             errors += c.diagnostics.errorCount + c.diagnostics.droppedErrors
-            out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
-            if c.diagnostics.droppedErrors > 0 { out.stderr += "note: \(c.diagnostics.droppedErrors) more errors not shown\n" }
+            out.stderr += diagnosticsText(c.diagnostics)
             if !c.succeeded { out.status = 1 } else if opts.flags.contains("--dump-graph"), let g = c.graph { out.stdout += GraphPrinter.print(g) }
         }
-        if out.status != 0 && errors > 0 { out.stderr += "\(errors) error\(errors == 1 ? "" : "s") generated.\n" }
+        if out.status != 0 { out.stderr += errorsGenerated(errors) }
         return out
     }
 
@@ -146,9 +147,9 @@ public enum Driver {
         }
         var bindings = opts.bindings
         if bindings["batch"] == nil { bindings["batch"] = 1 }
-        let c = Pipeline.compile(path: opts.files[0], bindings: bindings)
+        let c = Pipeline.compile(path: opts.files[0], bindings: bindings, fromCommandLine: true)
         var out = Output()
-        out.stderr = DiagnosticRenderer.render(c.diagnostics.diagnostics)
+        out.stderr = diagnosticsText(c)
         guard c.succeeded, let g = c.graph else {
             out.status = 1
             return out

@@ -10,7 +10,7 @@ extension Driver {
     USAGE: archc emit torch FILE -o model.py [--set NAME=VALUE ...]
 
     Writes a self-contained PyTorch module (class Model) with the spec's parameter names and shapes,
-    so weights move between archc (safetensors) and PyTorch unchanged.
+    so weights move between archc (safetensors) and PyTorch unchanged. -o - writes it to standard output.
     """
 
     static func emit(_ args: [String]) -> Output {
@@ -22,10 +22,14 @@ extension Driver {
             return usageError(e.message, emitUsage)
         } catch { return usageError("\(error)", emitUsage) }
         guard opts.files.count == 1, let path = opts.values["-o"] else { return usageError("emit torch needs one FILE and -o OUT.py", emitUsage) }
-        let c = Pipeline.compile(path: opts.files[0], bindings: opts.bindings)
-        var out = Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics))
+        let c = Pipeline.compile(path: opts.files[0], bindings: opts.bindings, fromCommandLine: true)
+        var out = Output(stderr: diagnosticsText(c))
         guard c.succeeded, let g = c.graph else { out.status = 1; return out }
         do {
+            if path == "-" {
+                out.stdout = try TorchEmitter.emit(g)
+                return out
+            }
             try AtomicFile.write(Data(try TorchEmitter.emit(g).utf8), to: path)
             out.stdout = "wrote \(path): class Model with \(g.params.count) tensors\n"
         } catch let e as IOError {

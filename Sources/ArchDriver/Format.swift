@@ -20,9 +20,10 @@ enum Format {
         return describe(s)
     }
 
+    /// Sizes in decimal units, as torchinfo and the memory errors give them: 1 MB = 10^6 bytes.
     static func bytes(_ n: Int) -> String {
-        let mb = Double(n) / 1_048_576
-        return mb >= 1024 ? fixed(mb / 1024, 2) + " GB" : fixed(mb, 2) + " MB"
+        let mb = Double(n) / 1e6
+        return mb >= 1000 ? fixed(mb / 1000, 2) + " GB" : fixed(mb, 2) + " MB"
     }
 
     /// `x` with `digits` decimals; `nan`, `inf` and `-inf` as such.

@@ -31,17 +31,16 @@ extension Driver {
             return usageError("--after takes check or one of the passes: \(Passes.names.joined(separator: ", "))", irUsage)
         }
         var bindings = opts.bindings
-        var c = Pipeline.compile(path: opts.files[0], bindings: bindings)
-        var out = Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics))
+        var c = Pipeline.compile(path: opts.files[0], bindings: bindings, fromCommandLine: true)
+        var out = Output(stderr: diagnosticsText(c))
         guard c.succeeded, var g = c.graph else { out.status = 1; return out }
-        out.stderr = ""
-        if after == "check" { return Output(stdout: GraphPrinter.print(g)) }
+        if after == "check" { return Output(stdout: GraphPrinter.print(g), stderr: out.stderr) }
         let unbound = Set(g.values.flatMap { $0.shape.flatMap(\.symbols) })
         if unbound.contains("batch") && bindings["batch"] == nil {
             bindings["batch"] = 1
-            c = Pipeline.compile(path: opts.files[0], bindings: bindings)
+            c = Pipeline.compile(path: opts.files[0], bindings: bindings, fromCommandLine: true)
             guard c.succeeded, let bound = c.graph else {
-                return Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics), status: 1)
+                return Output(stderr: diagnosticsText(c), status: 1)
             }
             g = bound
             out.stdout += "// batch = 1 (bind it with --set batch=N)\n"
@@ -51,9 +50,9 @@ extension Driver {
             out.stdout += ProgramPrinter.print(try Passes.run(g, threads: try threadCount(opts.values["--threads"]), through: after, tuning: tuning))
             tuning?.save()
         } catch let e as IRError {
-            return Output(stderr: "\(e)\n", status: 1)
+            return Output(stderr: out.stderr + "\(e)\n", status: 1)
         } catch {
-            return Output(stderr: "error: \(error)\n", status: 1)
+            return Output(stderr: out.stderr + "error: \(error)\n", status: 1)
         }
         return out
     }

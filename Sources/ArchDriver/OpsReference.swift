@@ -16,9 +16,9 @@ enum OpsReference {
         return s
     }
 
-    static func render(markdown: Bool) -> String {
+    static func render(_ ops: [OpSpec] = OpRegistry.all, markdown: Bool) -> String {
         var out = ""
-        for op in OpRegistry.all {
+        for op in ops {
             if markdown {
                 out += "### `\(signature(op))`\n\n\(op.summary).\n\n"
                 for a in op.positional { out += "- positional \(optionLine(a))\n" }

@@ -14,7 +14,9 @@ public enum Pipeline {
     /// Files larger than this are refused before they are read into memory.
     public static let maxFileSize = 64 << 20
 
-    public static func compile(path: String, bindings: [String: Int]) -> Compilation {
+    /// Reads and compiles a spec. `fromCommandLine`: the bindings are the user's `--set`, so one the
+    /// spec does not declare is an error (`--set sq=128` naming the spec's sizes).
+    public static func compile(path: String, bindings: [String: Int], fromCommandLine: Bool = false) -> Compilation {
         let diags = DiagnosticEngine()
         guard let attrs = try? FileManager.default.attributesOfItem(atPath: path) else {
             diags.error("\(path): no such file", at: nil)
@@ -32,14 +34,14 @@ public enum Pipeline {
             diags.error("\(path): cannot read the file", at: nil)
             return Compilation(file: nil, graph: nil, diagnostics: diags)
         }
-        return compile(SourceFile(path: path, bytes: [UInt8](data)), bindings: bindings, diags: diags)
+        return compile(SourceFile(path: path, bytes: [UInt8](data)), bindings: bindings, diags: diags, fromCommandLine: fromCommandLine)
     }
 
     public static func compile(_ file: SourceFile, bindings: [String: Int], diags: DiagnosticEngine = DiagnosticEngine(),
-                               limits: Limits = .standard) -> Compilation {
+                               limits: Limits = .standard, fromCommandLine: Bool = false) -> Compilation {
         checkEncoding(file, diags)
         let unit = Parser.parse(file, diags: diags)
-        let graph = Elaborator(diags: diags, bindings: bindings, limits: limits).elaborate(unit)
+        let graph = Elaborator(diags: diags, bindings: bindings, limits: limits, bindingsMustBeDeclared: fromCommandLine).elaborate(unit)
         // A graph built without errors must be well-formed; with errors it may be partial.
         if !diags.hasErrors {
             for problem in GraphVerifier.verify(graph) {

@@ -13,6 +13,7 @@ extension Driver {
     USAGE: archc init FILE -o WEIGHTS.safetensors [--seed S] [--set NAME=VALUE ...]
 
     Writes random weights initialised as PyTorch initialises each layer, deterministic for a seed.
+    The file is binary: -o names a file (not -, standard output).
     """
 
     static let runUsage = """
@@ -23,6 +24,7 @@ extension Driver {
     --tune times each convolution's algorithms on this machine and keeps the fastest (cached).
     --profile prints the time each kind of step took in the last run, and the slowest steps.
     --dump-ir prints the program the interpreter runs (as `archc ir` does) before running it.
+    --output names a file (not -: the .npy is binary, and standard output has the report).
     """
 
     static func initWeights(_ args: [String]) -> Output {
@@ -32,8 +34,9 @@ extension Driver {
         } catch { return usageError("\(error)", initUsage) }
         guard opts.files.count == 1, let outPath = opts.values["-o"] else { return usageError("init needs one FILE and -o WEIGHTS", initUsage) }
         guard let seed = UInt64(opts.values["--seed"] ?? "0") else { return usageError("--seed needs a whole number", initUsage) }
-        let c = Pipeline.compile(path: opts.files[0], bindings: opts.bindings)
-        var out = Output(stderr: DiagnosticRenderer.render(c.diagnostics.diagnostics))
+        if outPath == "-" { return binaryToStandardOutput("-o", "init writes safetensors", initUsage) }
+        let c = Pipeline.compile(path: opts.files[0], bindings: opts.bindings, fromCommandLine: true)
+        var out = Output(stderr: diagnosticsText(c))
         guard c.succeeded, let g = c.graph else { out.status = 1; return out }
         do {
             let floats = try MemoryBudget.parameterFloats(g)
@@ -61,6 +64,7 @@ extension Driver {
         guard opts.files.count == 1, let weightsPath = opts.values["--weights"], !inputArgs.isEmpty else {
             return usageError("run needs FILE, --weights and --input", runUsage)
         }
+        if opts.values["--output"] == "-" { return binaryToStandardOutput("--output", "run writes the output as .npy", runUsage) }
         var out = Output()
         do {
             // The declared inputs, to bind their symbols from the files' shapes.
@@ -69,8 +73,8 @@ extension Driver {
             case .bound(let f, let b): (files, bindings) = (f, b)
             case .failed(let o): return o
             }
-            let c = Pipeline.compile(path: opts.files[0], bindings: bindings)
-            out.stderr += DiagnosticRenderer.render(c.diagnostics.diagnostics)
+            let c = Pipeline.compile(path: opts.files[0], bindings: bindings, fromCommandLine: true)
+            out.stderr += diagnosticsText(c)
             guard c.succeeded, let g = c.graph else { out.status = 1; return out }
             let tuning = opts.flags.contains("--tune") ? Tuning() : nil
             let program = try Passes.run(g, threads: try threadCount(opts.values["--threads"]), tuning: tuning)
@@ -112,6 +116,12 @@ extension Driver {
 }
 
 extension Driver {
+    /// `-o -` for a binary output is refused: a terminal would get raw bytes, and the command's
+    /// report ("wrote ...", the top classes) shares standard output.
+    static func binaryToStandardOutput(_ option: String, _ what: String, _ help: String) -> Output {
+        usageError("\(what), a binary file: give \(option) a file name, not '-' (standard output)", help)
+    }
+
     /// `--threads N`: a whole number from 1; every core of this machine when absent.
     static func threadCount(_ value: String?) throws -> Int {
         guard let value else { return Parallel.cores }

@@ -17,8 +17,8 @@ extension Driver {
     /// shapes. A first compilation that fails for want of those sizes (`pos learned` on a symbolic
     /// `seq`) is not the last word: the spec is compiled again with them, and that one is reported.
     static func bindInputs(spec: String, inputArgs: [String], base: [String: Int], warnings: inout String) throws -> BoundInputs {
-        let declared = Pipeline.compile(path: spec, bindings: base)
-        let diagnostics = DiagnosticRenderer.render(declared.diagnostics.diagnostics)
+        let declared = Pipeline.compile(path: spec, bindings: base, fromCommandLine: true)
+        let diagnostics = diagnosticsText(declared)
         guard let g0 = declared.graph, declared.file != nil, !g0.inputs.isEmpty else { return .failed(Output(stderr: diagnostics, status: 1)) }
         do {
             var said = ""

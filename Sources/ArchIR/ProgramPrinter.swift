@@ -116,9 +116,10 @@ public enum ProgramPrinter {
 
     static func milliseconds(_ s: Double) -> String { String(format: "%.3g ms", s * 1000) }
 
+    /// Decimal units, as `archc params` and the memory errors: 1 MB = 10^6 bytes.
     static func bytes(_ n: Int) -> String {
-        if n >= 1 << 20 { return "\((Double(n) / Double(1 << 20) * 10).rounded() / 10) MB" }
-        if n >= 1 << 10 { return "\((Double(n) / Double(1 << 10) * 10).rounded() / 10) KB" }
+        if n >= 1_000_000 { return "\((Double(n) / 1e6 * 10).rounded() / 10) MB" }
+        if n >= 1_000 { return "\((Double(n) / 1e3 * 10).rounded() / 10) kB" }
         return "\(n) B"
     }
 }

@@ -7,9 +7,10 @@ extension Elaborator {
         let name = b.name.text
         usedBlocks.insert(name)
         // Problems with the use itself (recursion, arguments) are reported at the use site, without
-        // the "in block ... used at" note of this use, which only applies to the body.
-        let useNote = trace.popLast()
-        defer { if let useNote { trace.append(useNote) } }
+        // the "in block ... used at" note of this use (pushed by elaborateLayer), which only applies to the body.
+        let use = trace.count - 1
+        trace[use].showsNote = false
+        defer { trace[use].showsNote = true }
         if blockStack.contains(name) {
             error("block '\(name)' uses itself: \((blockStack + [name]).joined(separator: " -> "))", at: l.op.loc,
                   notes: [.init("blocks cannot be recursive; repeat with xN instead")])
@@ -21,19 +22,22 @@ extension Elaborator {
             aborted = true
             return nil
         }
-        guard let calleeEnv = bindBlockArguments(b, args: args, callLoc: l.op.loc, input: input) else {
+        guard let (calleeEnv, argumentLocs) = bindBlockArguments(b, args: args, callLoc: l.op.loc, input: input) else {
             _ = nextName(label: label)
             return nil
         }
         let module = openModule(name: nextName(label: label), type: name, loc: l.loc)
-        let savedEnv = env
+        let (savedEnv, savedUnknown) = (env, unknownNames)
         env = calleeEnv
+        // After a failed layer the input is unknown, and so are the facts about it.
+        unknownNames = input == nil ? ["dim", "channels"] : []
         blockStack.append(name)
-        if let useNote { trace.append(useNote) }
+        trace[use].arguments = argumentLocs
+        trace[use].showsNote = true
         let out = elaborateSequence(b.body, input: input)
-        if useNote != nil { trace.removeLast() }
+        trace[use].showsNote = false
         blockStack.removeLast()
-        env = savedEnv
+        (env, unknownNames) = (savedEnv, savedUnknown)
         closeModule(module)
         recordLabel(label, value: out, params: labelParams(since: module))
         return out
@@ -67,10 +71,13 @@ extension Elaborator {
         }
     }
 
-    func bindBlockArguments(_ b: BlockDecl, args: [Expr], callLoc: SourceLoc, input: Int?) -> [String: Value]? {
-        let caller = Evaluator(env: env)
+    /// The callee's environment (its parameters, `dim`, `channels`, `index`) and where each
+    /// parameter was given on the using line; nil after an error.
+    func bindBlockArguments(_ b: BlockDecl, args: [Expr], callLoc: SourceLoc, input: Int?)
+        -> (env: [String: Value], locs: [String: SourceLoc])? {
+        let caller = evaluator
         let names = b.params.map(\.name.text)
-        var given: [String: Value] = [:]
+        var given: [String: Value] = [:], locs: [String: SourceLoc] = [:]
         var ok = true
         var pos = 0, i = 0
         func eval(_ e: Expr) -> Value? {
@@ -80,14 +87,18 @@ extension Elaborator {
         while i < args.count {
             let e = args[i]
             if let w = e.word, names.contains(w) {
-                if i + 1 < args.count {
+                // `inner heads mlp` in a block with variables heads and mlp passes both in order: a
+                // variable followed by another parameter's name is a value, not a keyword.
+                let positional = caller.env[w] != nil && args[(i + 1)...].first?.word.map { $0 != w && names.contains($0) } == true
+                if i + 1 < args.count && !positional {
                     if given[w] != nil { error("'\(w)' is given twice", at: e.loc); ok = false }
                     given[w] = eval(args[i + 1])
+                    locs[w] = args[i + 1].loc
                     i += 2
                     continue
                 }
                 // A last word naming a parameter is a value when the caller has a variable of that name.
-                if caller.env[w] == nil {
+                if caller.env[w] == nil && !positional {
                     error("'\(w)' names a parameter of block '\(b.name.text)', but no value follows it", at: e.loc,
                           notes: [.init("write '\(w) VALUE', or '(\(w))' to pass the variable \(w) as a positional argument")])
                     return nil
@@ -107,6 +118,7 @@ extension Elaborator {
                 return nil
             }
             given[names[pos]] = eval(e)
+            locs[names[pos]] = e.loc
             pos += 1
             i += 1
         }
@@ -131,7 +143,7 @@ extension Elaborator {
                           notes: [.init("declare '\(w)' before '\(p.name.text)'")])
                     return nil
                 }
-                do { calleeEnv[p.name.text] = try Evaluator(env: calleeEnv).eval(d) } catch let err as EvalError {
+                do { calleeEnv[p.name.text] = try Evaluator(env: calleeEnv, unknown: input == nil ? ["dim", "channels"] : []).eval(d) } catch let err as EvalError {
                     error(err.message, at: err.loc, notes: [.init("evaluating the default of '\(p.name.text)' for the use here", at: callLoc)])
                     return nil
                 } catch { return nil }
@@ -144,6 +156,6 @@ extension Elaborator {
                   notes: [.init("usage: \(b.name.text) " + b.params.map { $0.defaultValue == nil ? $0.name.text.uppercased() : "[\($0.name.text) V]" }.joined(separator: " "), at: b.loc)])
             return nil
         }
-        return calleeEnv
+        return (calleeEnv, locs)
     }
 }

@@ -5,7 +5,8 @@ extension Elaborator {
     func elaborateLayer(_ l: LayerStmt, input: Int?) -> Int? {
         var name = l.op.text
         var args = l.args
-        if name == "norm" {
+        let block = resolveBlock(l.op)
+        if block == nil && name == "norm" {
             guard let kindWord = args.first?.word, let real = OpRegistry.normKinds[kindWord] else {
                 error("'norm' needs a kind: layer, batch, rms or group", at: args.first?.loc ?? l.op.loc,
                       notes: [.init("for example: norm layer")])
@@ -14,7 +15,6 @@ extension Elaborator {
             name = real
             args.removeFirst()
         }
-        let block = blocks[name]
         let op = block == nil ? OpRegistry.op(named: name) : nil
         if block == nil && op == nil {
             let candidates = OpRegistry.names + Array(blocks.keys)
@@ -66,7 +66,7 @@ extension Elaborator {
             let repetition = count > 1 ? "repetition \(rep + 1) of x\(count)" : nil
             let note = block != nil ? "in block '\(name)' used at \(l.op.loc.description)" + (repetition.map { ", " + $0 } ?? "")
                                     : repetition.map { "in \($0) at \(l.op.loc.description)" }
-            if let note { trace.append(note) }
+            if let note { trace.append(Site(note: note, loc: l.op.loc, block: block?.name.text)) }
             let label = group ? nil : pattern ? Identifier(String(l.label!.text.dropLast()) + String(rep), l.label!.loc) : l.label
             let savedIndex = env["index"]
             if count > 1 { env["index"] = .int(rep) }
@@ -86,6 +86,17 @@ extension Elaborator {
         return current
     }
 
+    /// The block a layer line uses, if its name is a block's. A block named like a built-in op
+    /// replaces the op in the spec, except inside itself (where the name is the op it wraps, as in
+    /// `block embed(v, d) { tok: embed v d; dropout 0.1 }`) and in the prelude, whose lines mean
+    /// the built-in ops whatever the spec defines.
+    func resolveBlock(_ name: Identifier) -> BlockDecl? {
+        guard let b = blocks[name.text] else { return nil }
+        let builtIn = OpRegistry.op(named: name.text) != nil || name.text == "norm"
+        if builtIn && (blockStack.contains(name.text) || (name.loc.file === Prelude.file && b.loc.file !== Prelude.file)) { return nil }
+        return b
+    }
+
     // MARK: modules
 
     func openModule(name: String, type: String, loc: SourceLoc) -> Int {
@@ -101,15 +112,17 @@ extension Elaborator {
         scopes.removeLast()
     }
 
-    /// Reports a second layer of the same name in a scope; returns false when it is one.
+    /// Reports a second layer of the same name in a scope, with a note at the first; returns false when it is one.
     @discardableResult
     func checkUniqueName(_ name: String, loc: SourceLoc) -> Bool {
-        if scopes[scopes.count - 1].names.contains(name) {
+        if let first = scopes[scopes.count - 1].names[name] {
+            let what = Int(name) != nil ? "the layer at position \(name)" : "the first layer named '\(name)'"
             error("'\(name)' names two layers in \(currentPath.isEmpty ? "the model" : "'\(currentPath.joined(separator: "."))'")", at: loc,
-                  notes: [.init("parameter names must be unique; give one of them another label")])
+                  notes: [.init("\(what) is here", at: first),
+                          .init("parameter names must be unique; give one of them another label")])
             return false
         }
-        scopes[scopes.count - 1].names.insert(name)
+        scopes[scopes.count - 1].names[name] = loc
         return true
     }
 
@@ -121,7 +134,7 @@ extension Elaborator {
     // MARK: ops of the closed set
 
     func applyOp(_ op: OpSpec, line l: LayerStmt, args: [Expr], label: Identifier?, input: Int?) -> Int? {
-        let binder = ArgumentBinder(evaluator: Evaluator(env: env), report: report)
+        let binder = ArgumentBinder(evaluator: evaluator, report: report)
         let bound = binder.bind(args, op: op, opLoc: l.op.loc)
         // Resolve references to earlier tensors.
         var refs: [String: TensorType] = [:]
@@ -131,9 +144,10 @@ extension Elaborator {
         for a in op.positional + op.options {
             guard case .ref = a.kind, case .word(let w)? = bound.values[a.name] else { continue }
             guard let info = lookupLabel(w) else {
+                ok = false
+                if let at = bound.locs[a.name], referenceFollowsAnError(w, at: at) { continue }
                 error("no earlier layer or input is labelled '\(w)'\(Suggest.didYouMean(w, in: allLabels))", at: bound.locs[a.name],
                       notes: [.init("label a layer by writing 'NAME:' before it")])
-                ok = false
                 continue
             }
             if a.name == "tied" {
@@ -199,6 +213,7 @@ extension Elaborator {
         graph.modules.append(Graph.Module(path: path, type: op.name, loc: l.loc, nodes: (graph.nodes.count - 1)..<graph.nodes.count))
         recordLabel(label, value: out, params: ids)
         warnRedundantBias(op: op)
+        if op.kind == .linear { warnLinearOnSpatial(input: inputs[0], at: l.op.loc) }
         return out
     }
 
@@ -209,15 +224,6 @@ extension Elaborator {
         error("\(what) has shape \(describe(shape)): the size \(big) is above the limit of \(ArgumentBinder.maxSize)", at: loc,
               notes: [.init("every size is at most \(ArgumentBinder.maxSize), as in 'input' and --set")])
         return false
-    }
-
-    /// A conv or linear with a bias straight before a batchnorm: the norm subtracts the mean anyway.
-    func warnRedundantBias(op: OpSpec) {
-        guard op.kind == .batchnorm, graph.nodes.count >= 2 else { return }
-        let prev = graph.nodes[graph.nodes.count - 2], bn = graph.nodes[graph.nodes.count - 1]
-        guard prev.op == .conv || prev.op == .linear, bn.inputs.first == prev.output, case .bool(true)? = prev.args["bias"] else { return }
-        warning("the bias of this \(prev.op) is redundant: the batchnorm after it removes the mean", at: prev.loc,
-                notes: [.init("add 'bias off' to save \(graph.values[prev.output].shape[1]) parameters")])
     }
 
     /// `'layer1.0.conv1' (conv)`

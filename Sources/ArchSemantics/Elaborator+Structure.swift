@@ -3,7 +3,7 @@ import ArchSyntax
 extension Elaborator {
     /// `seq`, `residual` and `parallel`: ops whose bodies are layers.
     func applyStructure(_ op: OpSpec, line l: LayerStmt, args: [Expr], label: Identifier?, input: Int?) -> Int? {
-        let bound = ArgumentBinder(evaluator: Evaluator(env: env), report: report).bind(args, op: op, opLoc: l.op.loc)
+        let bound = ArgumentBinder(evaluator: evaluator, report: report).bind(args, op: op, opLoc: l.op.loc)
         let allowed = op.body == .residual ? ["shortcut"] : []
         for b in l.bodies.dropFirst() {
             guard let kw = b.keyword, allowed.contains(kw.text) else {
@@ -36,8 +36,9 @@ extension Elaborator {
                     notes.append(.init("the body's output \(describe(a.shape)) comes from \(Elaborator.describeLayer(last))", at: last.loc))
                 }
                 if shortcutStmts == nil {
+                    let fix = Elaborator.checkedFix(Elaborator.shortcutCandidates(from: b, to: a), from: b, to: a)
                     notes.append(.init("the input \(describe(b.shape)) is added unchanged; add a 'shortcut { ... }' that maps it to \(describe(a.shape))" +
-                                       (a.rank == 4 ? ", e.g. 'shortcut { conv 1 \(a.shape[1]) stride \(strideHint(b, a)) bias off; batchnorm }'" : "")))
+                                       (fix.map { ", e.g. 'shortcut { \($0) }'" } ?? "")))
                 } else if let sl = graph.node(producing: short) {
                     notes.append(.init("the shortcut's output \(describe(b.shape)) comes from \(Elaborator.describeLayer(sl))", at: sl.loc))
                 }
@@ -84,11 +85,6 @@ extension Elaborator {
         case .none:
             return input
         }
-    }
-
-    func strideHint(_ from: TensorType, _ to: TensorType) -> Int {
-        guard from.rank == 4, to.rank == 4, let a = from.shape[2].value, let b = to.shape[2].value, b > 0 else { return 1 }
-        return max(1, a / b)
     }
 
     /// An internal node joining branches: no parameters, no row of its own in the table.

@@ -10,12 +10,16 @@ public final class Elaborator {
     var blocks: [String: BlockDecl] = [:]
     var usedBlocks: Set<String> = []
     var env: [String: Value] = [:]
-    /// Innermost last: where the current code was expanded from.
-    var trace: [String] = []
+    /// Names whose values an earlier error left unknown (`dim` after a failed layer): using one is silent.
+    var unknownNames: Set<String> = []
+    /// Innermost last: where the current code was expanded from (see `Site`).
+    var trace: [Site] = []
     var blockStack: [String] = []
     var scopes: [Scope] = []
     var aborted = false
     var paramNames: Set<String> = []
+    /// The sizes `--set` can bind: `batch` and the names in the inputs' shapes, and where each is declared.
+    var declaredSymbols: [String: SourceLoc] = [:]
     let limits: Limits
     /// Layer lines elaborated so far, and groups open at once (see Limits).
     var steps = 0
@@ -25,7 +29,10 @@ public final class Elaborator {
         var path: [String]
         var counter = 0
         var labels: [String: LabelInfo] = [:]
-        var names: Set<String> = []
+        /// Labels of layers that failed: referring to one is not another error.
+        var poisoned: Set<String> = []
+        /// The names of the layers so far, and where each was given.
+        var names: [String: SourceLoc] = [:]
     }
 
     struct LabelInfo {
@@ -34,22 +41,16 @@ public final class Elaborator {
         var loc: SourceLoc
     }
 
-    public init(diags: DiagnosticEngine, bindings: [String: Int], limits: Limits = .standard) {
+    /// Whether a binding of a size the spec does not declare is an error (the command line's
+    /// `--set`); callers that bind sizes for many specs at once leave it off.
+    let bindingsMustBeDeclared: Bool
+
+    public init(diags: DiagnosticEngine, bindings: [String: Int], limits: Limits = .standard, bindingsMustBeDeclared: Bool = false) {
         self.diags = diags
         self.bindings = bindings
         self.limits = limits
+        self.bindingsMustBeDeclared = bindingsMustBeDeclared
     }
-
-    // MARK: reporting
-
-    func report(_ d: Diagnostic) {
-        guard !d.message.isEmpty else { return }  // an EvalError for something already reported
-        var d = d
-        d.notes += trace.reversed().map { Diagnostic.Note($0) }
-        diags.emit(d)
-    }
-    func error(_ m: String, at loc: SourceLoc?, notes: [Diagnostic.Note] = []) { report(.error(m, at: loc, notes: notes)) }
-    func warning(_ m: String, at loc: SourceLoc?, notes: [Diagnostic.Note] = []) { report(.warning(m, at: loc, notes: notes)) }
 
     // MARK: file
 
@@ -75,9 +76,8 @@ public final class Elaborator {
                     blocks[b.name.text] = b
                 } else if let prev = blocks[b.name.text] {
                     error("block '\(b.name.text)' is defined twice", at: b.name.loc, notes: [.init("first defined here", at: prev.name.loc)])
-                } else if OpRegistry.op(named: b.name.text) != nil || b.name.text == "norm" {
-                    error("block '\(b.name.text)' has the name of a built-in op", at: b.name.loc, notes: [.init("rename the block, e.g. 'my_\(b.name.text)'")])
                 } else {
+                    // A block may have an op's name: it replaces the op in the spec (see `resolveBlock`).
                     blocks[b.name.text] = b
                 }
             case .input(let d): declareInput(d)
@@ -87,6 +87,7 @@ public final class Elaborator {
         if graph.modelName.isEmpty {
             graph.modelName = unit.file.path.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? "model"
         }
+        checkBindingsAreDeclared(inputsDeclared: unit.stmts.filter { if case .input = $0 { return true } else { return false } }.count)
         scopes = [Scope(path: [])]
         for (name, v) in graph.inputs { scopes[0].labels[name] = LabelInfo(value: v, params: [], loc: SourceLoc(unit.file, 0..<0)) }
         if graph.inputs.isEmpty {
@@ -150,6 +151,7 @@ public final class Elaborator {
             }
             for (p, q) in zip(parts, boundParts) {
                 guard let dim = p.asDim else { error("an input shape is made of sizes, not \(p.kindName)", at: d.shape.loc); return }
+                for s in dim.symbols where declaredSymbols[s] == nil { declaredSymbols[s] = d.shape.loc }
                 if let n = dim.value, n < 1 || n > ArgumentBinder.maxSize {
                     error("input size \(n) is \(n < 1 ? "not positive" : "absurdly large (the limit is \(ArgumentBinder.maxSize))")", at: d.shape.loc)
                     return
@@ -203,7 +205,9 @@ public final class Elaborator {
         for s in stmts {
             if aborted { return nil }
             switch s {
-            case .layer(let l): current = elaborateLayer(l, input: current)
+            case .layer(let l):
+                current = elaborateLayer(l, input: current)
+                poisonLabelIfFailed(l)
             case .ifStmt(let i): current = elaborateIf(i, input: current)
             case .model(let id): error("'model' belongs at the top of the file", at: id.loc)
             case .input(let d): error("'input' belongs at the top of the file, outside blocks", at: d.loc)
@@ -230,7 +234,7 @@ public final class Elaborator {
 
     func evaluateCondition(_ s: IfStmt) -> Bool? {
         let v: Value
-        do { v = try Evaluator(env: env).eval(s.condition) } catch let e as EvalError {
+        do { v = try evaluator.eval(s.condition) } catch let e as EvalError {
             error(e.message, at: e.loc)
             return nil
         } catch { return nil }
@@ -241,28 +245,4 @@ public final class Elaborator {
         }
         return b
     }
-
-    // MARK: scopes and names
-
-    /// The name a layer takes in the current scope: its label, or its position (as in nn.Sequential).
-    func nextName(label: Identifier?) -> String {
-        let i = scopes[scopes.count - 1].counter
-        scopes[scopes.count - 1].counter += 1
-        return label?.text ?? String(i)
-    }
-
-    var currentPath: [String] { scopes.last!.path }
-
-    func lookupLabel(_ name: String) -> LabelInfo? {
-        for s in scopes.reversed() { if let l = s.labels[name] { return l } }
-        return nil
-    }
-
-    func recordLabel(_ label: Identifier?, value: Int?, params: [Int]) {
-        guard let label, let value else { return }
-        scopes[scopes.count - 1].labels[label.text] = LabelInfo(value: value, params: params, loc: label.loc)
-    }
-
-    var allLabels: [String] { scopes.flatMap { $0.labels.keys } }
 }
-

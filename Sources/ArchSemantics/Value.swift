@@ -51,9 +51,12 @@ public struct Evaluator {
     public var env: [String: Value]
     /// In an input's shape an unknown name is a symbolic size (`[seq + 1, 8]`), not a word.
     public var namesAreSizes = false
-    public init(env: [String: Value], namesAreSizes: Bool = false) {
+    /// Names whose values an earlier error left unknown: using one throws a silent `EvalError`.
+    public var unknown: Set<String>
+    public init(env: [String: Value], namesAreSizes: Bool = false, unknown: Set<String> = []) {
         self.env = env
         self.namesAreSizes = namesAreSizes
+        self.unknown = unknown
     }
 
     public func eval(_ e: Expr) throws -> Value {
@@ -63,6 +66,7 @@ public struct Evaluator {
         case .bad: throw EvalError(message: "", loc: e.loc)  // the parser has reported it
         case .name(let n):
             if let v = env[n] { return v }
+            if unknown.contains(n) { throw EvalError(message: "", loc: e.loc) }
             switch n {
             case "on", "true", "yes": return .bool(true)
             case "off", "false", "no", "none": return .bool(false)

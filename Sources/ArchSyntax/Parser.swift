@@ -13,10 +13,16 @@ public struct Parser {
     public static let maxElseIf = 256
     public static let maxOperators = 256
 
+    /// Labels written like a repetition (`x0: linear 8`): in this file `x0` names that layer.
+    let repetitionLikeLabels: Set<String>
+
     public init(file: SourceFile, diags: DiagnosticEngine) {
         self.file = file
         self.diags = diags
-        self.tokens = Lexer.tokenize(file, diags: diags)
+        let tokens = Lexer.tokenize(file, diags: diags)
+        self.tokens = tokens
+        self.repetitionLikeLabels = Set(zip(tokens, tokens.dropFirst()).filter { $0.0.kind == .repeat_ && $0.1.kind == .colon }
+            .map { file.text($0.0.range) })
     }
 
     public static func parse(_ file: SourceFile, diags: DiagnosticEngine) -> SourceUnit {
@@ -228,7 +234,7 @@ public struct Parser {
     mutating func parseLayer() -> Stmt? {
         let start = current.range.lowerBound
         var label: Identifier?
-        if (at(.name) || at(.int)) && peekKind() == .colon {
+        if (at(.name) || at(.int) || at(.repeat_)) && peekKind() == .colon {
             let t = advance()
             label = Identifier(text(t), loc(t))
             _ = advance()
@@ -257,7 +263,7 @@ public struct Parser {
         var args: [Expr] = []
         var rep: (Int, SourceLoc)?
         while !atLineEnd() && !at(.lbrace) && !at(.rbrace) {
-            if at(.repeat_) {
+            if at(.repeat_) && !repetitionLikeLabels.contains(text(current)) {
                 let t = advance()
                 let digits = text(t).dropFirst()
                 if rep != nil { error("repetition given twice", at: t) }
@@ -410,6 +416,9 @@ public struct Parser {
             _ = advance()
             return Expr(.dims(text(t).split(separator: "x").map(String.init)), loc(t))
         case .name:
+            _ = advance()
+            return Expr(.name(text(t)), loc(t))
+        case .repeat_ where repetitionLikeLabels.contains(text(t)):
             _ = advance()
             return Expr(.name(text(t)), loc(t))
         case .lparen, .lbracket:

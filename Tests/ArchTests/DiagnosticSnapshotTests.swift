@@ -9,7 +9,8 @@ import XCTest
 /// for a passing one); review the diff before committing.
 final class DiagnosticSnapshotTests: XCTestCase {
     static let cases = ["many_errors", "residual_shape_mismatch", "error_inside_repeated_block", "heads_do_not_divide",
-                        "block_missing_parameter", "warnings", "non_utf8", "control_characters", "byte_order_mark"]
+                        "block_missing_parameter", "warnings", "non_utf8", "control_characters", "byte_order_mark",
+                        "prelude_block_error", "duplicate_label"]
 
     static func snapshotURL(_ name: String) -> URL { Support.fixtures.appendingPathComponent("snapshots/\(name).txt") }
 

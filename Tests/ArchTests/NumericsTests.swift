@@ -5,6 +5,7 @@ import XCTest
 @testable import ArchDriver
 @testable import ArchIO
 @testable import ArchRuntime
+import ArchEngine
 
 /// The interpreter against PyTorch: each folder of Fixtures/numerics holds a spec, the library
 /// module's state_dict, an input and PyTorch's output (tools/make_fixtures.py). The spec must load
@@ -100,8 +101,29 @@ final class NumericsTests: XCTestCase {
                                                   ("extra", Tensor(shape: [1], floats: [0]))], file: "w.safetensors")
         XCTAssertNil(wrong.store)
         XCTAssertEqual(wrong.errors.map(\.message), ["w.safetensors: tensor 'fc.weight' has shape [4, 3] but the spec needs [3, 4]",
-                                                     "w.safetensors: missing tensor 'fc.bias' of shape [3]"])
+                                                     "w.safetensors: missing tensor 'fc.bias' of shape [3]",
+                                                     "w.safetensors does not fit the network: 1 tensor missing, 1 mis-shaped; 1 tensor in the file is unused"])
         XCTAssertEqual(wrong.warnings, ["w.safetensors: 1 tensor not used by the network: extra"])
+    }
+
+    /// Each missing tensor once, the closest unused name in the file as a note, and a summary line
+    /// (a checkpoint that called layer_scale 'gamma' gave 18 bare "missing tensor" errors).
+    func testMissingTensorsGetNearMatchesAndASummary() {
+        func spec(_ name: String, _ shape: [Int]) -> ParameterSpec { ParameterSpec(name: name, shape: shape, isInteger: false, declaredAt: "s.arch:3:1") }
+        func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, floats: Array(repeating: 0, count: shape.reduce(1, *))) }
+        let specs = [spec("stages.0.blocks.0.layer_scale", [96, 1, 1]), spec("stages.0.blocks.0.layer_scale", [96, 1, 1]),
+                     spec("head.weight", [10, 96]), spec("head.bias", [10]), spec("norm.weight", [96])]
+        let file: [(name: String, tensor: Tensor)] = [("stages.0.blocks.0.gamma", zeros([96])), ("stages.0.blocks.0.conv.weight", zeros([96, 96])),
+                                                      ("model.head.weight", zeros([10, 96])), ("head.bias", zeros([10])), ("pos_embed", zeros([96]))]
+        let r = ParameterBinding.bind(specs, tensors: file, file: "w.safetensors")
+        XCTAssertEqual(r.errors.map(\.description), [
+            "error: w.safetensors: missing tensor 'stages.0.blocks.0.layer_scale' of shape [96, 1, 1]\nnote: declared by the layer at s.arch:3:1\n"
+                + "note: the file has 'stages.0.blocks.0.gamma' [96], which the network does not use: is it this tensor?",
+            "error: w.safetensors: missing tensor 'head.weight' of shape [10, 96]\nnote: declared by the layer at s.arch:3:1\n"
+                + "note: the file has 'model.head.weight' [10, 96], which the network does not use: is it this tensor?",
+            "error: w.safetensors: missing tensor 'norm.weight' of shape [96]\nnote: declared by the layer at s.arch:3:1",
+            "error: w.safetensors does not fit the network: 3 tensors missing, 0 mis-shaped; 4 tensors in the file are unused",
+        ])
     }
 
     /// init writes PyTorch-style weights that run: deterministic for a seed, names of the spec.

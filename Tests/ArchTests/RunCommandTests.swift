@@ -102,6 +102,7 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("tensor 'fc.weight' has shape [4, 3] but the spec needs [3, 4]"), r.stderr)
         XCTAssertTrue(r.stderr.contains("declared by the layer at \(s):2:1"), r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("w.safetensors does not fit the network: 1 tensor missing, 1 mis-shaped; 0 tensors in the file are unused\n"), r.stderr)
         // An input of the wrong shape.
         _ = Support.run("init", s, "-o", path("w.safetensors"))
         try NPY.write(Tensor(shape: [1, 5], floats: Array(repeating: 0, count: 5)), to: path("bad.npy"))
