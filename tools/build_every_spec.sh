@@ -15,7 +15,9 @@ specs=("$@")
 failed=0
 for spec in "${specs[@]}"; do
   name=$(basename "$spec" .arch)
-  "$archc" init "$spec" -o "$tmp/w.safetensors" --set batch=1 --set seq=16 >/dev/null
+  sets=(--set batch=1)
+  grep -qE "^input .*\bseq\b" "$spec" && sets+=(--set seq=16)
+  "$archc" init "$spec" -o "$tmp/w.safetensors" "${sets[@]}" >/dev/null
   args=()
   while read -r input shape kind; do
     python3 - "$tmp/$input.npy" "$shape" "$kind" <<'PY'
@@ -25,14 +27,12 @@ rng = np.random.default_rng(0)
 np.save(path, rng.integers(0, 2, shape).astype(np.int64) if kind == "ids" else rng.uniform(-1, 1, shape).astype(np.float32))
 PY
     args+=(--input "$input=$tmp/$input.npy")
-  done < <("$archc" ir "$spec" --after lower --set batch=1 --set seq=16 | sed -n 's/^  %[0-9]* = input \([A-Za-z_0-9]*\) : \[\([0-9, ]*\)\].*/\1 \2/p' |
+  done < <("$archc" ir "$spec" --after lower "${sets[@]}" | sed -n 's/^  %[0-9]* = input \([A-Za-z_0-9]*\) : \[\([0-9, ]*\)\].*/\1 \2/p' |
            while read -r input rest; do
              shape=$(echo "$rest" | tr -d ' ')
              kind=float; grep -q "^input $input .*tokens" "$spec" && kind=ids
              echo "$input $shape $kind"
            done)
-  sets=(--set batch=1)
-  grep -q "seq" "$spec" && sets+=(--set seq=16)
   "$archc" build "$spec" -o "$tmp/$name" "${sets[@]}" 2>"$tmp/build.log" || { echo "$name: build failed"; cat "$tmp/build.log"; failed=1; continue; }
   built=$("$tmp/$name" --weights "$tmp/w.safetensors" "${args[@]}" --output "$tmp/built.npy" --bench 5 | tail -1)
   ran=$("$archc" run "$spec" --weights "$tmp/w.safetensors" "${args[@]}" "${sets[@]}" --output "$tmp/run.npy" --repeat 5 | head -1)
