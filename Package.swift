@@ -10,8 +10,10 @@ let package = Package(
     targets: [
         // Syntax: source files, lexer, parser, AST, diagnostics.
         .target(name: "ArchSyntax"),
+        // What the checker and the engine share: the error with notes, edit distance for suggestions.
+        .target(name: "ArchCore"),
         // Semantics: symbolic shapes, the closed op set, block expansion, the checked graph.
-        .target(name: "ArchSemantics", dependencies: ["ArchSyntax"]),
+        .target(name: "ArchSemantics", dependencies: ["ArchSyntax", "ArchCore"]),
         // The executable IR: the checked graph lowered with concrete shapes, fused, buffers planned;
         // run by the interpreter and compiled by the ahead-of-time backend.
         .target(name: "ArchIR", dependencies: ["ArchSemantics", "ArchKernels", "ArchEngine"]),
@@ -24,7 +26,7 @@ let package = Package(
         .target(name: "ArchKernels", swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]),
         // Loads and runs a planned program: weights bound by name, constants prepared, the arena;
         // shared by the interpreter and the programs `archc build` makes (its sources go into them).
-        .target(name: "ArchEngine", dependencies: ["ArchKernels", "ArchIO"],
+        .target(name: "ArchEngine", dependencies: ["ArchCore", "ArchKernels", "ArchIO"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]),
         // Code generation: PyTorch modules from the checked graph; Swift programs and packages from the
         // planned program, with the engine's sources embedded by the plugin below.
@@ -38,7 +40,7 @@ let package = Package(
         .executableTarget(name: "archc", dependencies: ["ArchDriver"]),
         .testTarget(
             name: "ArchTests",
-            dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen", "ArchEngine"],
+            dependencies: ["ArchCore", "ArchSyntax", "ArchSemantics", "ArchIR", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen", "ArchEngine"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -10,29 +10,14 @@ swift build -c release --product archc >/dev/null
 archc=.build/release/archc
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+source tools/spec_inputs.sh
 specs=("$@")
 [ ${#specs[@]} -gt 0 ] || specs=(specs/*.arch)
 failed=0
 for spec in "${specs[@]}"; do
   name=$(basename "$spec" .arch)
-  sets=(--set batch=1)
-  grep -qE "^input .*\bseq\b" "$spec" && sets+=(--set seq=16)
+  spec_inputs
   "$archc" init "$spec" -o "$tmp/w.safetensors" "${sets[@]}" >/dev/null
-  args=()
-  while read -r input shape kind; do
-    python3 - "$tmp/$input.npy" "$shape" "$kind" <<'PY'
-import sys, numpy as np
-path, shape, kind = sys.argv[1], [int(s) for s in sys.argv[2].split(",")], sys.argv[3]
-rng = np.random.default_rng(0)
-np.save(path, rng.integers(0, 2, shape).astype(np.int64) if kind == "ids" else rng.uniform(-1, 1, shape).astype(np.float32))
-PY
-    args+=(--input "$input=$tmp/$input.npy")
-  done < <("$archc" ir "$spec" --after lower "${sets[@]}" | sed -n 's/^  %[0-9]* = input \([A-Za-z_0-9]*\) : \[\([0-9, ]*\)\].*/\1 \2/p' |
-           while read -r input rest; do
-             shape=$(echo "$rest" | tr -d ' ')
-             kind=float; grep -q "^input $input .*tokens" "$spec" && kind=ids
-             echo "$input $shape $kind"
-           done)
   "$archc" build "$spec" -o "$tmp/$name" "${sets[@]}" 2>"$tmp/build.log" || { echo "$name: build failed"; cat "$tmp/build.log"; failed=1; continue; }
   built=$("$tmp/$name" --weights "$tmp/w.safetensors" "${args[@]}" --output "$tmp/built.npy" --bench 5 | tail -1)
   ran=$("$archc" run "$spec" --weights "$tmp/w.safetensors" "${args[@]}" "${sets[@]}" --output "$tmp/run.npy" --repeat 5 | head -1)

@@ -5,7 +5,7 @@ import PackagePlugin
 /// into archc for the interpreter and into every built program with its literal shapes.
 @main
 struct EmbedEngineSources: BuildToolPlugin {
-    static let modules = ["ArchKernels", "ArchIO", "ArchEngine"]
+    static let modules = ["ArchCore", "ArchKernels", "ArchIO", "ArchEngine"]
 
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let sources = try context.package.targets(named: Self.modules).compactMap { $0 as? SourceModuleTarget }

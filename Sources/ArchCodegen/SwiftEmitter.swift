@@ -14,7 +14,8 @@ public enum SwiftEmitter {
     public static func engineFiles(under folder: String) -> [(path: String, text: String)] {
         EngineSources.files.map { file in
             let text = file.text.split(separator: "\n", omittingEmptySubsequences: false)
-                .filter { !["import ArchKernels", "import ArchIO", "import ArchEngine"].contains($0.trimmingCharacters(in: .whitespaces)) }
+                .filter { !["import ArchCore", "@_exported import ArchCore", "import ArchKernels", "import ArchIO", "import ArchEngine"]
+                    .contains($0.trimmingCharacters(in: .whitespaces)) }
                 .joined(separator: "\n")
             return (folder + "/" + file.path, text)
         }

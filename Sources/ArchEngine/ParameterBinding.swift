@@ -106,7 +106,7 @@ public enum ParameterBinding {
             let sameShape = shapes[name]?.shape == p.shape
             let strong = m == module || name.hasSuffix("." + p.name) || p.name.hasSuffix("." + name) || (l == leaf && sameShape)
             guard strong || abs(name.utf8.count - p.name.utf8.count) <= loose else { continue }
-            let d = distance(p.name, name, limit: 64)
+            let d = EditDistance.between(p.name, name, limit: 64)
             guard strong || d <= close || (l == leaf && d <= loose) else { continue }
             let sameCount = shapes[name].map { $0.shape.reduce(1, &*) == p.shape.reduce(1, &*) } ?? false
             let score = (sameCount ? 0 : 1_000) + (strong ? 0 : 100) + d
@@ -119,20 +119,5 @@ public enum ParameterBinding {
     static func split(_ name: String) -> (module: Substring, leaf: Substring) {
         guard let dot = name.lastIndex(of: ".") else { return ("", Substring(name)) }
         return (name[..<dot], name[name.index(after: dot)...])
-    }
-
-    /// Edit distance between two names, capped at `limit` (long names differ by more anyway).
-    static func distance(_ a: String, _ b: String, limit: Int) -> Int {
-        let x = Array(a.utf8.prefix(256)), y = Array(b.utf8.prefix(256))
-        if x.isEmpty || y.isEmpty { return min(max(x.count, y.count), limit) }
-        var prev = Array(0...y.count), cur = prev
-        for i in 1...x.count {
-            cur[0] = i
-            for j in 1...y.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-            }
-            swap(&prev, &cur)
-        }
-        return min(prev[y.count], limit)
     }
 }

@@ -1,4 +1,5 @@
 import ArchSemantics
+import ArchCore
 import ArchKernels
 import ArchEngine
 
@@ -90,4 +91,4 @@ public struct Program: Sendable {
 }
 
 /// A problem lowering or transforming a program: the message and fix notes.
-public typealias IRError = ToolError
+public typealias IRError = ArchCore.ToolError

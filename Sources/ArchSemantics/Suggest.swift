@@ -1,19 +1,8 @@
+import ArchCore
+
 /// "Did you mean" suggestions by edit distance.
 public enum Suggest {
-    public static func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        if x.isEmpty { return y.count }
-        if y.isEmpty { return x.count }
-        var prev = Array(0...y.count), cur = prev
-        for i in 1...x.count {
-            cur[0] = i
-            for j in 1...y.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-            }
-            swap(&prev, &cur)
-        }
-        return prev[y.count]
-    }
+    public static func distance(_ a: String, _ b: String) -> Int { EditDistance.between(a, b) }
 
     /// The closest candidate, if it is close enough to be a likely typo.
     public static func nearest(_ word: String, in candidates: [String]) -> String? {

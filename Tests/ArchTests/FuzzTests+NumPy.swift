@@ -3,6 +3,7 @@ import XCTest
 @testable import ArchIO
 @testable import ArchRuntime
 @testable import ArchSemantics
+import ArchCore
 @testable import ArchDriver
 
 /// Fuzzing .npy files: small valid files made here (float32/64, int32/64, shapes from scalars to

@@ -4,6 +4,7 @@ import XCTest
 @testable import ArchIO
 @testable import ArchSyntax
 @testable import ArchSemantics
+import ArchCore
 @testable import ArchDriver
 @testable import ArchIR
 

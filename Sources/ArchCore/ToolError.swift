@@ -1,5 +1,6 @@
-/// A problem past the checker, with fix notes: printed as `error: ...` then `note: ...` lines.
-/// The IR's passes and the runtime (weights, inputs, memory) report through it.
+/// A problem past the checker, with fix notes: printed as `error: ...` then `note: ...` lines. The
+/// IR's passes, the runtime and the engine of built programs (weights, inputs, memory) report
+/// through it.
 public struct ToolError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public let notes: [String]
