@@ -35,8 +35,8 @@ public enum Activation: String, Sendable, CaseIterable {
         let zero = V(), six = V(repeating: 6)
         switch self {
         case .none: return
-        case .relu: for i in 0..<vectors { set(i, pointwiseMax(at(i), zero)) }
-        case .relu6: for i in 0..<vectors { set(i, pointwiseMin(pointwiseMax(at(i), zero), six)) }
+        case .relu: for i in 0..<vectors { set(i, at(i).atLeast(zero)) }
+        case .relu6: for i in 0..<vectors { set(i, at(i).atLeast(zero).atMost(six)) }
         case .gelu: for i in 0..<vectors { set(i, Elementwise.gelu16(at(i))) }
         case .geluTanh:
             // 0.5 x (1 + tanh(u)) = x sigmoid(2u)
@@ -44,7 +44,7 @@ public enum Activation: String, Sendable, CaseIterable {
         case .silu: for i in 0..<vectors { let x = at(i); set(i, x * Elementwise.sigmoid16(x)) }
         case .sigmoid: for i in 0..<vectors { set(i, Elementwise.sigmoid16(at(i))) }
         case .tanh: for i in 0..<vectors { set(i, Elementwise.tanh16(at(i))) }
-        case .hardswish: for i in 0..<vectors { let x = at(i); set(i, x * pointwiseMin(pointwiseMax(x + 3, zero), six) * (1 / 6)) }
+        case .hardswish: for i in 0..<vectors { let x = at(i); set(i, x * (x + 3).atLeast(zero).atMost(six) * (1 / 6)) }
         }
         for i in (vectors * 16)..<count { p[i] = apply(p[i]) }
     }

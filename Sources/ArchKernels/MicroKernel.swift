@@ -63,7 +63,7 @@ enum MicroKernel {
                 c30 += lo; c31 += hi; c40 += lo; c41 += hi; c50 += lo; c51 += hi
             }
             let (l, h) = (V(repeating: e.low), V(repeating: e.high))
-            @inline(__always) func clamp(_ v: V) -> V { pointwiseMin(pointwiseMax(v, l), h) }
+            @inline(__always) func clamp(_ v: V) -> V { v.atLeast(l).atMost(h) }
             c00 = clamp(c00); c01 = clamp(c01); c10 = clamp(c10); c11 = clamp(c11)
             c20 = clamp(c20); c21 = clamp(c21); c30 = clamp(c30); c31 = clamp(c31)
             c40 = clamp(c40); c41 = clamp(c41); c50 = clamp(c50); c51 = clamp(c51)

@@ -27,6 +27,26 @@ final class KernelTests: XCTestCase {
         }
     }
 
+
+    /// A NaN stays NaN through every activation, as in PyTorch (relu and hardtanh keep it), both in
+    /// the vectorised loops and in the clamp the GEMM applies in registers.
+    func testNaNPassesThroughActivationsAndTheGemmClamp() {
+        for a in Activation.allCases {
+            var ys = [Float](repeating: .nan, count: 35)
+            ys.withUnsafeMutableBufferPointer { a.apply($0.baseAddress!, count: $0.count) }
+            XCTAssertTrue(ys.allSatisfy(\.isNaN), "\(a) of NaN")
+        }
+        let (m, n, k) = (12, 64, 3)
+        var a = [Float](repeating: 1, count: m * k)
+        a[5 * k] = .nan  // row 5 of C is NaN
+        let b = [Float](repeating: -1, count: k * n), bias = [Float](repeating: 0.5, count: m)
+        for activation in [Activation.relu, .relu6] {
+            var c = [Float](repeating: 0, count: m * n)
+            Gemm.sgemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n, epilogue: .rows(bias, activation))
+            XCTAssertTrue(c[(5 * n)..<(6 * n)].allSatisfy(\.isNaN), "\(activation) in the epilogue keeps the NaN row")
+            XCTAssertEqual(c[0], 0, "\(activation)(1 * -3 + 0.5) elsewhere")
+        }
+    }
     /// C = act(A B + bias + residual) * multiplier, with K over several blocks (the residual is read on
     /// the first), edge tiles, both splits across workers, and the residual being C itself.
     func testEpilogueResidualAndMultiplier() {
