@@ -24,6 +24,17 @@ public enum Activation: String, Sendable, CaseIterable {
         }
     }
 
+    /// The activation as a clamp a kernel applies in registers (ReLU, ReLU6; none as an unbounded
+    /// one), or nil for the others, which run as `apply` over the stored values.
+    public var clamp: (low: Float, high: Float)? {
+        switch self {
+        case .none: return (-.infinity, .infinity)
+        case .relu: return (0, .infinity)
+        case .relu6: return (0, 6)
+        case .gelu, .geluTanh, .silu, .sigmoid, .tanh, .hardswish: return nil
+        }
+    }
+
     /// In place over `count` values, vectorised: one loop per activation, each small enough for
     /// the compiler to keep in vector registers.
     @inline(never)

@@ -63,10 +63,14 @@ enum MicroKernel {
                 c30 += lo; c31 += hi; c40 += lo; c41 += hi; c50 += lo; c51 += hi
             }
             let (l, h) = (V(repeating: e.low), V(repeating: e.high))
-            @inline(__always) func clamp(_ v: V) -> V { v.atLeast(l).atMost(h) }
-            c00 = clamp(c00); c01 = clamp(c01); c10 = clamp(c10); c11 = clamp(c11)
-            c20 = clamp(c20); c21 = clamp(c21); c30 = clamp(c30); c31 = clamp(c31)
-            c40 = clamp(c40); c41 = clamp(c41); c50 = clamp(c50); c51 = clamp(c51)
+            // Written out: a local clamp function was outlined (despite @inline(__always)), with the
+            // accumulators spilled around each of its 12 calls.
+            c00 = c00.atLeast(l).atMost(h); c01 = c01.atLeast(l).atMost(h)
+            c10 = c10.atLeast(l).atMost(h); c11 = c11.atLeast(l).atMost(h)
+            c20 = c20.atLeast(l).atMost(h); c21 = c21.atLeast(l).atMost(h)
+            c30 = c30.atLeast(l).atMost(h); c31 = c31.atLeast(l).atMost(h)
+            c40 = c40.atLeast(l).atMost(h); c41 = c41.atLeast(l).atMost(h)
+            c50 = c50.atLeast(l).atMost(h); c51 = c51.atLeast(l).atMost(h)
         }
         store(c00, c); store(c01, c + 16)
         store(c10, c + ldc); store(c11, c + ldc + 16)
