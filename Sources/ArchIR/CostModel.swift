@@ -36,7 +36,7 @@ public struct CostModel: Sendable {
         }
         let best = options.min { $0.1 < $1.1 } ?? (.gemm, 0)
         let cout = g.outChannels / g.groups, n = g.outH * g.outW, k = g.inChannels / g.groups * g.kernelH * g.kernelW
-        let used = best.0 == .depthwise || best.0 == .winograd ? threads : gemmThreads(m: cout, n: n, k: k, threads: threads)
+        let used = best.0 == .depthwise || best.0 == .winograd || best.0 == .winograd4 ? threads : gemmThreads(m: cout, n: n, k: k, threads: threads)
         return (best.0, used, Estimate(chosen: best.0.rawValue, seconds: best.1,
                                        alternatives: options.filter { $0.0 != best.0 }.map { ($0.0.rawValue, $0.1) }))
     }
@@ -58,6 +58,17 @@ public struct CostModel: Sendable {
             let macs = 16 * Double(g.outChannels) * Double(g.inChannels) * tiles
             let perBlock = Double(Winograd.workers(g, threads: threads).perBlock)
             return macs / (gemmRate * 0.5 * min(1, perBlock / 48) * Double(threads))
+        case .winograd4:
+            // Per task (a block of tiles and a part of the output channels): 36 GEMMs [part x in] x [in x 32]
+            // on panels already in cache, and the two transforms (about 12 multiply-adds' time per value);
+            // plus the transformed filters (36/9 of the weights) read once from memory. The GEMMs run at
+            // about 1.6 times the rate of the big packed GEMMs here (no packing, the panel in L1): calibrated
+            // on ResNet-18's layers (`--tune`: 0.28, 0.30 and 0.71 of the GEMM's time on 56x56, 28x28 and 14x14).
+            let (blocks, parts, workers) = Winograd4.blocks(g, threads: threads)
+            let tasks = Double((blocks * parts + workers - 1) / workers)
+            let rows = Double(((g.outChannels + 5) / 6 + parts - 1) / parts * 6), c = Double(g.inChannels)
+            let work = tasks * 36 * 32 * (rows * c + 12 * (rows + c))
+            return work / (gemmRate * 1.6) + 4 * 36 * Double(g.outChannels) * c / bandwidth
         case .depthwise:
             // Streams its planes: memory-bound.
             return max(Double(g.macs) / (gemmRate * 0.25 * Double(threads)), io / bandwidth)
