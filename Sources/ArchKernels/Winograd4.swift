@@ -52,13 +52,12 @@ public enum Winograd4 {
             // The cut whose blocks hold the most tiles: tile rows of 14, two runs of 14 a block (28 tiles
             // in 32 slots); of 16, three runs of 8 (24 tiles), where runs of 16 would go one a block.
             var best = (pieces: 1, fill: -1.0)
-            for p in 1...max(1, tilesW) {
-                let longest = (tilesW + p - 1) / p
-                guard longest + 1 <= slots else { continue }
+            for length in stride(from: min(slots - 1, max(1, tilesW)), through: 1, by: -1) {
+                let p = max(1, (tilesW + length - 1) / length), longest = (tilesW + p - 1) / p
                 let fill = Double(slots / (longest + 1)) * Double(tilesW) / Double(p)
                 if fill > best.fill + 1e-9 { best = (p, fill) }
             }
-            pieces = best.pieces
+            pieces = max(1, best.pieces)
             runSlots = (tilesW + pieces - 1) / pieces + 1
             // As few blocks as hold the runs (each block's GEMMs cost the same, and read all the filters),
             // the runs shared evenly between them.
