@@ -39,12 +39,13 @@ public enum Winograd4 {
         let tilesW: Int, tilesH: Int
         /// Runs per tile row, slots from one run to the next (its longest run and a spare), runs per block.
         let pieces: Int, runSlots: Int, runsPerBlock: Int
-        /// Parts of the output channels (whole panels of 6) a block's GEMMs and output transform are
-        /// split into when there are fewer blocks than workers: each part transforms the block's input.
-        let parts: Int, panels: Int
+        /// The last `split` blocks (those left over when the blocks are shared evenly between the
+        /// workers) are split into `parts` tasks, each a part of the output channels (whole panels of 6)
+        /// for the GEMMs and the output transform, each transforming the block's input.
+        let split: Int, parts: Int, panels: Int
         var runs: Int { tilesH * pieces }
         var blocks: Int { (runs + runsPerBlock - 1) / runsPerBlock }
-        var tasks: Int { blocks * parts }
+        var tasks: Int { blocks - split + split * parts }
 
         init(_ g: ConvGeometry, threads: Int) {
             tilesW = Winograd4.tilesW(g)
@@ -65,13 +66,17 @@ public enum Winograd4 {
             let blocks = (total + slots / runSlots - 1) / (slots / runSlots)
             runsPerBlock = (total + blocks - 1) / blocks
             panels = (g.outChannels + Gemm.mr - 1) / Gemm.mr
-            parts = blocks >= threads ? 1 : max(1, min(panels, (threads + blocks - 1) / blocks))
+            let left = blocks % threads
+            parts = left == 0 ? 1 : max(1, min(panels, (threads + left - 1) / left))
+            split = parts > 1 ? left : 0
         }
 
-        /// The output channels of part p.
-        func channels(ofPart p: Int, _ k: Int) -> Range<Int> {
-            let share = Parallel.share(panels, p, parts)
-            return min(k, Gemm.mr * share.lowerBound)..<min(k, Gemm.mr * share.upperBound)
+        /// Task t's block and output channels (the whole blocks come first).
+        func task(_ t: Int, outputs k: Int) -> (block: Int, outputs: Range<Int>) {
+            let whole = blocks - split
+            if t < whole { return (t, 0..<k) }
+            let share = Parallel.share(panels, (t - whole) % parts, parts)
+            return (whole + (t - whole) / parts, min(k, Gemm.mr * share.lowerBound)..<min(k, Gemm.mr * share.upperBound))
         }
 
         /// Run r: its tile row, first tile, tile count, and slot in its block.
@@ -84,14 +89,18 @@ public enum Winograd4 {
         func runs(ofBlock b: Int) -> Range<Int> { (b * runsPerBlock)..<min(runs, (b + 1) * runsPerBlock) }
     }
 
-    public static func workers(_ g: ConvGeometry, threads: Int) -> Int { blocks(g, threads: threads).workers }
-
-    /// Blocks of tiles (each 36 GEMMs on one 32-column panel), the parts of the output channels
-    /// they are split into, and the workers that take them.
-    public static func blocks(_ g: ConvGeometry, threads: Int) -> (blocks: Int, parts: Int, workers: Int) {
+    /// The tasks the workers take, each as the output channels it computes (whole panels of 6) for a
+    /// block of tiles (each block 36 GEMMs on one 32-column panel), and the workers.
+    public static func tasks(_ g: ConvGeometry, threads: Int) -> (rows: [Int], workers: Int) {
         let plan = Plan(g, threads: threads)
-        return (plan.blocks, plan.parts, max(1, min(threads, plan.tasks)))
+        let rows = (0..<plan.tasks).map { t in
+            let outputs = plan.task(t, outputs: g.outChannels).outputs
+            return (outputs.count + Gemm.mr - 1) / Gemm.mr * Gemm.mr
+        }
+        return (rows, max(1, min(threads, plan.tasks)))
     }
+
+    static func workers(_ g: ConvGeometry, threads: Int) -> Int { max(1, min(threads, Plan(g, threads: threads).tasks)) }
 
     /// One worker's scratch: a block's transformed input, per position a packed panel [in][32] (16
     /// floats apart, so the 36 panels a channel is written to do not map to the same cache sets); the
@@ -152,7 +161,7 @@ public enum Winograd4 {
         let perMatrix = Gemm.packedACount(m: k, k: c), rowsPadded = (k + Gemm.mr - 1) / Gemm.mr * Gemm.mr
         let layout = Scratch(g), inPlane = g.inH * g.inW, outPlane = g.outH * g.outW
         Parallel.forEach(plan.tasks, threads: workers(g, threads: threads)) { task, w in
-            let (block, outputs) = (task / plan.parts, plan.channels(ofPart: task % plan.parts, k))
+            let (block, outputs) = plan.task(task, outputs: k)
             let v = scratch + w * layout.count
             let m = v + 36 * layout.panel, rows = m + rowsPadded * layout.product
             let outRows = rows + 12 * rowFloats, temp = outRows + 4 * 4 * slots
@@ -308,11 +317,12 @@ public enum Winograd4 {
                 i += 16
             }
             store(tail, dst + last)
+        } else if let residual {
+            // (Not `residual?[i] ?? 0`: vectorised, that is a masked load from address 0 when there is no
+            // residual, which takes a microcode assist on AMD's Zen 4, 100 times slower than the loop.)
+            for i in 0..<count { let v = src[i] + residual[i]; dst[i] = relu ? max(v, 0) : v }
         } else {
-            for i in 0..<count {
-                let v = src[i] + (residual?[i] ?? 0)
-                dst[i] = relu ? max(v, 0) : v
-            }
+            for i in 0..<count { dst[i] = relu ? max(src[i], 0) : src[i] }
         }
         if !relu { activation.apply(dst, count: count) }
     }

@@ -88,8 +88,8 @@ final class KernelTests: XCTestCase {
     }
 
     /// Winograd F(4x4, 3x3) where its work is split otherwise: input channels over several KC blocks of the
-    /// GEMM, output channels split in parts (fewer blocks of tiles than workers), tile rows cut into runs,
-    /// 1 to 5 workers; against the GEMM, on filters scaled as initialised (1 / sqrt(fan-in)).
+    /// GEMM, output channels split in parts (the blocks of tiles left over when shared between the workers),
+    /// tile rows cut into runs, 1 to 5 workers; against the GEMM, on filters scaled as initialised (1 / sqrt(fan-in)).
     func testWinogradF4SplitsAgainstTheGemm() {
         for (cin, cout, h, w, p) in [(300, 20, 20, 22, 1), (520, 13, 16, 16, 1), (9, 8, 130, 9, 2), (8, 9, 5, 300, 0)] {
             let g = ConvGeometry(inChannels: cin, outChannels: cout, groups: 1, inH: h, inW: w, outH: h + 2 * p - 2, outW: w + 2 * p - 2,
