@@ -150,9 +150,10 @@ public enum Winograd4 {
         for xi in 0..<36 { Gemm.packA(u + xi * k * c, lda: c, m: k, k: c, into: out + xi * per) }
     }
 
-    /// One example: output = activation(conv(input) + bias + residual). Each worker takes blocks of
-    /// tiles through the input transform, the 36 GEMMs (single-threaded, on the packed filters and
-    /// the transformed tiles as they are) and the output transform.
+    /// One example: output = activation(conv(input) + bias + residual). Each worker takes tasks (a
+    /// block of tiles, for all the output channels or a part of them) through the input transform,
+    /// the 36 GEMMs (single-threaded, on the packed filters and the transformed tiles as they are) and
+    /// the output transform.
     static func forward(_ g: ConvGeometry, input x: UnsafePointer<Float>, prepared: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         residual: UnsafePointer<Float>?, activation: Activation, output y: UnsafeMutablePointer<Float>,
                         scratch: UnsafeMutablePointer<Float>, threads: Int) {
