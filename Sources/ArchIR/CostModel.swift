@@ -64,8 +64,9 @@ public struct CostModel: Sendable {
             // plus the transformed filters (36/9 of the weights) read once from memory. The GEMMs run at
             // about 1.6 times the rate of the big packed GEMMs here (no packing, the panel in L1): calibrated
             // on ResNet-18's layers (`--tune`: 0.28, 0.30 and 0.71 of the GEMM's time on 56x56, 28x28 and 14x14).
-            let (tasks, workers) = Winograd4.tasks(g, threads: threads), c = Double(g.inChannels)
-            let work = tasks.reduce(0) { $0 + 36 * 32 * (Double($1) * c + 12 * (Double($1) + c)) } / Double(workers)
+            let t = Winograd4.tasks(g, threads: threads), c = Double(g.inChannels)
+            func task(_ rows: Int) -> Double { 36 * 32 * (Double(rows) * c + 12 * (Double(rows) + c)) }
+            let work = (Double(t.whole) * task(t.rows) + Double(t.split) * t.partRows.reduce(0) { $0 + task($1) }) / Double(t.workers)
             return work / (gemmRate * 1.6) + 4 * 36 * Double(g.outChannels) * c / bandwidth
         case .depthwise:
             // Streams its planes: memory-bound.

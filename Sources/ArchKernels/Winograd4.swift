@@ -89,15 +89,13 @@ public enum Winograd4 {
         func runs(ofBlock b: Int) -> Range<Int> { (b * runsPerBlock)..<min(runs, (b + 1) * runsPerBlock) }
     }
 
-    /// The tasks the workers take, each as the output channels it computes (whole panels of 6) for a
-    /// block of tiles (each block 36 GEMMs on one 32-column panel), and the workers.
-    public static func tasks(_ g: ConvGeometry, threads: Int) -> (rows: [Int], workers: Int) {
+    /// The tasks the workers take (each a block of tiles, that is 36 GEMMs on one 32-column panel, for
+    /// some output channels): `whole` blocks for all the channels (padded to panels of 6), then `split`
+    /// blocks in parts of `partRows` channels each; and the workers.
+    public static func tasks(_ g: ConvGeometry, threads: Int) -> (whole: Int, rows: Int, split: Int, partRows: [Int], workers: Int) {
         let plan = Plan(g, threads: threads)
-        let rows = (0..<plan.tasks).map { t in
-            let outputs = plan.task(t, outputs: g.outChannels).outputs
-            return (outputs.count + Gemm.mr - 1) / Gemm.mr * Gemm.mr
-        }
-        return (rows, max(1, min(threads, plan.tasks)))
+        let partRows = (0..<plan.parts).map { Parallel.share(plan.panels, $0, plan.parts).count * Gemm.mr }
+        return (plan.blocks - plan.split, plan.panels * Gemm.mr, plan.split, plan.split > 0 ? partRows : [], max(1, min(threads, plan.tasks)))
     }
 
     static func workers(_ g: ConvGeometry, threads: Int) -> Int { max(1, min(threads, Plan(g, threads: threads).tasks)) }
