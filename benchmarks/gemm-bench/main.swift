@@ -2,7 +2,8 @@ import ArchKernels
 import Foundation
 
 /// Times the SGEMM on square matrices and on the layer shapes of the benchmark networks; prints the
-/// median GFLOP/s of 7 runs (`BENCH_RUNS=N`: of N - 1, to profile one case). Linear layers run as the
+/// median GFLOP/s of 7 runs and the best time (`BENCH_RUNS=N`: of N - 1, to profile one case or to find
+/// the quiet moments of a shared machine). Linear layers run as the
 /// interpreter runs them: the weight prepacked, and (`cold`) a different weight each call, 12 of them,
 /// so they come from memory as in a network. ResNet-18's 3x3 convolutions run by each algorithm.
 ///   swift run -c release gemm-bench [threads] [only the cases whose name contains this]
@@ -31,8 +32,8 @@ func time(_ name: String, _ flops: Double, _ body: (Int) -> Void) {
         body(run)
         times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
     }
-    let median = times.dropFirst().sorted()[(times.count - 1) / 2]
-    print(String(format: "%-40@ %8.2f ms %8.1f GFLOP/s", name as NSString, median * 1e3, flops / median / 1e9))
+    let sorted = times.dropFirst().sorted(), median = sorted[(times.count - 1) / 2]
+    print(String(format: "%-40@ %8.2f ms %8.1f GFLOP/s  (best %.2f ms)", name as NSString, median * 1e3, flops / median / 1e9, sorted[0] * 1e3))
 }
 
 for (name, m, n, k) in [("square 512", 512, 512, 512), ("square 1024", 1024, 1024, 1024)] {
