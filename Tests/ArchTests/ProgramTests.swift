@@ -42,9 +42,9 @@ final class ProgramTests: XCTestCase {
         XCTAssertEqual(convs.filter { $0.activation == .relu }.count, 17)
         XCTAssertEqual(convs.filter { $0.residual != nil }.count, 8)
         XCTAssertEqual(p.steps.map(\.kind.name), ["conv", "pool"] + Array(repeating: "conv", count: 19) + ["adaptivePool", "linear"])
-        // Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions on 56x56, 28x28 and 14x14 maps (measured here
-        // at 0.28, 0.30 and 0.71 of the GEMM's time, where F(2x2, 3x3) took 0.75, 0.89 and 1.47); GEMMs for the
-        // rest (the 7x7 stem, the strided 3x3s, the strided 1x1 shortcuts, the 7x7 maps: 4 tiles, too few).
+        // Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions on 56x56, 28x28 and 14x14 maps (measured at 2
+        // threads at about 0.34, 0.31 and 0.6 of the GEMM's time, F(2x2, 3x3) at 0.85, 0.75 and 1.1); GEMMs for
+        // the rest (the 7x7 stem, the strided 3x3s, the strided 1x1 shortcuts, the 7x7 maps: 4 tiles, too few).
         XCTAssertEqual(convs.map(\.algorithm.rawValue).joined(separator: " "),
                        "gemm winograd4 winograd4 winograd4 winograd4 gemm winograd4 gemm winograd4 winograd4 gemm winograd4 gemm"
                        + " winograd4 winograd4 gemm gemm gemm gemm gemm")
