@@ -145,9 +145,9 @@ extension Gemm {
                 if block.first, let r = epilogue.residual { (source, lds) = (r + ir * epilogue.ldr + jr, epilogue.ldr) }
                 else if !block.first || block.accumulate { (source, lds) = (UnsafePointer(cp), ldc) }
                 else { (source, lds) = (nil, 0) }
-                if mh == mr && nw == nr {
+                if nw == nr {
                     let inRegisters = block.last ? epilogue.inRegisters(row: ir, column: jr) : nil
-                    MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, source: source, lds: lds, epilogue: inRegisters)
+                    MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, source: source, lds: lds, epilogue: inRegisters, rows: mh)
                     if block.last && inRegisters == nil { applyEpilogue(c: c, ldc: ldc, rows: ir..<(ir + mh), cols: jr..<(jr + nw), epilogue) }
                 } else {
                     // (Not `source?[...] ?? 0`: vectorised, that is a masked load from address 0 when there is no
