@@ -62,11 +62,7 @@ extension InvertedResidual {
                     acc.addProduct(w6, p2.evenHalf); acc.addProduct(w7, p2.oddHalf); acc.addProduct(w8, n2.evenHalf)
                 }
                 acc = acc.atLeast(low).atMost(high)
-                if x + 16 <= ow {
-                    UnsafeMutableRawPointer(dst + x).storeBytes(of: acc, as: V.self)
-                } else {
-                    for i in 0..<(ow - x) { dst[x + i] = acc[i] }
-                }
+                acc.store(firstLanes: ow - x, to: dst + x)
                 x += 16
             }
         }
