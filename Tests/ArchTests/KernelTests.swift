@@ -28,6 +28,16 @@ final class KernelTests: XCTestCase {
     }
 
 
+    /// A vector's first lanes stored, and nothing past them, for every count.
+    func testStoringTheFirstLanesOfAVector() {
+        let v = SIMD16<Float>((0..<16).map { Float($0 + 1) })
+        for count in 0...16 {
+            var out = [Float](repeating: -1, count: 20)
+            out.withUnsafeMutableBufferPointer { v.store(firstLanes: count, to: $0.baseAddress! + 2) }
+            XCTAssertEqual(out, [-1, -1] + (0..<count).map { Float($0 + 1) } + [Float](repeating: -1, count: 18 - count), "\(count) lanes")
+        }
+    }
+
     /// A NaN stays NaN through every activation, as in PyTorch (relu and hardtanh keep it), both in
     /// the vectorised loops and in the clamp the GEMM applies in registers.
     func testNaNPassesThroughActivationsAndTheGemmClamp() {
