@@ -63,8 +63,8 @@ public struct CostModel: Sendable {
             // on panels already in cache, and the two transforms (about 12 multiply-adds' time per value);
             // plus the transformed filters (36/9 of the weights) read once from memory. The GEMMs run at
             // about 1.6 times the rate of the big packed GEMMs here (no packing, the panel in L1): calibrated
-            // on ResNet-18's layers (`--tune`, 2 threads: 0.3-0.35 of the GEMM's time on 56x56 and 28x28 maps,
-            // 0.6 on 14x14, where the one block of 16 tiles fills half of its GEMMs' 32 columns).
+            // on ResNet-18's layers (`--tune`, 2 threads: a third of the GEMM's time on 56x56 and 28x28 maps,
+            // half on 14x14, where the one block of 16 tiles fills half of its GEMMs' 32 columns).
             let t = Winograd4.tasks(g, threads: threads), c = Double(g.inChannels)
             func task(_ rows: Int) -> Double { 36 * 32 * (Double(rows) * c + 12 * (Double(rows) + c)) }
             let work = (Double(t.whole) * task(t.rows) + Double(t.split) * t.partRows.reduce(0) { $0 + task($1) }) / Double(t.workers)

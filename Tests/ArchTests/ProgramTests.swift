@@ -43,8 +43,8 @@ final class ProgramTests: XCTestCase {
         XCTAssertEqual(convs.filter { $0.residual != nil }.count, 8)
         XCTAssertEqual(p.steps.map(\.kind.name), ["conv", "pool"] + Array(repeating: "conv", count: 19) + ["adaptivePool", "linear"])
         // Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions on 56x56, 28x28 and 14x14 maps (measured at 2
-        // threads at about 0.34, 0.31 and 0.6 of the GEMM's time, F(2x2, 3x3) at 0.85, 0.75 and 1.1); GEMMs for
-        // the rest (the 7x7 stem, the strided 3x3s, the strided 1x1 shortcuts, the 7x7 maps: 4 tiles, too few).
+        // threads at 0.33, 0.36 and 0.51 of the GEMM's time, F(2x2, 3x3) at 0.65, 0.63 and 0.91); GEMMs for the
+        // rest (the 7x7 stem, the strided 3x3s, the strided 1x1 shortcuts, the 7x7 maps: 4 tiles, too few).
         XCTAssertEqual(convs.map(\.algorithm.rawValue).joined(separator: " "),
                        "gemm winograd4 winograd4 winograd4 winograd4 gemm winograd4 gemm winograd4 winograd4 gemm winograd4 gemm"
                        + " winograd4 winograd4 gemm gemm gemm gemm gemm")
