@@ -68,7 +68,8 @@ public struct DiagramBuilder {
     func looseNode(_ n: Int, cluster: Int?) -> Diagram.Node {
         let node = graph.nodes[n]
         let family = OpFamily(node.op)
-        return .init(kind: family == .merge ? .merge : .layer, title: Self.symbol(node.op) ?? node.op.rawValue, op: node.op.rawValue, shape: shape(node.output),
+        let symbol = Self.symbol(node.op)
+        return .init(kind: family == .merge ? .merge : .layer, title: symbol ?? node.op.rawValue, op: symbol == nil ? "" : node.op.rawValue, shape: shape(node.output),
                      params: 0, count: 1, family: family, cluster: cluster, path: node.path.joined(separator: "."))
     }
 
