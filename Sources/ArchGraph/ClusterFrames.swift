@@ -77,7 +77,8 @@ extension LayeredGraph {
         let firstInside = layer.firstIndex { isInside($0, c) }
         var moved = false
         for (i, v) in layer.enumerated() where !isInside(v, c) {
-            let margin = isDummy[v] ? Self.dummyGap + 6 : Self.gap / 2
+            // A repeated block's second frame sits 5 to the right and below.
+            let margin = (isDummy[v] ? Self.dummyGap + 6 : Self.gap / 2) + (diagram.clusters[c].count > 1 ? 5 : 0)
             let right = firstInside.map { i > $0 } ?? (x[v] >= e.midX)
             let overlap = right ? e.maxX + margin - (x[v] - width[v] / 2) : (x[v] + width[v] / 2) - (e.x - margin)
             guard overlap > 0.01 else { continue }
