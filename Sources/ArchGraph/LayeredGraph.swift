@@ -41,7 +41,7 @@ struct LayeredGraph {
         weight = isDummy.map { $0 ? 2 : 1 }
         onSpine = Array(repeating: false, count: rank.count)
         for v in spine() {
-            weight[v] = 8
+            weight[v] = 100
             onSpine[v] = true
         }
     }

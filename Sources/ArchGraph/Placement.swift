@@ -28,6 +28,27 @@ extension LayeredGraph {
             }
         }
         keepClustersClear()
+        straightenLongEdges()
+        keepClustersClear()
+    }
+
+    /// Lines up the dummies of each long edge on the one farthest out (from its source), where the
+    /// neighbours on each rank leave room, so a skip connection runs as one straight line.
+    mutating func straightenLongEdges() {
+        var slot: [Int: Int] = [:]
+        for layer in layers { for (i, v) in layer.enumerated() { slot[v] = i } }
+        // Twice: an edge straightened later may make room for one before it.
+        for chain in chains + chains where chain.count > 3 {
+            let dummies = chain.dropFirst().dropLast()
+            let outward = dummies.reduce(0) { $0 + x[$1] } / Double(dummies.count) >= x[chain[0]]
+            guard let target = outward ? dummies.map({ x[$0] }).max() : dummies.map({ x[$0] }).min() else { continue }
+            for d in dummies {
+                let layer = layers[rank[d]], i = slot[d]!
+                let fits = outward ? (i + 1 == layer.count || x[layer[i + 1]] - target >= separation(d, layer[i + 1]) - 0.01)
+                                   : (i == 0 || target - x[layer[i - 1]] >= separation(layer[i - 1], d) - 0.01)
+                if fits { x[d] = target }
+            }
+        }
     }
 
     /// The smallest distance between the centres of neighbours `a` and `b` on a rank: half of
