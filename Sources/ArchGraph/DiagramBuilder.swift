@@ -69,18 +69,14 @@ public struct DiagramBuilder {
         let node = graph.nodes[n]
         let family = OpFamily(node.op)
         let symbol = Self.symbol(node.op)
-        return .init(kind: family == .merge ? .merge : .layer, title: symbol ?? node.op.rawValue, op: symbol == nil ? "" : node.op.rawValue, shape: shape(node.output),
-                     params: 0, count: 1, family: family, cluster: cluster, path: node.path.joined(separator: "."))
+        return .init(kind: family == .merge ? .merge : .layer, title: symbol ?? node.op.rawValue, op: symbol == nil ? "" : node.op.rawValue,
+                     shape: shape(node.output), params: 0, count: 1, family: family, cluster: cluster, path: node.path.joined(separator: "."))
     }
 
     /// A layer, a collapsed group, or a run of either drawn once.
     func box(_ ms: [Int], cluster: Int?) -> Diagram.Node {
         let first = graph.modules[ms[0]], last = graph.modules[ms[ms.count - 1]]
-        var type = first.type, count = ms.count
-        if ms.count == 1, !tree.isLeaf(ms[0]), let inner = tree.soleRun(of: ms[0]) {
-            type = graph.modules[inner[0]].type
-            count = inner.count
-        }
+        let (type, count) = typeAndCount(ms)
         let leaf = tree.isLeaf(ms[0])
         let op = leaf ? graph.nodes[first.nodes.lowerBound].op : nil
         let family = op.map(OpFamily.init) ?? .block
@@ -93,15 +89,18 @@ public struct DiagramBuilder {
 
     mutating func addCluster(_ ms: [Int], parent: Int?) -> Int {
         let first = graph.modules[ms[0]], last = graph.modules[ms[ms.count - 1]]
-        var type = first.type, count = ms.count
-        if ms.count == 1, let inner = tree.soleRun(of: ms[0]) {
-            type = graph.modules[inner[0]].type
-            count = inner.count
-        }
+        let (type, count) = typeAndCount(ms)
         let (title, op) = Self.titles(name: Self.runName(first.path.last ?? "", last.path.last ?? "", count: ms.count), type: type)
         diagram.clusters.append(.init(title: title, op: op, params: ms.reduce(0) { $0 &+ moduleParams[$1] }, count: count,
                                       parent: parent, path: first.name))
         return diagram.clusters.count - 1
+    }
+
+    /// What a run repeats and how often; a labelled repetition (`layer1: basic 64 x2`, of type
+    /// `basic x2`) is its members' type, `basic`, twice.
+    func typeAndCount(_ ms: [Int]) -> (String, Int) {
+        if ms.count == 1, let inner = tree.soleRun(of: ms[0]) { return (graph.modules[inner[0]].type, inner.count) }
+        return (graph.modules[ms[0]].type, ms.count)
     }
 
     /// An unlabelled add or multiply is drawn as its symbol in a circle.
