@@ -57,7 +57,8 @@ public enum ProgramPrinter {
     }
 
     /// Field names whose integers are values (printed `%n`) and constants (printed `cN`).
-    static let valueFields: Set = ["input", "output", "lhs", "rhs", "q", "k", "v", "ids", "base", "qkv", "residual", "gate", "scratch", "inputs"]
+    static let valueFields: Set = ["input", "output", "lhs", "rhs", "q", "k", "v", "ids", "base", "qkv", "residual", "gate", "scratch", "inputs",
+                                   "mask"]
     static let constantFields: Set = ["weight", "bias", "table", "token", "scale", "shift", "router", "first", "firstBias", "second",
                                       "secondBias", "inputWeights", "hiddenWeights", "inputBiases", "hiddenBiases"]
 
@@ -107,6 +108,8 @@ public enum ProgramPrinter {
         case .concat(let parts): return "concat(" + parts.map { "c\($0)" }.joined(separator: ", ") + ")"
         case .sinusoid(let n, let d): return "sinusoid(\(n)x\(d))"
         case .relativeBias(let t, let w, let h): return "relativeBias(c\(t), window \(w), heads \(h))"
+        case .rotary(let n, let start, let d, let base): return "rotary(\(n)x\(d) from position \(start), base \(base))"
+        case .slice(let c, let start, let count): return "slice(c\(c), \(count) from \(start))"
         }
     }
 
