@@ -45,6 +45,21 @@ struct ArgumentBinder {
                     fail("option '\(w)' of '\(op.name)' needs a value (\(opt.kind.describe))", e.loc)
                     break
                 }
+                if case .names = opt.kind {
+                    let (words, next) = names(items, from: i + 1, op: op)
+                    if let first = items[i + 1].word, op.option(first) != nil {
+                        fail("'\(first)' is an option of '\(op.name)', so it is not read as one of the \(w)", items[i + 1].loc,
+                             [.init("write names that are also options' names in brackets: \(w) [\(first), ...]")])
+                    } else if words.isEmpty {
+                        fail("option '\(w)' of '\(op.name)' needs \(ArgKind.names.describe), got \((try? evaluator.eval(items[i + 1]))?.kindName ?? "none")",
+                             items[i + 1].loc, [.init("write the names after it, separated by blanks: \(w) q_proj k_proj v_proj o_proj")])
+                    } else {
+                        out.values[w] = .list(words)
+                        out.locs[w] = items[i + 1].loc
+                    }
+                    i = next
+                    continue
+                }
                 let ve = items[i + 1]
                 if let v = check(ve, opt, op: op, fail: fail) {
                     out.values[w] = v
@@ -109,6 +124,28 @@ struct ArgumentBinder {
             if let d = a.defaultValue { out.values[a.name] = d }
         }
         return out
+    }
+
+    /// The words of a `.names` option from `start`, taken literally (dotted names allowed), up to the
+    /// next word that is one of the op's options, or in brackets (`[qkv, proj]`: any names, options'
+    /// too); and the index after them. When the first is an option's name, no words: that word and
+    /// the bare words after it (the names meant) are passed over; anything else that is not a name is
+    /// passed over alone.
+    func names(_ items: [Expr], from start: Int, op: OpSpec) -> (words: [Value], next: Int) {
+        if case .list(let elements) = items[start].kind {
+            let words = elements.compactMap(\.word)
+            return (words.count == elements.count ? words.map(Value.word) : [], start + 1)
+        }
+        var i = start
+        let optionFirst = items[start].word.map { op.option($0) != nil } == true
+        if optionFirst { i += 1 }
+        var words: [Value] = []
+        while i < items.count, let w = items[i].word, op.option(w) == nil {
+            words.append(.word(w))
+            i += 1
+        }
+        if words.isEmpty && !optionFirst { i += 1 }
+        return (optionFirst ? [] : words, i)
     }
 
     /// Evaluates an argument and checks it against its kind; reports and returns nil on a mismatch.
@@ -189,7 +226,7 @@ struct ArgumentBinder {
             if case .word = v { return v }
             if let w = e.word { return .word(w) }
             return bad()
-        case .ints:
+        case .ints, .names:
             return v
         case .shape:
             if case .int(let n) = v { return .list([.int(n)]) }
