@@ -46,18 +46,10 @@ struct ArgumentBinder {
                     break
                 }
                 if case .names = opt.kind {
-                    let (words, next) = names(items, from: i + 1, op: op)
-                    if let first = items[i + 1].word, op.option(first) != nil {
-                        fail("'\(first)' is an option of '\(op.name)', so it is not read as one of the \(w)", items[i + 1].loc,
-                             [.init("write names that are also options' names in brackets: \(w) [\(first), ...]")])
-                    } else if words.isEmpty {
-                        fail("option '\(w)' of '\(op.name)' needs \(ArgKind.names.describe), got \((try? evaluator.eval(items[i + 1]))?.kindName ?? "none")",
-                             items[i + 1].loc, [.init("write the names after it, separated by blanks: \(w) q_proj k_proj v_proj o_proj")])
-                    } else {
-                        out.values[w] = .list(words)
-                        out.locs[w] = items[i + 1].loc
-                    }
-                    i = next
+                    let r = names(items, from: i + 1, option: w, op: op)
+                    if let (message, notes) = r.problem { fail(message, items[i + 1].loc, notes) } else { out.values[w] = .list(r.words) }
+                    out.locs[w] = items[i + 1].loc
+                    i = r.next
                     continue
                 }
                 let ve = items[i + 1]
@@ -128,24 +120,32 @@ struct ArgumentBinder {
 
     /// The words of a `.names` option from `start`, taken literally (dotted names allowed), up to the
     /// next word that is one of the op's options, or in brackets (`[qkv, proj]`: any names, options'
-    /// too); and the index after them. When the first is an option's name, no words: that word and
-    /// the bare words after it (the names meant) are passed over; anything else that is not a name is
-    /// passed over alone.
-    func names(_ items: [Expr], from start: Int, op: OpSpec) -> (words: [Value], next: Int) {
-        if case .list(let elements) = items[start].kind {
-            let words = elements.compactMap(\.word)
-            return (words.count == elements.count ? words.map(Value.word) : [], start + 1)
+    /// too); the index after them; what is wrong when there are none. When the first word is an
+    /// option's name, it and the bare words after it (the names meant) are passed over; anything else
+    /// that is not a name is passed over alone.
+    func names(_ items: [Expr], from start: Int, option: String, op: OpSpec)
+        -> (words: [Value], next: Int, problem: (String, [Diagnostic.Note])?) {
+        if case .list(let elements) = items[start].kind, case let words = elements.compactMap(\.word), words.count == elements.count {
+            return (words.map(Value.word), start + 1, nil)
         }
-        var i = start
-        let optionFirst = items[start].word.map { op.option($0) != nil } == true
-        if optionFirst { i += 1 }
+        let first = items[start].word
+        let optionFirst = first.map { op.option($0) != nil } == true
+        var i = optionFirst ? start + 1 : start
         var words: [Value] = []
         while i < items.count, let w = items[i].word, op.option(w) == nil {
             words.append(.word(w))
             i += 1
         }
-        if words.isEmpty && !optionFirst { i += 1 }
-        return (optionFirst ? [] : words, i)
+        if optionFirst {
+            return ([], i, ("'\(first!)' is an option of '\(op.name)', so it is not read as one of the \(option)",
+                            [.init("write names that are also options' names in brackets: \(option) [\(first!), ...]")]))
+        }
+        if words.isEmpty {
+            let got = (try? evaluator.eval(items[start]))?.kindName ?? "none"
+            return ([], start + 1, ("option '\(option)' of '\(op.name)' needs \(ArgKind.names.describe), got \(got)",
+                                    [.init("write the names after it, separated by blanks: \(option) q_proj k_proj v_proj o_proj")]))
+        }
+        return (words, i, nil)
     }
 
     /// Evaluates an argument and checks it against its kind; reports and returns nil on a mismatch.
