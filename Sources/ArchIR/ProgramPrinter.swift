@@ -57,8 +57,7 @@ public enum ProgramPrinter {
     }
 
     /// Field names whose integers are values (printed `%n`) and constants (printed `cN`).
-    static let valueFields: Set = ["input", "output", "lhs", "rhs", "q", "k", "v", "ids", "base", "qkv", "residual", "gate", "scratch", "inputs",
-                                   "mask"]
+    static let valueFields: Set = ["input", "output", "lhs", "rhs", "q", "k", "v", "ids", "base", "qkv", "residual", "gate", "scratch", "inputs"]
     static let constantFields: Set = ["weight", "bias", "table", "token", "scale", "shift", "router", "first", "firstBias", "second",
                                       "secondBias", "inputWeights", "hiddenWeights", "inputBiases", "hiddenBiases"]
 
@@ -66,7 +65,7 @@ public enum ProgramPrinter {
     /// leaving out what is absent, zero offsets and no activation.
     static func fields(_ call: Any) -> String {
         Mirror(reflecting: call).children.compactMap { child -> String? in
-            guard let label = child.label, !["input", "output", "lhs", "rhs", "q", "k", "v", "ids", "base", "qkv", "inputs"].contains(label) else {
+            guard let label = child.label, !["input", "output", "lhs", "rhs", "q", "k", "v", "mask", "ids", "base", "qkv", "inputs"].contains(label) else {
                 return nil
             }
             let text = describe(child.value, prefix: valueFields.contains(label) ? "%" : constantFields.contains(label) ? "c" : "")
