@@ -1,6 +1,6 @@
 import ArchSemantics
 
-/// `emit torch` for attention and SwiGLU: the prelude's classes built with the projections the spec
+/// `emit torch` for attention, SwiGLU and the MLP: the prelude's classes built with the projections the spec
 /// declares (layout, names, key/value heads, rotary positions), called on the tensors the layer reads.
 extension TorchEmitter.Emitter {
     /// The attention module, and its forward call: queries from `queries` or the input, keys and values
@@ -26,13 +26,10 @@ extension TorchEmitter.Emitter {
         let args = [String(d), String(int(n, "heads")!), String(int(n, "dim") ?? d), String(int(n, "out") ?? d), py(.bool(bias)), outbias,
                     "\"\(p.layout)\"", "\"\(word(n, "qknorm") ?? "off")\"", py(.bool(bool(n, "causal"))), n.args["window"].map { py($0) } ?? "None",
                     String(int(n, "shift") ?? 0), py(.bool(bool(n, "relpos"))), String(dkv), String(int(n, "kvheads") ?? int(n, "heads")!),
-                    rope, base, "(\(projections),)", "\"\(p.output)\""]
+                    rope, base, "(\(projections),)", "\"\(p.output)\""] + (WeightLayout(n.args) == .conv1d ? ["conv1d=True"] : [])
         addModule(n.path, "Attention(\(args.joined(separator: ", ")))")
         // Dotted names are Groups inside the module: layers labelled under them (BERT's attention.output.LayerNorm) join them.
-        for name in p.groups.map(\.name) + [p.output] {
-            let parts = name.split(separator: ".").map(String.init)
-            for i in 1..<max(1, parts.count) { groups.insert((n.path + parts[..<i]).joined(separator: ".")) }
-        }
+        submoduleGroups(n, p.groups.map(\.name) + [p.output])
         var call = ["v\(source)"]
         if queries != nil || memory != nil { call.append("v\(keys)") }
         if let mask { call.append("mask=v\(mask)") }
@@ -43,10 +40,27 @@ extension TorchEmitter.Emitter {
         let d = try known(n.inputs[0], -1)
         let names = try SwiGLUNames(n.args["names"]?.words)
         addModule(n.path, "SwiGLU(\(d), \(int(n, "hidden")!), \(int(n, "out") ?? d), \(py(n.args["bias"])), (\"\(names.gate)\", \"\(names.up)\", \"\(names.down)\"), \(py(.bool(names.named))))")
-        for name in [names.gate, names.up, names.down] {
+        submoduleGroups(n, [names.gate, names.up, names.down])
+        return "\(m(n))(v\(n.inputs[0]))"
+    }
+
+    /// The MLP with its projections' names and weight layout when they are not the defaults (fc1, fc2; nn.Linear).
+    mutating func mlp(_ n: Graph.Node) throws -> String {
+        let d = try known(n.inputs[0], -1)
+        let names = try MLPNames(n.args["names"]?.words)
+        var args = ["\(d)", "\(int(n, "hidden")!)", "\(int(n, "out") ?? d)", "\"\(word(n, "act") ?? "gelu")\"", py(n.args["bias"])]
+        if names != MLPNames() { args.append("names=(\"\(names.first)\", \"\(names.second)\")") }
+        if WeightLayout(n.args) == .conv1d { args.append("conv1d=True") }
+        addModule(n.path, "Mlp(\(args.joined(separator: ", ")))")
+        submoduleGroups(n, [names.first, names.second])
+        return "\(m(n))(v\(n.inputs[0]))"
+    }
+
+    /// The Groups a module makes for its dotted submodule names, so later labels under them join them.
+    mutating func submoduleGroups(_ n: Graph.Node, _ names: [String]) {
+        for name in names {
             let parts = name.split(separator: ".").map(String.init)
             for i in 1..<max(1, parts.count) { groups.insert((n.path + parts[..<i]).joined(separator: ".")) }
         }
-        return "\(m(n))(v\(n.inputs[0]))"
     }
 }

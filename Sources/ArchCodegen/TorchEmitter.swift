@@ -104,7 +104,7 @@ public enum TorchEmitter {
             func line(_ s: String) { forwardLines.append("\(out) = \(s)") }
             switch n.op {
             case .linear:
-                let inF = try known(inV, -1), o = int(n, "out")!
+                let inF = try known(inV, -1), o = int(n, "out")!, conv1d = WeightLayout(n.args) == .conv1d
                 if let tied = n.params.first(where: { !n.ownParams.contains($0) }) {
                     let owner = graph.params[tied].name
                     var bias = "None"
@@ -113,9 +113,9 @@ public enum TorchEmitter {
                         initLines.append("self._param(\"\(graph.params[b].name)\", (\(o),))")
                         bias = "self.get_parameter(\"\(graph.params[b].name)\")"
                     }
-                    line("F.linear(\(x), self.get_parameter(\"\(owner)\"), \(bias))")
+                    line("F.linear(\(x), self.get_parameter(\"\(owner)\")\(conv1d ? ".t()" : ""), \(bias))")
                 } else {
-                    addModule(n.path, "nn.Linear(\(inF), \(o), bias=\(py(n.args["bias"])))")
+                    addModule(n.path, "\(conv1d ? "Conv1D" : "nn.Linear")(\(inF), \(o), bias=\(py(n.args["bias"])))")
                     line("\(m(n))(\(x))")
                 }
             case .conv, .convt:
@@ -168,10 +168,7 @@ public enum TorchEmitter {
                 initLines.append("self._param(\"\(p.name)\", \(py(.list(p.shape.map { .int($0) }))))")
                 line("torch.cat([self.get_parameter(\"\(p.name)\").expand(\(x).shape[0], -1, -1), \(x)], 1)")
             case .attention: line(try attention(n))
-            case .mlp:
-                let d = try known(inV, -1)
-                addModule(n.path, "Mlp(\(d), \(int(n, "hidden")!), \(int(n, "out") ?? d), \"\(word(n, "act") ?? "gelu")\", \(py(n.args["bias"])))")
-                line("\(m(n))(\(x))")
+            case .mlp: line(try mlp(n))
             case .swiglu: line(try swiglu(n))
             case .moe:
                 addModule(n.path, "MoE(\(try known(inV, -1)), \(int(n, "experts")!), \(int(n, "top") ?? 2), \(int(n, "hidden")!), \"\(word(n, "expert") ?? "swiglu")\")")

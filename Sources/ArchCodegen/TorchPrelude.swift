@@ -28,13 +28,36 @@ def _act(x, name):
     return {"gelu": F.gelu, "relu": F.relu, "silu": F.silu}[name](x)
 
 
-class Mlp(nn.Module):
-    def __init__(self, d, hidden, out, act, bias):
+class Conv1D(nn.Module):
+    """A linear layer whose weight is stored [in, out], as transformers' Conv1D (GPT-2): x @ weight + bias."""
+
+    def __init__(self, d, out, bias=True):
         super().__init__()
-        self.fc1, self.fc2, self.act = nn.Linear(d, hidden, bias=bias), nn.Linear(hidden, out, bias=bias), act
+        self.weight = nn.Parameter(torch.empty(d, out))
+        self.register_parameter("bias", nn.Parameter(torch.empty(out)) if bias else None)
+        nn.init.kaiming_uniform_(self.weight.t(), a=math.sqrt(5))  # as nn.Linear: fan_in d
+        if bias:
+            nn.init.uniform_(self.bias, -1 / math.sqrt(d), 1 / math.sqrt(d))
 
     def forward(self, x):
-        return self.fc2(_act(self.fc1(x), self.act))
+        return F.linear(x, self.weight.t(), self.bias)
+
+
+def _dense(d, out, bias, conv1d):
+    """nn.Linear, or Conv1D for weights stored [in, out] (`weights conv1d`)."""
+    return Conv1D(d, out, bias) if conv1d else nn.Linear(d, out, bias=bias)
+
+
+class Mlp(nn.Module):
+    def __init__(self, d, hidden, out, act, bias, names=("fc1", "fc2"), conv1d=False):
+        super().__init__()
+        self._names, self._act = names, act
+        _put(self, names[0], _dense(d, hidden, bias, conv1d))
+        _put(self, names[1], _dense(hidden, out, bias, conv1d))
+
+    def forward(self, x):
+        fc1, fc2 = (self.get_submodule(n) for n in self._names)
+        return fc2(_act(fc1(x), self._act))
 
 
 class SwiGLU(nn.Module):
@@ -82,10 +105,11 @@ class Attention(nn.Module):
     interleaved pairs), causal and key padding masks, Swin windows."""
 
     def __init__(self, d, heads, dim, out, bias, outbias, layout, qknorm, causal, window, shift, relpos, dkv,
-                 kvheads=None, rope=None, rope_base=10000.0, groups=(("qkv", "qkv"),), out_name="proj"):
+                 kvheads=None, rope=None, rope_base=10000.0, groups=(("qkv", "qkv"),), out_name="proj", conv1d=False):
         super().__init__()
         self._heads, self._kvheads, self._dim, self._causal, self._window, self._shift = heads, kvheads or heads, dim, causal, window, shift
         self._fused, self._rope, self._rope_base, self._groups, self._out = layout == "fused", rope, rope_base, groups, out_name
+        self._conv1d = conv1d
         self._widths = {"q": dim, "k": self._kvheads * (dim // heads), "v": self._kvheads * (dim // heads)}
         if relpos:
             self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads))
@@ -96,14 +120,14 @@ class Attention(nn.Module):
         for name, parts in groups:
             rows, src = sum(self._widths[p] for p in parts), d if parts[0] == "q" else dkv
             if self._fused:
-                self.register_parameter(name + "_weight", nn.Parameter(torch.zeros(rows, src)))
+                self.register_parameter(name + "_weight", nn.Parameter(torch.zeros((src, rows) if conv1d else (rows, src))))
                 self.register_parameter(name + "_bias", nn.Parameter(torch.zeros(rows)) if bias else None)
             else:
-                _put(self, name, nn.Linear(src, rows, bias=bias))
+                _put(self, name, _dense(src, rows, bias, conv1d))
         if qknorm != "off":
             norm = (lambda n: nn.LayerNorm(n, bias=bias)) if qknorm == "layer" else nn.RMSNorm
             self.q_norm, self.k_norm = norm(dim // heads), norm(dim // heads)
-        _put(self, out_name, nn.Linear(dim, out, bias=outbias))
+        _put(self, out_name, _dense(dim, out, outbias, conv1d))
 
     def project(self, x, memory):
         """q from x, k and v from memory (or x): each projection's rows applied to their tensor."""
@@ -114,6 +138,8 @@ class Attention(nn.Module):
                 w, b = getattr(self, name + "_weight"), getattr(self, name + "_bias")
             else:
                 w, b = self.get_submodule(name).weight, self.get_submodule(name).bias
+            if self._conv1d:  # stored [in, out]: its rows are the columns
+                w = w.t()
             at = 0
             for p in parts:
                 rows = slice(at, at + self._widths[p])

@@ -38,7 +38,8 @@ extension Lowering {
         let p = try AttentionProjections(layout: n.word("qkv") ?? "packed", names: n.args["names"]?.words, cross: operands.cross)
         var call = AttentionCall(shape: AttentionKernel.Shape(batch: b, heads: heads, kvHeads: kvHeads, n: tokens, m: m, dh: dh,
                                                               causal: n.bool("causal")), mask: operands.mask)
-        try project(p, operands, widths: (di, kvHeads * dh), into: &call)
+        let order = Self.order(n)
+        try project(p, operands, widths: (di, kvHeads * dh), order: order, into: &call)
         if let norm = n.word("qknorm"), norm != "off" {
             (call.q, call.qOffset, call.ldq) = headNorm(call.q, offset: call.qOffset, ld: call.ldq, rows: b * tokens, heads: heads, dh: dh,
                                                          rms: norm == "rms", prefix: "q_norm")
@@ -50,58 +51,77 @@ extension Lowering {
         call.output = ctx
         emit(.attention(call))
         linear(ctx, rows: b * tokens, inFeatures: di, outFeatures: shape(n.output).last!, weight: try required(p.output + ".weight"),
-               bias: param(p.output + ".bias"), into: n.output)
+               bias: param(p.output + ".bias"), into: n.output, order: order)
     }
 
     /// q, k and v projected: one GEMM for the three when they read one tensor (their weights side by
     /// side, whatever the layout), else one for q and one for k and v. The attention reads each as a
     /// column slice of its GEMM's output.
-    mutating func project(_ p: AttentionProjections, _ o: AttentionOperands, widths: (q: Int, kv: Int), into call: inout AttentionCall) throws {
+    mutating func project(_ p: AttentionProjections, _ o: AttentionOperands, widths: (q: Int, kv: Int), order: WeightOrder,
+                          into call: inout AttentionCall) throws {
         let (b, n, m) = (call.shape.batch, call.shape.n, call.shape.m)
         let (dq, dkv) = (shape(o.queries).last!, shape(o.keys).last!)
         if o.cross == nil {
             let width = widths.q + 2 * widths.kv, qkv = value([b, n, width])
-            let w = try projectionRows(p, parts: [.q, .k, .v], widths: widths, inFeatures: dq)
-            linear(o.queries, rows: b * n, inFeatures: dq, outFeatures: width, weight: w.weight, bias: w.bias, into: qkv)
+            let w = try projectionRows(p, parts: [.q, .k, .v], widths: widths, inFeatures: dq, order: order)
+            linear(o.queries, rows: b * n, inFeatures: dq, outFeatures: width, weight: w.weight, bias: w.bias, into: qkv, order: order)
             (call.q, call.ldq) = (qkv, width)
             (call.k, call.kOffset, call.ldk, call.v, call.vOffset, call.ldv) = (qkv, widths.q, width, qkv, widths.q + widths.kv, width)
             return
         }
         let qv = value([b, n, widths.q]), kv = value([b, m, 2 * widths.kv])
-        let wq = try projectionRows(p, parts: [.q], widths: widths, inFeatures: dq)
-        linear(o.queries, rows: b * n, inFeatures: dq, outFeatures: widths.q, weight: wq.weight, bias: wq.bias, into: qv)
-        let wkv = try projectionRows(p, parts: [.k, .v], widths: widths, inFeatures: dkv)
-        linear(o.keys, rows: b * m, inFeatures: dkv, outFeatures: 2 * widths.kv, weight: wkv.weight, bias: wkv.bias, into: kv)
+        let wq = try projectionRows(p, parts: [.q], widths: widths, inFeatures: dq, order: order)
+        linear(o.queries, rows: b * n, inFeatures: dq, outFeatures: widths.q, weight: wq.weight, bias: wq.bias, into: qv, order: order)
+        let wkv = try projectionRows(p, parts: [.k, .v], widths: widths, inFeatures: dkv, order: order)
+        linear(o.keys, rows: b * m, inFeatures: dkv, outFeatures: 2 * widths.kv, weight: wkv.weight, bias: wkv.bias, into: kv, order: order)
         (call.q, call.ldq) = (qv, widths.q)
         (call.k, call.kOffset, call.ldk, call.v, call.vOffset, call.ldv) = (kv, 0, 2 * widths.kv, kv, widths.kv, 2 * widths.kv)
     }
 
     /// The weight rows (and bias) of `parts` of the projections as one constant: the tensors holding
     /// them side by side, or the rows of one that holds more (nn.MultiheadAttention's in_proj_weight,
-    /// whose q rows apply to the queries and k, v rows to the memory in cross-attention).
+    /// whose q rows apply to the queries and k, v rows to the memory in cross-attention). Weights
+    /// stored [in, out] (`weights conv1d`) hold the projections in columns: those columns side by side.
     mutating func projectionRows(_ p: AttentionProjections, parts: [AttentionProjections.Part], widths: (q: Int, kv: Int),
-                                 inFeatures: Int) throws -> (weight: Int, bias: Int?) {
+                                 inFeatures: Int, order: WeightOrder) throws -> (weight: Int, bias: Int?) {
         func rows(_ ps: [AttentionProjections.Part]) -> Int { ps.reduce(0) { $0 + ($1 == .q ? widths.q : widths.kv) } }
         let path = current.path.joined(separator: ".")
-        var weights: [Int] = [], biases: [Int?] = [], names: [String] = []
+        var ranges: [ColumnRange] = [], biases: [Int?] = [], names: [String] = []
         for g in p.groups {
             let wanted = g.parts.filter(parts.contains)
             guard !wanted.isEmpty else { continue }
-            var (w, bias) = (try required(p.weight(g)), param(p.bias(g)))
+            var bias = param(p.bias(g))
+            let before = rows(Array(g.parts.prefix { !parts.contains($0) })), count = rows(wanted)
+            ranges.append(ColumnRange(constant: try required(p.weight(g)), width: rows(g.parts), start: before, count: count))
             if wanted.count < g.parts.count {
-                let before = rows(Array(g.parts.prefix { !parts.contains($0) })), count = rows(wanted)
                 let which = wanted.map(\.rawValue).joined()
-                w = derived("\(path).\(p.weight(g)) (\(which) rows)", count: count * inFeatures,
-                            .slice(w, start: before * inFeatures, count: count * inFeatures))
                 bias = bias.map { derived("\(path).\(p.bias(g)) (\(which) rows)", count: count, .slice($0, start: before, count: count)) }
             }
-            weights.append(w)
             biases.append(bias)
             names.append(g.name)
         }
         let joined = "\(path).\(names.joined(separator: "|"))"
         let bias = biases.allSatisfy { $0 != nil } ? concatenated(biases.compactMap { $0 }, name: joined + ".bias") : nil
-        return (concatenated(weights, name: joined + ".weight"), bias)
+        return (weightRows(ranges, inFeatures: inFeatures, order: order, name: joined + ".weight"), bias)
+    }
+
+    /// Output features `start..<start + count` of each weight, side by side as one weight: for [out, in]
+    /// weights their rows one after the other (a slice where a tensor holds more), for [in, out] weights
+    /// their columns; a whole single tensor is itself.
+    mutating func weightRows(_ ranges: [ColumnRange], inFeatures: Int, order: WeightOrder, name: String) -> Int {
+        if ranges.count == 1, ranges[0].start == 0, ranges[0].count == ranges[0].width { return ranges[0].constant }
+        let total = ranges.reduce(0) { $0 + $1.count } * inFeatures
+        switch order {
+        case .inOut:
+            return derived(name, count: total, .columns(ranges, rows: inFeatures))
+        case .outIn:
+            let parts = ranges.map { r in
+                r.start == 0 && r.count == r.width ? r.constant
+                    : derived("\(program.constants[r.constant].name) (rows \(r.start)..<\(r.start + r.count))", count: r.count * inFeatures,
+                              .slice(r.constant, start: r.start * inFeatures, count: r.count * inFeatures))
+            }
+            return concatenated(parts, name: name)
+        }
     }
 
     /// The rotary base: `rope_base`, or RoFormer's 10000.

@@ -6,7 +6,15 @@ extension Lowering {
     mutating func lowerLinear(_ n: Graph.Node) throws {
         let x = n.inputs[0], d = shape(x).last!
         linear(x, rows: count(x) / d, inFeatures: d, outFeatures: shape(n.output).last!, weight: try required("weight"), bias: param("bias"),
-               into: n.output)
+               into: n.output, order: Self.order(n))
+    }
+
+    /// How a layer's weights are stored (`weights linear|conv1d`), as the prepare pass packs them.
+    static func order(_ n: Graph.Node) -> WeightOrder {
+        switch WeightLayout(n.args) {
+        case .linear: return .outIn
+        case .conv1d: return .inOut
+        }
     }
 
     mutating func lowerEmbedding(_ n: Graph.Node) throws {
@@ -19,17 +27,18 @@ extension Lowering {
     mutating func lowerMLP(_ n: Graph.Node) throws {
         let x = n.inputs[0], inShape = shape(x), d = inShape.last!, rows = count(x) / d, hidden = n.int("hidden")!
         let mid = value(Array(inShape.dropLast()) + [hidden])
-        linear(x, rows: rows, inFeatures: d, outFeatures: hidden, weight: try required("fc1.weight"), bias: param("fc1.bias"), into: mid,
-               activation: try Self.activation(named: n.word("act") ?? "gelu"))
-        linear(mid, rows: rows, inFeatures: hidden, outFeatures: shape(n.output).last!, weight: try required("fc2.weight"),
-               bias: param("fc2.bias"), into: n.output)
+        let names = try MLPNames(n.args["names"]?.words), order = Self.order(n)
+        linear(x, rows: rows, inFeatures: d, outFeatures: hidden, weight: try required(names.first + ".weight"), bias: param(names.first + ".bias"),
+               into: mid, order: order, activation: try Self.activation(named: n.word("act") ?? "gelu"))
+        linear(mid, rows: rows, inFeatures: hidden, outFeatures: shape(n.output).last!, weight: try required(names.second + ".weight"),
+               bias: param(names.second + ".bias"), into: n.output, order: order)
     }
 
-    /// y = activation(x Wᵀ + b): one GEMM.
+    /// y = activation(x Wᵀ + b): one GEMM, its weight stored in `order`.
     mutating func linear(_ x: Int, rows: Int, inFeatures: Int, outFeatures: Int, weight: Int, bias: Int?, into y: Int,
-                         activation: Activation = .none) {
+                         order: WeightOrder = .outIn, activation: Activation = .none) {
         emit(.linear(LinearCall(rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, input: x, output: y, weight: weight,
-                                bias: bias, activation: activation)))
+                                bias: bias, weightOrder: order, activation: activation)))
     }
 
     /// w2(silu(w1 x) ⊙ w3 x): w1 and w3 as one GEMM (their weights side by side), the gate, then w2.

@@ -41,7 +41,7 @@ public enum PrepareConstants {
             s.batchnorm = nil
             s.kind = .channelAffine(c)
         case .linear(var c):
-            c.weight = packB(&p, &known, c.weight, n: c.outFeatures, k: c.inFeatures)
+            c.weight = packB(&p, &known, c.weight, n: c.outFeatures, k: c.inFeatures, order: c.weightOrder)
             s.kind = .linear(c)
         case .tokenMix(var c):
             c.weight = derive(&p, &known, name(p, c.weight, "packed"), count: Gemm.packedACount(m: c.tokens, k: c.tokens),
@@ -79,8 +79,9 @@ public enum PrepareConstants {
                .batchnormScale(gamma: bn.gamma, variance: bn.variance, eps: bn.eps))
     }
 
-    static func packB(_ p: inout Program, _ known: inout [Recipe: Int], _ w: Int, n: Int, k: Int) -> Int {
-        derive(&p, &known, name(p, w, "packed"), count: Gemm.packedBCount(n: n, k: k), .linearWeights(w, outFeatures: n, inFeatures: k))
+    /// A weight packed as the GEMM's B, read in the order it is stored ([out, in], or Conv1D's [in, out]).
+    static func packB(_ p: inout Program, _ known: inout [Recipe: Int], _ w: Int, n: Int, k: Int, order: WeightOrder = .outIn) -> Int {
+        derive(&p, &known, name(p, w, "packed"), count: Gemm.packedBCount(n: n, k: k), .linearWeights(w, outFeatures: n, inFeatures: k, order: order))
     }
 
     static func name(_ p: Program, _ c: Int, _ what: String) -> String { p.constants[c].name + " (\(what))" }

@@ -62,14 +62,14 @@ public enum ProgramPrinter {
                                       "secondBias", "inputWeights", "hiddenWeights", "inputBiases", "hiddenBiases"]
 
     /// A call's fields other than the values it reads (shown as its arguments) and its output,
-    /// leaving out what is absent, zero offsets and no activation.
+    /// leaving out what is absent, zero offsets, no activation and the usual [out, in] weight order.
     static func fields(_ call: Any) -> String {
         Mirror(reflecting: call).children.compactMap { child -> String? in
             guard let label = child.label, !["input", "output", "lhs", "rhs", "q", "k", "v", "mask", "ids", "base", "qkv", "inputs"].contains(label) else {
                 return nil
             }
             let text = describe(child.value, prefix: valueFields.contains(label) ? "%" : constantFields.contains(label) ? "c" : "")
-            if text == "nil" || text == "none" || (label.hasSuffix("Offset") && text == "0") { return nil }
+            if text == "nil" || text == "none" || (label.hasSuffix("Offset") && text == "0") || (label == "weightOrder" && text == "outIn") { return nil }
             return "\(label) \(text)"
         }.joined(separator: ", ")
     }
@@ -101,7 +101,7 @@ public enum ProgramPrinter {
             return "batchnormShift(beta \(b.map { "c\($0)" } ?? "0"), mean c\(m), scale c\(s), bias \(bias.map { "c\($0)" } ?? "0"))"
         case .scaleRows(let w, let s, let width): return "scaleRows(c\(w), by c\(s), width \(width))"
         case .convWeights(let w, _, let a): return "convWeights(c\(w), \(a))"
-        case .linearWeights(let w, let n, let k): return "linearWeights(c\(w), \(n)x\(k))"
+        case .linearWeights(let w, let n, let k, let order): return "linearWeights(c\(w), \(n)x\(k)\(order == .inOut ? " from [in, out]" : ""))"
         case .matrixA(let w, let rows, let k): return "matrixA(c\(w), \(rows)x\(k))"
         case .transposedConvWeights(let w, _): return "transposedConvWeights(c\(w))"
         case .concat(let parts): return "concat(" + parts.map { "c\($0)" }.joined(separator: ", ") + ")"
@@ -109,6 +109,8 @@ public enum ProgramPrinter {
         case .relativeBias(let t, let w, let h): return "relativeBias(c\(t), window \(w), heads \(h))"
         case .rotary(let n, let start, let d, let base): return "rotary(\(n)x\(d) from position \(start), base \(base))"
         case .slice(let c, let start, let count): return "slice(c\(c), \(count) from \(start))"
+        case .columns(let ranges, let rows):
+            return "columns(" + ranges.map { "c\($0.constant)[\($0.start)..<\($0.start + $0.count) of \($0.width)]" }.joined(separator: ", ") + ", \(rows) rows)"
         }
     }
 

@@ -57,7 +57,7 @@ public enum ProgramVerifier {
                 return ["step \(i): the inverted residual's weights are not prepared for its convolutions"]
             }
         } else if case .linear(let c) = s.kind {
-            guard case .linearWeights(_, let n, let k)? = recipe(c.weight), n == c.outFeatures, k == c.inFeatures else {
+            guard case .linearWeights(_, let n, let k, let order)? = recipe(c.weight), n == c.outFeatures, k == c.inFeatures, order == c.weightOrder else {
                 return ["step \(i): the linear layer's weight is not packed for its GEMM"]
             }
         }

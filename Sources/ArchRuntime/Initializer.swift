@@ -54,18 +54,22 @@ public enum Initializer {
     }
 
     static func fanInFor(_ p: Graph.Param, in graph: Graph) -> Int {
-        if p.shape.count >= 2 {
-            if graph.nodes[p.node].op == .convt { return p.shape[1] * p.shape.dropFirst(2).reduce(1, *) }
-            return p.shape.dropFirst().reduce(1, *)
-        }
+        if p.shape.count >= 2 { return fanIn(ofWeight: p.shape, graph.nodes[p.node]) }
         // A bias: find the weight beside it (same prefix) in the same layer.
         let prefix = p.name.hasSuffix("bias") ? String(p.name.dropLast(4)) : p.name
         for id in graph.nodes[p.node].params {
             let q = graph.params[id]
             if q.shape.count >= 2, q.name.hasPrefix(prefix) || q.name.replacingOccurrences(of: "_bias", with: "_weight") == p.name.replacingOccurrences(of: "_bias", with: "_weight") {
-                return graph.nodes[p.node].op == .convt ? q.shape[1] * q.shape.dropFirst(2).reduce(1, *) : q.shape.dropFirst().reduce(1, *)
+                return fanIn(ofWeight: q.shape, graph.nodes[p.node])
             }
         }
         return p.shape.first ?? 1
+    }
+
+    /// A weight's inputs per output: a transposed convolution's [in, out, k...] and a Conv1D-stored
+    /// [in, out] matrix (`weights conv1d`) count their first dimension.
+    static func fanIn(ofWeight shape: [Int], _ node: Graph.Node) -> Int {
+        if node.op == .convt { return shape[1] * shape.dropFirst(2).reduce(1, *) }
+        return shape.count == 2 ? WeightLayout(node.args).inFeatures(of: shape) : shape.dropFirst().reduce(1, *)
     }
 }

@@ -1,3 +1,10 @@
+/// How a linear layer's weight matrix is stored in the weights file: [out, in] as nn.Linear stores it
+/// (the GEMM's Bᵀ), or [in, out] as transformers' Conv1D does (GPT-2: B itself). Packing reads either
+/// in place; the packed weight is the same.
+public enum WeightOrder: Sendable, Hashable {
+    case outIn, inOut
+}
+
 /// y [rows, out] = activation(x [rows, in] Wᵀ + b + residual): a linear layer on the packed GEMM,
 /// its weight packed once (`Prepare`'s `packB`). The residual may be the output itself (x += W h).
 public struct LinearCall: KernelCallProtocol {
@@ -5,14 +12,18 @@ public struct LinearCall: KernelCallProtocol {
     public var input = 0, output = 0
     /// The weight packed as `PackedB` (constant), and the bias [out] (constant).
     public var weight = 0, bias: Int? = nil
+    /// How the weight is stored before it is packed (the prepare pass packs it from either order).
+    public var weightOrder = WeightOrder.outIn
     public var residual: Int? = nil
     public var activation = Activation.none
     public var threads = 1
 
     public init(rows: Int = 0, inFeatures: Int = 0, outFeatures: Int = 0, input: Int = 0, output: Int = 0, weight: Int = 0,
-                bias: Int? = nil, residual: Int? = nil, activation: Activation = Activation.none, threads: Int = 1) {
+                bias: Int? = nil, weightOrder: WeightOrder = .outIn, residual: Int? = nil, activation: Activation = Activation.none,
+                threads: Int = 1) {
         self.rows = rows; self.inFeatures = inFeatures; self.outFeatures = outFeatures; self.input = input; self.output = output
-        self.weight = weight; self.bias = bias; self.residual = residual; self.activation = activation; self.threads = threads
+        self.weight = weight; self.bias = bias; self.weightOrder = weightOrder; self.residual = residual; self.activation = activation
+        self.threads = threads
     }
 
     public var reads: [Int] { [input] + (residual.map { [$0] } ?? []) }

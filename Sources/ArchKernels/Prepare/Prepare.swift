@@ -42,8 +42,10 @@ public enum Prepare {
             for r in 0..<(n / max(width, 1)) { for j in 0..<width { out[r * width + j] = m[w][r * width + j] * m[s][r] } }
         case .convWeights(let w, let g, let algorithm):
             Conv.prepare(g, algorithm, weight: m[w], into: out)
-        case .linearWeights(let w, let outF, let inF):
+        case .linearWeights(let w, let outF, let inF, .outIn):
             Gemm.packB(transposed: m[w], ldb: inF, n: outF, k: inF, into: out)
+        case .linearWeights(let w, let outF, let inF, .inOut):
+            Gemm.packB(m[w], ldb: outF, k: inF, n: outF, into: out)
         case .matrixA(let w, let rows, let k):
             Gemm.packA(m[w], lda: k, m: rows, k: k, into: out)
         case .transposedConvWeights(let w, let g):
@@ -63,6 +65,13 @@ public enum Prepare {
             Rotary.table(positions: positions, start: start, width: width, base: base, into: out)
         case .slice(let c, let start, let count):
             out.update(from: m[c] + start, count: min(n, count))
+        case .columns(let ranges, let rows):
+            let width = ranges.reduce(0) { $0 + $1.count }
+            var at = 0
+            for r in ranges {
+                for i in 0..<rows { (out + i * width + at).update(from: m[r.constant] + i * r.width + r.start, count: r.count) }
+                at += r.count
+            }
         }
     }
 

@@ -16,8 +16,8 @@ public enum Recipe: Sendable, Hashable {
     case scaleRows(Int, by: Int, width: Int)
     /// A convolution's weights as its algorithm reads them (`Conv.prepare`).
     case convWeights(Int, geometry: ConvGeometry, algorithm: ConvAlgorithm)
-    /// A linear layer's weight [out, in] packed as the GEMM's B (`Gemm.packB`).
-    case linearWeights(Int, outFeatures: Int, inFeatures: Int)
+    /// A linear layer's weight, stored [out, in] or [in, out] as `order` says, packed as the GEMM's B (`Gemm.packB`).
+    case linearWeights(Int, outFeatures: Int, inFeatures: Int, order: WeightOrder)
     /// A matrix [rows, k] packed as the GEMM's A (`Gemm.packA`): gMLP's token projection.
     case matrixA(Int, rows: Int, k: Int)
     /// A transposed convolution's weights [in, out / groups, kh, kw], per group transposed to
@@ -34,6 +34,17 @@ public enum Recipe: Sendable, Hashable {
     /// `count` floats of a constant from `start` on: part of a weight, as the rows of
     /// nn.MultiheadAttention's in_proj_weight that cross-attention applies to its memory.
     case slice(Int, start: Int, count: Int)
+    /// Columns of [rows, width] matrices side by side, [rows, Σ count]: weights stored [in, out]
+    /// (transformers' Conv1D) whose output columns q, k and v are, as one (or some of them).
+    case columns([ColumnRange], rows: Int)
+}
+
+/// Columns `start..<start + count` of a constant holding a [rows, width] matrix.
+public struct ColumnRange: Sendable, Hashable {
+    public var constant: Int, width: Int, start: Int, count: Int
+    public init(constant: Int, width: Int, start: Int, count: Int) {
+        self.constant = constant; self.width = width; self.start = start; self.count = count
+    }
 }
 
 /// A constant of a program: what it is called in `archc ir`, how many floats it has, how it is made,
@@ -57,7 +68,8 @@ public struct ConstantSpec: Sendable, Equatable {
         case .batchnormScale(let g, let v, _): return [v] + (g.map { [$0] } ?? [])
         case .batchnormShift(let b, let m, let s, let bias): return [m, s] + (b.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
         case .scaleRows(let w, let s, _): return [w, s]
-        case .convWeights(let w, _, _), .linearWeights(let w, _, _), .matrixA(let w, _, _), .transposedConvWeights(let w, _): return [w]
+        case .convWeights(let w, _, _), .linearWeights(let w, _, _, _), .matrixA(let w, _, _), .transposedConvWeights(let w, _): return [w]
+        case .columns(let ranges, _): return ranges.map(\.constant)
         case .concat(let parts): return parts
         case .relativeBias(let t, _, _): return [t]
         case .slice(let c, _, _): return [c]

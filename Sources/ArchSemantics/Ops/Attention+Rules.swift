@@ -34,7 +34,7 @@ extension OpSpec {
         try checkRotary(ctx, headWidth: dh, width: di, heads: heads)
         let bias = ctx.bool("bias")
         let outBias = ctx.has("outbias") ? ctx.bool("outbias") : bias
-        try attentionParams(&ctx, p, dq: d, dkv: dkv, widths: (di, dk), o: o, bias: bias, outBias: outBias)
+        try attentionParams(&ctx, p, dq: d, dkv: dkv, widths: (di, dk), o: o, bias: bias, outBias: outBias, layout: WeightLayout(ctx.args))
         if ctx.word("qknorm") != "off" { headNorms(&ctx, width: dh, layer: ctx.word("qknorm") == "layer", bias: bias, outBias: outBias) }
         let b = ctx.input.shape[0], n = source.shape[1], m = keys.shape[1]
         if let mask = ctx.refs["mask"] { try checkMask(mask, name: ctx.word("mask") ?? "", batch: b, keys: m) }
@@ -100,7 +100,7 @@ extension OpSpec {
             throw unsupportedInWindows(option)
         }
         for (option, given) in [("causal", ctx.bool("causal")), ("qknorm", ctx.word("qknorm") != "off"), ("rope", ctx.word("rope") != "off"),
-                                ("qkv", (ctx.word("qkv") ?? "packed") != "packed")] where given {
+                                ("qkv", (ctx.word("qkv") ?? "packed") != "packed"), ("weights", WeightLayout(ctx.args) != .linear)] where given {
             throw unsupportedInWindows(option)
         }
         try ctx.requireRank(4...4, "a grid [batch, height, width, channels] for window attention")

@@ -12,14 +12,14 @@ extension OpSpec {
     /// dkv to `widths.kv` each (fewer key/value heads than query heads: grouped-query attention); the
     /// output from `widths.q` to o.
     static func attentionParams(_ ctx: inout OpContext, prefix: String = "", _ p: AttentionProjections, dq: Int, dkv: Int,
-                                widths: (q: Int, kv: Int), o: Int, bias: Bool, outBias: Bool) throws {
+                                widths: (q: Int, kv: Int), o: Int, bias: Bool, outBias: Bool, layout: WeightLayout = .linear) throws {
         for g in p.groups {
             var rows = 0
             for part in g.parts { rows = try checkedAdd(rows, part == .q ? widths.q : widths.kv) }
-            try ctx.param(prefix + p.weight(g), [rows, g.parts[0] == .q ? dq : dkv])
+            try ctx.param(prefix + p.weight(g), layout.shape(out: rows, in: g.parts[0] == .q ? dq : dkv))
             if bias { try ctx.param(prefix + p.bias(g), [rows]) }
         }
-        try ctx.param(prefix + p.output + ".weight", [o, widths.q])
+        try ctx.param(prefix + p.output + ".weight", layout.shape(out: o, in: widths.q))
         if outBias { try ctx.param(prefix + p.output + ".bias", [o]) }
     }
 
@@ -40,6 +40,7 @@ extension OpSpec {
                                  "parameter layout: packed = qkv + proj (timm), fused = in_proj + out_proj (nn.MultiheadAttention), separate = q_proj, k_proj, v_proj, out_proj, q_kv = q, kv, proj (PVT, Twins), qk_v = qk, v, proj (TNT)"),
                          ArgSpec("names", .names, nil,
                                  "the projections' names, one per tensor of the layout and the output last (separate: names q_proj k_proj v_proj o_proj); dotted names are submodules"),
+                         WeightLayout.option,
                          ArgSpec("window", .int(min: 1), nil, "attend within windows of window x window positions (Swin; input [b, h, w, d]; q, k, v packed at the input width; besides heads, only bias, outbias, shift and relpos)"),
                          ArgSpec("shift", .int(min: 0), .int(0), "cyclic shift of the windows (Swin's shifted windows)"),
                          ArgSpec("relpos", .flag, .bool(false), "learned relative position bias per head (Swin)"),
@@ -47,7 +48,7 @@ extension OpSpec {
                          ArgSpec("queries", .ref, nil, "take the queries from an earlier tensor; keys and values come from the layer's input (PVT's spatial reduction)"),
                          ArgSpec("mask", .ref, nil, "key padding mask: an input [batch, keys] of 1 (attend) and 0 (padding), as transformers' attention_mask; masked keys get -inf before the softmax")],
                shape: "[b, n, d] -> [b, n, out]; with queries Q [b, n, dq]: input [b, m, d] -> [b, n, out]; with window: [b, h, w, d] -> [b, h, w, out]",
-               params: "packed: qkv.weight [dim + 2 kv, d], qkv.bias, proj.weight [out, dim], proj.bias, where kv = kvheads x dim / heads (the other layouts split qkv; names renames); qknorm: q_norm.weight, k_norm.weight [dim / heads]; relpos: relative_position_bias_table [(2 window - 1)^2, heads]",
+               params: "packed: qkv.weight [dim + 2 kv, d], qkv.bias, proj.weight [out, dim], proj.bias, where kv = kvheads x dim / heads (the other layouts split qkv; names renames; weights conv1d stores each [in, out]); qknorm: q_norm.weight, k_norm.weight [dim / heads]; relpos: relative_position_bias_table [(2 window - 1)^2, heads]",
                macs: "n x d x dim (q) + m x d_kv x 2 kv (k, v) + n x m x dim (QK^T) + n x m x dim (AV) + n x dim x out; m = n without memory; windowed: per window of window^2 positions") { ctx in
             try ctx.requireFloat()
             guard let heads = ctx.optionalInt("heads") else {

@@ -8,22 +8,23 @@ extension OpSpec {
     static let dense: [OpSpec] = [
         OpSpec(.linear, "fully connected layer on the last dimension (nn.Linear)",
                positional: [ArgSpec("out", .int(min: 1), nil, "output features")],
-               options: [bias, ArgSpec("tied", .ref, nil, "share the weight of an earlier layer (GPT's output head)")],
-               shape: "[..., in] -> [..., out]", params: "weight [out, in], bias [out]", macs: "(elements of the input / in) x in x out") { ctx in
+               options: [bias, ArgSpec("tied", .ref, nil, "share the weight of an earlier layer (GPT's output head)"), WeightLayout.option],
+               shape: "[..., in] -> [..., out]", params: "weight [out, in] (weights conv1d: [in, out]), bias [out]",
+               macs: "(elements of the input / in) x in x out") { ctx in
             try ctx.requireFloat()
             try ctx.requireRank(2...8, "[batch, ..., features]")
             let inF = try ctx.known(ctx.input.shape.last!, "input width")
-            let out = ctx.int("out")
+            let out = ctx.int("out"), shape = WeightLayout(ctx.args).shape(out: out, in: inF)
             if ctx.has("tied") {
-                guard let t = ctx.tiedCandidates.first(where: { $0.shape == [out, inF] }) else {
+                guard let t = ctx.tiedCandidates.first(where: { $0.shape == shape }) else {
                     let have = ctx.tiedCandidates.map { "\($0.name) \($0.shape)" }.joined(separator: ", ")
-                    throw OpError("cannot tie this weight [\(out), \(inF)] to '\(ctx.word("tied") ?? "")'",
+                    throw OpError("cannot tie this weight \(shape) to '\(ctx.word("tied") ?? "")'",
                                   notes: [.init(have.isEmpty ? "that layer has no parameters" : "that layer has: \(have)")],
                                   argument: "tied", showsInput: false)
                 }
-                ctx.params.append(ParamDecl(localName: "weight", shape: [out, inF], isBuffer: false, isInteger: false, tiedTo: t.id))
+                ctx.params.append(ParamDecl(localName: "weight", shape: shape, isBuffer: false, isInteger: false, tiedTo: t.id))
             } else {
-                try ctx.param("weight", [out, inF])
+                try ctx.param("weight", shape)
             }
             if ctx.bool("bias") { try ctx.param("bias", [out]) }
             ctx.output.shape[ctx.input.rank - 1] = Dim(out)
@@ -55,15 +56,20 @@ extension OpSpec {
         OpSpec(.mlp, "two-layer perceptron: fc1, activation, fc2 (timm Mlp)",
                positional: [ArgSpec("hidden", .int(min: 1), nil, "hidden width")],
                options: [ArgSpec("out", .int(min: 1), nil, "output width (default: input width)"),
-                         ArgSpec("act", .choice(["gelu", "gelu_tanh", "relu", "silu"]), .word("gelu")), bias],
-               shape: "[..., d] -> [..., out]", params: "fc1.weight [hidden, d], fc1.bias, fc2.weight [out, hidden], fc2.bias", macs: "tokens x (d x hidden + hidden x out)") { ctx in
+                         ArgSpec("act", .choice(["gelu", "gelu_tanh", "relu", "silu"]), .word("gelu")), bias,
+                         ArgSpec("names", .names, nil, "the two projections' names (GPT-2: names c_fc c_proj); dotted names are submodules"),
+                         WeightLayout.option],
+               shape: "[..., d] -> [..., out]",
+               params: "fc1.weight [hidden, d], fc1.bias, fc2.weight [out, hidden], fc2.bias (weights conv1d: [d, hidden] and [hidden, out]; names renames fc1 and fc2)",
+               macs: "tokens x (d x hidden + hidden x out)") { ctx in
             try ctx.requireFloat()
             let d = try ctx.known(ctx.input.shape.last!, "input width")
             let h = ctx.int("hidden"), o = ctx.optionalInt("out") ?? d
-            try ctx.param("fc1.weight", [h, d])
-            if ctx.bool("bias") { try ctx.param("fc1.bias", [h]) }
-            try ctx.param("fc2.weight", [o, h])
-            if ctx.bool("bias") { try ctx.param("fc2.bias", [o]) }
+            let names = try MLPNames(ctx.args["names"]?.words), layout = WeightLayout(ctx.args)
+            try ctx.param(names.first + ".weight", layout.shape(out: h, in: d))
+            if ctx.bool("bias") { try ctx.param(names.first + ".bias", [h]) }
+            try ctx.param(names.second + ".weight", layout.shape(out: o, in: h))
+            if ctx.bool("bias") { try ctx.param(names.second + ".bias", [o]) }
             let lead = leading(ctx.input.shape)
             try ctx.addMACs(lead + [Dim(d), Dim(h)])
             try ctx.addMACs(lead + [Dim(h), Dim(o)])
