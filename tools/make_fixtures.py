@@ -17,7 +17,6 @@ import torch
 import torch.nn as nn
 import torchvision
 from safetensors.torch import save_file
-from hf_names import bert_to_archc, gpt2_to_archc
 
 root = "Tests/ArchTests/Fixtures/numerics"
 torch.manual_seed(0)
@@ -188,9 +187,10 @@ class MoEModel(nn.Module):
 
 write("moe_small", MoEModel(), torch.randn(2, 5, 16))
 
-# transformers' GPT-2 (2 layers, width 32, 4 heads) and BERT (2 layers, width 32, with pooler). Their
-# state_dicts are renamed to the prelude blocks' names, the way a user's conversion script would;
-# GPT-2's Conv1D weights are stored [in, out] and are transposed to Linear's [out, in].
+# transformers' GPT-2 (2 layers, width 32, 4 heads: Conv1D projections, the head tied to the token
+# embedding) and BERT (2 layers, width 32, with pooler), their checkpoints exactly as save_pretrained
+# writes them: the specs name every tensor as transformers does, and read Conv1D's [in, out] weights
+# as stored ('weights conv1d'). No renaming.
 from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel
 
 
@@ -206,26 +206,59 @@ def write_converted(name, model, inputs, output, state):
     print(name, tuple(output.shape), float(output.abs().max()))
 
 
+def write_pretrained(name, model, inputs, output):
+    """The checkpoint exactly as transformers writes it (save_pretrained: tied tensors once), inputs, output."""
+    known.add(name)
+    if only and name not in only:
+        return
+    import shutil
+    import tempfile
+    d = os.path.join(root, name)
+    os.makedirs(d, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        shutil.copy(os.path.join(tmp, "model.safetensors"), os.path.join(d, "weights.safetensors"))
+    for i, (k, v) in enumerate(inputs.items()):
+        np.save(os.path.join(d, "input.npy" if i == 0 else f"{k}.npy"), v.numpy())
+    np.save(os.path.join(d, "output.npy"), output.numpy())
+    print(name, tuple(output.shape), float(output.abs().max()))
+
+
+def spread(model, std=0.15, embed=1.0):
+    """Weights far from transformers' init (std 0.02, which leaves attention nearly uniform and rotary
+    positions nearly invisible); norm weights around 1 (GPT-2's norms are ln_1, ln_2, ln_f)."""
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if "norm" in n.lower() or ".ln_" in n:
+                p.uniform_(0.5, 1.5) if n.endswith("weight") else p.uniform_(-0.5, 0.5)
+            elif "embed" in n or n.endswith((".wte.weight", ".wpe.weight")):
+                p.normal_(0, embed)
+            else:
+                p.normal_(0, std)
+    return model
+
+
+def write_spread(name, model, run, inputs, seed, **how):
+    """`spread` with a generator of its own (the later fixtures' draws stay the same), then the
+    model's output on the inputs and its checkpoint as save_pretrained writes it."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        spread(model, **how).eval()
+    with torch.no_grad():
+        output = run(model)
+    write_pretrained(name, model, inputs, output)
+
+
 gpt = GPT2LMHeadModel(GPT2Config(vocab_size=100, n_positions=16, n_embd=32, n_layer=2, n_head=4, attn_implementation="eager")).eval()
 ids = torch.randint(0, 100, (2, 9))
-with torch.no_grad():
-    logits = gpt(ids).logits
-
-
-def gpt2_state(gpt):
-    return gpt2_to_archc(gpt.state_dict())
-
-
-write_converted("gpt2_small", gpt, {"input_ids": ids}, logits, gpt2_state(gpt))
+write_spread("gpt2_small", gpt, lambda m: m(ids).logits, {"input_ids": ids}, seed=40, embed=0.5)
 
 bert = BertModel(BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
                             max_position_embeddings=16, attn_implementation="eager")).eval()
 ids = torch.randint(0, 100, (2, 9))
 types = torch.randint(0, 2, (2, 9))
-with torch.no_grad():
-    pooled = bert(input_ids=ids, token_type_ids=types).pooler_output
-state = bert_to_archc(bert.state_dict(), layers=2)
-write_converted("bert_small", bert, {"input_ids": ids, "token_type_ids": types}, pooled, state)
+write_spread("bert_small", bert, lambda m: m(input_ids=ids, token_type_ids=types).pooler_output,
+             {"input_ids": ids, "token_type_ids": types}, seed=41, std=0.2, embed=0.5)
 
 # torchvision's MobileNetV2 at width 0.25 (channels rounded to multiples of 8), 10 classes, 32x32.
 write("mobilenet_small", torchvision.models.MobileNetV2(width_mult=0.25, num_classes=10), torch.randn(2, 3, 32, 32))
@@ -347,9 +380,7 @@ write("alexnet_small", alexnet, torch.randn(2, 3, 191, 127))
 torch.manual_seed(3)
 gpt = GPT2LMHeadModel(GPT2Config(vocab_size=100, n_positions=16, n_embd=32, n_layer=2, n_head=4, attn_implementation="eager")).eval()
 ids = torch.randint(0, 100, (3, 1))
-with torch.no_grad():
-    logits = gpt(ids).logits
-write_converted("gpt2_short", gpt, {"input_ids": ids}, logits, gpt2_state(gpt))
+write_spread("gpt2_short", gpt, lambda m: m(ids).logits, {"input_ids": ids}, seed=42, embed=0.5)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -803,38 +834,6 @@ write_regression("regress_qknorm_layer_eps", "model p\ninput x 6x16\nattn: atten
 # transformers' LlamaForCausalLM (grouped-query heads, rope half, RMSNorm, SwiGLU, tied head, a padding
 # mask) saved by save_pretrained itself; BertModel under its own names on a padded batch; and op
 # coverage in plain PyTorch with transformers' own rotary functions and timm's PVT attention.
-
-def write_pretrained(name, model, inputs, output):
-    """The checkpoint exactly as transformers writes it (save_pretrained: tied tensors once), inputs, output."""
-    known.add(name)
-    if only and name not in only:
-        return
-    import shutil
-    import tempfile
-    d = os.path.join(root, name)
-    os.makedirs(d, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        model.save_pretrained(tmp)
-        shutil.copy(os.path.join(tmp, "model.safetensors"), os.path.join(d, "weights.safetensors"))
-    for i, (k, v) in enumerate(inputs.items()):
-        np.save(os.path.join(d, "input.npy" if i == 0 else f"{k}.npy"), v.numpy())
-    np.save(os.path.join(d, "output.npy"), output.numpy())
-    print(name, tuple(output.shape), float(output.abs().max()))
-
-
-def spread(model, std=0.15, embed=1.0):
-    """Weights far from transformers' init (std 0.02, which leaves attention nearly uniform and rotary
-    positions nearly invisible); norm weights around 1."""
-    with torch.no_grad():
-        for n, p in model.named_parameters():
-            if "norm" in n.lower():
-                p.uniform_(0.5, 1.5) if n.endswith("weight") else p.uniform_(-0.5, 0.5)
-            elif "embed" in n:
-                p.normal_(0, embed)
-            else:
-                p.normal_(0, std)
-    return model
-
 
 # LLaMA-3.2-style (tied head, rope base 500000) at width 64: 2 layers, 4 heads of 16, 2 key/value heads;
 # two sequences, the second right-padded (attention_mask 0 on its last 3 tokens).

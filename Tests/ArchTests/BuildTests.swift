@@ -37,6 +37,8 @@ final class BuildTests: XCTestCase {
     func testWindowsAndPatchMerging() throws { try buildAndCompare("ops_window_small") }
     func testMobileNetsFusedInvertedResiduals() throws { try buildAndCompare("mobilenet_small") }
     func testRotaryGroupedHeadsMasksAndLayouts() throws { try buildAndCompare("ops_attention_small") }
+    /// transformers' GPT-2 checkpoint as save_pretrained writes it: Conv1D weights packed as stored, the tied head.
+    func testGPT2CheckpointWithConvOneDWeights() throws { try buildAndCompare("gpt2_small") }
 
     /// Spec text with quotes, backslashes, `\"\"\"`, `#`, control characters and Swift keywords in its
     /// path, comments and names: the built program compiles and runs (nothing reached the source unescaped).

@@ -92,10 +92,16 @@ final class SpecLibraryTests: XCTestCase {
         XCTAssertEqual(sl[6], "features.1.0.attn.relative_position_bias_table [169, 3]")
         XCTAssertEqual(sl[7], "features.1.0.attn.relative_position_index [2401] buffer")
 
-        // Tied weights are listed once: GPT-2's head shares wte.weight.
+        // Tied weights are listed once: GPT-2's head shares transformer.wte.weight (as save_pretrained writes it);
+        // its Conv1D weights are [in, out].
         let gpt = try XCTUnwrap(Support.compileSpec("gpt2.arch", bindings: ["seq": 8]).graph)
         let gl = ParamsReport.names(gpt)
         XCTAssertFalse(gl.contains("lm_head.weight"))
-        XCTAssertTrue(gl.hasPrefix("wte.weight [50257, 768]\nwpe.weight [1024, 768]\n"))
+        XCTAssertTrue(gl.hasPrefix("transformer.wte.weight [50257, 768]\ntransformer.wpe.weight [1024, 768]\n"), gl)
+        XCTAssertTrue(gl.contains("transformer.h.11.attn.c_attn.weight [768, 2304]\n"), gl)
+        XCTAssertTrue(gl.contains("transformer.h.0.mlp.c_proj.weight [3072, 768]\n"), gl)
+        let bert = ParamsReport.names(try XCTUnwrap(Support.compileSpec("bert_base.arch", bindings: ["seq": 8]).graph))
+        XCTAssertTrue(bert.contains("encoder.layer.11.attention.self.query.weight [768, 768]\n"), bert)
+        XCTAssertTrue(bert.contains("encoder.layer.0.output.LayerNorm.bias [768]\n"), bert)
     }
 }

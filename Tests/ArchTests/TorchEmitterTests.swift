@@ -27,7 +27,10 @@ final class TorchEmitterTests: XCTestCase {
         XCTAssertTrue(vit.contains(#"self._param("class_token", (1, 1, 768))"#))
         XCTAssertTrue(vit.contains(#"self._param("encoder.pos_embedding", (1, 197, 768))"#))
         let gpt = try TorchEmitter.emit(XCTUnwrap(Support.compileSpec("gpt2.arch", bindings: ["seq": 8]).graph))
-        XCTAssertTrue(gpt.contains(#"F.linear("#) && gpt.contains(#"self.get_parameter("wte.weight")"#))
+        XCTAssertTrue(gpt.contains(#"F.linear("#) && gpt.contains(#"self.get_parameter("transformer.wte.weight")"#))
+        // GPT-2's Conv1D projections: weights stored [in, out], loaded as transformers saves them.
+        XCTAssertTrue(gpt.contains(#"(("c_attn", "qkv"),), "c_proj", conv1d=True))"#), gpt)
+        XCTAssertTrue(gpt.contains(#"Mlp(768, 3072, 768, "gelu_tanh", True, names=("c_fc", "c_proj"), conv1d=True)"#), gpt)
     }
 
     /// Attention and SwiGLU carry the spec's layout, names, key/value heads and rotary positions; layers
