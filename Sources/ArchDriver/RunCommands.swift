@@ -20,6 +20,8 @@ extension Driver {
     USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--threads N] [--tune] [--profile] [--dump-ir] [--set NAME=VALUE ...]
 
     Runs the network on real weights and inputs. Symbolic sizes are bound from the inputs' shapes.
+    --weights takes a safetensors file, a sharded checkpoint's model.safetensors.index.json (its shards
+    beside it) or a folder save_pretrained wrote; given several times, the files are one checkpoint's shards.
     --threads N uses N threads (default: every core of this machine).
     --tune times each convolution's algorithms on this machine and keeps the fastest (cached).
     --profile prints the time each kind of step took in the last run, and the slowest steps.
@@ -52,16 +54,17 @@ extension Driver {
     }
 
     static func runNetwork(_ args: [String]) -> Output {
-        let inputArgs: [String]
+        let inputArgs: [String], weightsPaths: [String]
         let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
         do {
             let split = try repeatedOption("--input", in: args)
-            inputArgs = split.values
-            opts = try parseOptions(split.rest, flags: ["--dump-ir", "--profile", "--tune"], valued: ["--weights", "--output", "--top", "--repeat", "--threads"])
+            let weights = try repeatedOption("--weights", in: split.rest)
+            (inputArgs, weightsPaths) = (split.values, weights.values)
+            opts = try parseOptions(weights.rest, flags: ["--dump-ir", "--profile", "--tune"], valued: ["--output", "--top", "--repeat", "--threads"])
         } catch let e as UsageError {
             return usageError(e.message, runUsage)
         } catch { return usageError("\(error)", runUsage) }
-        guard opts.files.count == 1, let weightsPath = opts.values["--weights"], !inputArgs.isEmpty else {
+        guard opts.files.count == 1, !weightsPaths.isEmpty, !inputArgs.isEmpty else {
             return usageError("run needs FILE, --weights and --input", runUsage)
         }
         if opts.values["--output"] == "-" { return binaryToStandardOutput("--output", "run writes the output as .npy", runUsage) }
@@ -79,8 +82,8 @@ extension Driver {
             let tuning = opts.flags.contains("--tune") ? Tuning() : nil
             let program = try Passes.run(g, threads: try threadCount(opts.values["--threads"]), tuning: tuning)
             tuning?.save()
-            let loaded = try loadWeights(weightsPath, program: program, inputs: files)
-            let bound = WeightStore.bind(g, tensors: loaded, file: weightsPath)
+            let loaded = try loadWeights(weightsPaths, program: program, inputs: files)
+            let bound = WeightStore.bind(g, tensors: loaded, file: Checkpoint.describe(weightsPaths))
             for w in bound.warnings { out.stderr += "warning: \(w)\n" }
             guard let store = bound.store else {
                 // Every missing or mis-shaped tensor, not just the first.

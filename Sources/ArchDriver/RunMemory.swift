@@ -17,9 +17,10 @@ extension Driver {
                 ("activations", program.arenaCount), ("inputs", inputFloats)]
     }
 
-    /// Reads the weights file once the tensors it holds are known to fit next to the rest of the run.
-    static func loadWeights(_ path: String, program: Program, inputs: [String: Tensor]) throws -> [(name: String, tensor: Tensor)] {
-        try SafeTensors.read(path: path) { loaded in
+    /// Reads the weights (a file, shards, an index: `Checkpoint`) once the tensors they hold are known to
+    /// fit next to the rest of the run.
+    static func loadWeights(_ paths: [String], program: Program, inputs: [String: Tensor]) throws -> [(name: String, tensor: Tensor)] {
+        try Checkpoint.read(paths) { loaded in
             try MemoryBudget.check(try runMemoryTerms(program: program, inputs: inputs, loadedWeights: loaded),
                                    fix: "use a smaller batch or sequence (--set), a smaller network, or a machine with more memory")
         }

@@ -4,7 +4,7 @@ import ArchIO
 
 /// The command line of a program made by `archc build`:
 ///
-///     PROGRAM --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy]
+///     PROGRAM --weights W.safetensors [--weights ...] --input X.npy [--input NAME=X.npy ...] [--output Y.npy]
 ///             [--top K] [--bench N] [--threads N]
 ///
 /// The same file formats, errors and report as `archc run`. `--bench N` runs N times after a
@@ -16,7 +16,7 @@ public enum ProgramMain {
         do {
             let options = try Options(arguments, e)
             if options.help { write(usage(e), to: 1); return 0 }
-            let (session, warnings) = try Session.load(e, weightsFile: options.weights)
+            let (session, warnings) = try Session.load(e, weights: options.weights)
             for w in warnings { write("warning: \(w)\n", to: 2) }
             session.maxThreads = min(options.threads, e.threads)
             var inputs: [String: Tensor] = [:]
@@ -54,6 +54,8 @@ public enum ProgramMain {
         USAGE: \(CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent } ?? "program") --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--bench N] [--threads N]
 
         Runs \(e.name), built by archc for inputs \(inputs); output \(e.output.shape).
+        --weights takes a safetensors file, a sharded checkpoint's model.safetensors.index.json or a folder
+        save_pretrained wrote; given several times, the files are the shards of one checkpoint.
         --bench N runs N times after a warm-up and prints median_ms=<number> last.
         --threads N uses at most N threads (it was built for \(e.threads)).
         """
@@ -79,7 +81,7 @@ public enum ProgramMain {
 struct Options {
     struct UsageError: Error { var message: String; var executable: Executable }
 
-    var weights = "", output: String?, top: Int?, bench: Int?, threads = Int.max, help = false
+    var weights: [String] = [], output: String?, top: Int?, bench: Int?, threads = Int.max, help = false
     var inputs: [(name: String, path: String)] = []
     var repeats: Int { bench ?? 1 }
 
@@ -97,7 +99,7 @@ struct Options {
             guard i + 1 < arguments.count else { throw fail("\(a) needs a value") }
             let v = arguments[i + 1]
             switch a {
-            case "--weights": weights = v
+            case "--weights": weights.append(v)
             case "--output": output = v
             case "--top": top = try number(a, v, min: 1)
             case "--bench": bench = try number(a, v, min: 1)

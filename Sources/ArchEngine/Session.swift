@@ -34,8 +34,13 @@ public final class Session {
     /// Loads the weights file and binds it: every missing or mis-shaped tensor is reported, not just
     /// the first. Returns the session and the warnings (tensors the program does not use).
     public static func load(_ e: Executable, weightsFile: String) throws -> (session: Session, warnings: [String]) {
-        let tensors = try SafeTensors.read(path: weightsFile)
-        let bound = ParameterBinding.bind(e.parameters, tensors: tensors, file: weightsFile)
+        try load(e, weights: [weightsFile])
+    }
+
+    /// Loads a checkpoint of one file or several (shards, an index, a folder: `Checkpoint`) and binds it.
+    public static func load(_ e: Executable, weights paths: [String]) throws -> (session: Session, warnings: [String]) {
+        let tensors = try Checkpoint.read(paths)
+        let bound = ParameterBinding.bind(e.parameters, tensors: tensors, file: Checkpoint.describe(paths))
         guard bound.errors.isEmpty else { throw BindingErrors(errors: bound.errors) }
         return (try Session(e, parameters: bound.values), bound.warnings)
     }

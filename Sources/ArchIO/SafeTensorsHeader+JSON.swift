@@ -16,7 +16,7 @@ extension SafeTensorsHeader {
     }
 
     func invalid(_ what: String) -> IOError {
-        IOError(path, "the header is not valid JSON (at byte \(pos) of the header: \(what))")
+        IOError(path, "\(document) is not valid JSON (at byte \(pos) of \(document): \(what))")
     }
 
     mutating func colon() throws {

@@ -22,6 +22,8 @@ struct SafeTensorsHeader {
     let bytes: UnsafeRawBufferPointer
     let path: String
     var pos = 0
+    /// What the bytes are, for messages: the safetensors header, or a sharded checkpoint's index.
+    var document = "the header"
 
     /// The tensors' entries in header order.
     static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws -> [Entry] {
