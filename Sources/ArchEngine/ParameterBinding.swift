@@ -1,4 +1,5 @@
 import ArchIO
+import ArchKernels
 
 /// A tensor a program expects in its weights file: its state_dict name and shape, and the spec
 /// line that declared it (for errors).
@@ -9,11 +10,15 @@ public struct ParameterSpec: Sendable, Equatable {
     /// inference has no use for them.
     public var isInteger: Bool
     public var declaredAt: String
-    public init(name: String, shape: [Int], isInteger: Bool, declaredAt: String) {
+    /// For the weight matrix of a layer with a `weights` option (linear, mlp, attention): how the
+    /// layer reads it, [out, in] or Conv1D's [in, out]; nil for every other tensor.
+    public var order: WeightOrder?
+    public init(name: String, shape: [Int], isInteger: Bool, declaredAt: String, order: WeightOrder? = nil) {
         self.name = name
         self.shape = shape
         self.isInteger = isInteger
         self.declaredAt = declaredAt
+        self.order = order
     }
     public var count: Int { shape.reduce(1, *) }
 }
@@ -27,15 +32,25 @@ public enum ParameterBinding {
         public var warnings: [String]
     }
 
-    /// Missing tensors and shape mismatches are errors naming the tensor, both shapes and the spec
-    /// line, each tensor once; a missing one gets the closest unused name in the file as a note.
-    /// When anything fails, a last error sums it up. Tensors the program does not use are a warning.
+    /// How the file fails to give a tensor the network needs.
+    enum Problem: Equatable {
+        case missing
+        case misShaped([Int])
+        /// Integers for a floating-point tensor: another tensor by mistake, not a conversion to make.
+        case integers
+    }
+
+    /// Missing tensors, shape mismatches and integers where floats belong are errors naming the tensor,
+    /// its shape and the spec line, each tensor once and the same problem of every layer in one error;
+    /// a missing one gets the unused tensor of the file most like it as a note (each suggested once).
+    /// When anything fails, a last error sums it up and describes the rest of the file (`BindingReport`).
+    /// Tensors the program does not use are otherwise a warning.
     public static func bind(_ specs: [ParameterSpec], tensors: [(name: String, tensor: Tensor)], file: String) -> Result {
         var byName: [String: Tensor] = [:]
         for (n, t) in tensors { byName[n] = t }
         var result = Result(values: [], errors: [], warnings: [])
         var used = Set<String>(), reported = Set<String>()
-        var missing: [(spec: ParameterSpec, error: Int)] = [], misShaped = 0, integers = 0
+        var problems: [(spec: ParameterSpec, problem: Problem)] = []
         for p in specs {
             let t = byName[p.name]
             if t != nil { used.insert(p.name) }
@@ -43,81 +58,21 @@ public enum ParameterBinding {
             guard let t, t.shape == p.shape, !t.isInteger else {
                 result.values.append(nil)
                 guard reported.insert(p.name).inserted else { continue }
-                if let t, t.shape != p.shape {
-                    misShaped += 1
-                    result.errors.append(EngineError("\(file): tensor '\(p.name)' has shape \(t.shape) but the spec needs \(p.shape)",
-                                                     notes: ["declared by the layer at \(p.declaredAt)"]))
-                } else if t != nil {
-                    // Integers for a floating-point tensor are another tensor by mistake, not a conversion to make.
-                    integers += 1
-                    result.errors.append(EngineError("\(file): tensor '\(p.name)' holds integers, but the spec's '\(p.name)' is floating point",
-                                                     notes: ["save it as float32 (tensor.float() in PyTorch)", "declared by the layer at \(p.declaredAt)"]))
-                } else {
-                    missing.append((p, result.errors.count))
-                    result.errors.append(EngineError("\(file): missing tensor '\(p.name)' of shape \(p.shape)",
-                                                     notes: ["declared by the layer at \(p.declaredAt)"]))
-                }
+                problems.append((p, t.map { $0.shape != p.shape ? .misShaped($0.shape) : .integers } ?? .missing))
                 continue
             }
             result.values.append(t.floats)
         }
         let extra = tensors.map(\.name).filter { !used.contains($0) }
-        suggestNearMatches(for: missing, among: extra, in: byName, errors: &result.errors)
-        if !extra.isEmpty {
-            result.warnings.append("\(file): \(extra.count) tensor\(extra.count == 1 ? "" : "s") not used by the network: "
-                                   + extra.prefix(10).joined(separator: ", ") + (extra.count > 10 ? ", ..." : ""))
+        if problems.isEmpty {
+            if !extra.isEmpty {
+                result.warnings.append("\(file): \(extra.count) tensor\(extra.count == 1 ? "" : "s") not used by the network: "
+                                       + extra.prefix(10).joined(separator: ", ") + (extra.count > 10 ? ", ..." : ""))
+            }
+            return result
         }
-        if !result.errors.isEmpty {
-            result.errors.append(EngineError(summary(file: file, missing: missing.count, misShaped: misShaped, integers: integers, unused: extra.count)))
-        }
+        let unused = extra.map { (name: $0, shape: byName[$0]!.shape) }
+        result.errors = BindingReport(file: file, problems: problems, unused: unused, specs: specs).errors
         return result
-    }
-
-    /// `w.safetensors does not fit the network: 18 tensors missing, 0 mis-shaped; 18 tensors in the file are unused`
-    static func summary(file: String, missing: Int, misShaped: Int, integers: Int, unused: Int) -> String {
-        func count(_ n: Int, _ what: String) -> String { "\(n) \(what)\(n == 1 ? "" : "s")" }
-        return "\(file) does not fit the network: \(count(missing, "tensor")) missing, \(misShaped) mis-shaped"
-            + (integers > 0 ? ", \(integers) holding integers" : "")
-            + "; \(count(unused, "tensor")) in the file \(unused == 1 ? "is" : "are") unused"
-    }
-
-    /// Adds to each missing tensor's error the closest unused name in the file, with its shape.
-    static func suggestNearMatches(for missing: [(spec: ParameterSpec, error: Int)], among unused: [String], in byName: [String: Tensor],
-                                   errors: inout [EngineError]) {
-        guard !unused.isEmpty else { return }
-        for (p, i) in missing {
-            guard let near = nearest(p, among: unused, shapes: byName) else { continue }
-            let e = errors[i]
-            let shape = byName[near].map { "\($0.shape)" } ?? "?"
-            errors[i] = EngineError(e.message, notes: e.notes + ["the file has '\(near)' \(shape), which the network does not use: is it this tensor?"])
-        }
-    }
-
-    /// The unused name most like a missing tensor's: in the same module, the same name under another
-    /// prefix (`model.` + it), the same last part and shape (`classifier.weight` for `head.weight`), a
-    /// few edits away, or the same last part with the rest close; ties go to the one with as many
-    /// elements (`gamma` [96] for `layer_scale` [96, 1, 1]), then to the closest name.
-    static func nearest(_ p: ParameterSpec, among unused: [String], shapes: [String: Tensor]) -> String? {
-        let (module, leaf) = split(p.name)
-        let close = max(2, p.name.utf8.count / 4), loose = p.name.utf8.count / 2
-        var best: (name: String, score: Int)?
-        for name in unused.prefix(2_000) {
-            let (m, l) = split(name)
-            let sameShape = shapes[name]?.shape == p.shape
-            let strong = m == module || name.hasSuffix("." + p.name) || p.name.hasSuffix("." + name) || (l == leaf && sameShape)
-            guard strong || abs(name.utf8.count - p.name.utf8.count) <= loose else { continue }
-            let d = EditDistance.between(p.name, name, limit: 64)
-            guard strong || d <= close || (l == leaf && d <= loose) else { continue }
-            let sameCount = shapes[name].map { $0.shape.reduce(1, &*) == p.shape.reduce(1, &*) } ?? false
-            let score = (sameCount ? 0 : 1_000) + (strong ? 0 : 100) + d
-            if best == nil || score < best!.score { best = (name, score) }
-        }
-        return best?.name
-    }
-
-    /// `blocks.0.mlp.fc1.weight` -> (`blocks.0.mlp.fc1`, `weight`)
-    static func split(_ name: String) -> (module: Substring, leaf: Substring) {
-        guard let dot = name.lastIndex(of: ".") else { return ("", Substring(name)) }
-        return (name[..<dot], name[name.index(after: dot)...])
     }
 }

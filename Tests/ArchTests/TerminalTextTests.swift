@@ -38,7 +38,7 @@ final class TerminalTextTests: XCTestCase {
         try NPY.write(Tensor(shape: [1, 4], floats: [0, 0, 0, 0]), to: x)
         let r = Driver.run(["run", spec, "--weights", weights, "--input", x])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("tensor not used by the network: \\u{1B}]0;owned\\u{7}"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("the file's unused tensors: '\\u{1B}]0;owned\\u{7}' [1]"), r.stderr)
         XCTAssertFalse(r.stderr.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, r.stderr)
     }
 
