@@ -31,10 +31,7 @@ import timm
 import torch
 import torchvision
 import transformers
-from safetensors.torch import load_file, save_file
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
-from hf_names import bert_to_archc, gpt2_to_archc  # noqa: E402
+from safetensors.torch import load_file
 
 VISION = {"resnet18": torchvision.models.resnet18, "resnet50": torchvision.models.resnet50,
           "mobilenet_v2": torchvision.models.mobilenet_v2, "vit_b16": torchvision.models.vit_b_16,
@@ -94,8 +91,8 @@ def prepare(name, batch):
     else:
         torch.manual_seed(0)
         m = TextModel(name).eval()
-        state = gpt2_to_archc(m.m.state_dict()) if name == "gpt2" else bert_to_archc(m.m.state_dict(), layers=12)
-        save_file({k: v.contiguous() for k, v in state.items()}, w)
+        m.m.save_pretrained(f"{work}/{name}")  # the specs load transformers' checkpoints unchanged
+        w = f"{work}/{name}/model.safetensors"
         rng = np.random.RandomState(0)
         inputs = {"input_ids": rng.randint(0, 1000, (batch, SEQ)).astype(np.int64)}
         if name == "bert_base":

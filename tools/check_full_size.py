@@ -8,9 +8,11 @@ For each spec, two checks:
   largest difference from PyTorch's output on the same random input is printed. (The library's own
   initialisation keeps the signal alive; heads the libraries start at zero get small random weights through deep networks such as MobileNetV2, where nn's default
   initialisation, which `archc init` follows, shrinks the features to almost nothing.)
-For the text specs (llama: transformers' LlamaForCausalLM with TinyLlama-1.1B's configuration and its
-own initialisation), the input is 32 random token ids, and the model is freed before archc runs
-(4.4 GB of weights each). Needs torch, torchvision, timm and transformers:
+For the text specs (gpt2, bert_base, llama: transformers' GPT2LMHeadModel, BertModel with its pooler and
+LlamaForCausalLM at TinyLlama-1.1B's configuration, each with its own initialisation), the checkpoint
+is the model.safetensors that save_pretrained writes (tied tensors once), loaded unchanged; the input
+is 32 random token ids (and token types for BERT), and the model is freed before archc runs (TinyLlama
+has 4.4 GB of weights). Needs torch, torchvision, timm and transformers:
     python3 tools/check_full_size.py [--archc .build/release/archc] [spec ...]
 """
 import argparse
@@ -39,22 +41,51 @@ def tinyllama():
                                         rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False))
 
 
-TEXT = {"llama": tinyllama}
+def gpt2():
+    from transformers import GPT2Config, GPT2LMHeadModel
+    return GPT2LMHeadModel(GPT2Config())
+
+
+def bert_base():
+    from transformers import BertConfig, BertModel
+    return BertModel(BertConfig())
+
+
+# name: (the model, its vocabulary, whether it takes token types, its output as the spec gives it)
+TEXT = {"gpt2": (gpt2, 50257, False, lambda o: o.logits), "bert_base": (bert_base, 30522, True, lambda o: o.pooler_output),
+        "llama": (tinyllama, 32000, False, lambda o: o.logits)}
+
+
+def tied(m):
+    """The state_dict names of tensors that share another's storage (written once by save_pretrained)."""
+    seen, out = set(), set()
+    for k, v in m.state_dict().items():
+        (out.add(k) if v.data_ptr() in seen else seen.add(v.data_ptr()))
+    return out
 
 
 def check_text(name, archc, tmp):
     """The library's model and archc's on the same 32 token ids; names checked through `archc init`."""
-    w, y, ids = f"{tmp}/{name}.safetensors", f"{tmp}/{name}.npy", f"{tmp}/ids.npy"
-    np.save(ids, np.random.RandomState(0).randint(0, 32000, (1, 32)).astype(np.int64))
+    build, vocab, types, output = TEXT[name]
+    w, y, folder = f"{tmp}/{name}.safetensors", f"{tmp}/{name}.npy", f"{tmp}/{name}"
+    rng = np.random.RandomState(0)
+    inputs = {"input_ids": rng.randint(0, vocab, (1, 32)).astype(np.int64)}
+    if types:
+        inputs["token_type_ids"] = rng.randint(0, 2, (1, 32)).astype(np.int64)
+    files = []
+    for k, v in inputs.items():
+        np.save(f"{tmp}/{k}.npy", v)
+        files += ["--input", f"{k}={tmp}/{k}.npy"]
     subprocess.run([archc, "init", f"specs/{name}.arch", "-o", w, "--seed", "1"], check=True, capture_output=True)
-    m = TEXT[name]().eval()
-    m.load_state_dict(load_file(w), strict=True)
-    m = TEXT[name]().eval()
-    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, w)
+    m = build().eval()
+    missing, unexpected = m.load_state_dict(load_file(w), strict=False)
+    assert not unexpected and set(missing) <= tied(m), f"{name}: missing {missing}, unexpected {unexpected}"
+    m = build().eval()
+    m.save_pretrained(folder)  # the checkpoint as transformers writes it
     with torch.no_grad():
-        ref = m(torch.from_numpy(np.load(ids))).logits.numpy()
+        ref = output(m(**{k: torch.from_numpy(v) for k, v in inputs.items()})).numpy()
     del m
-    run = subprocess.run([archc, "run", f"specs/{name}.arch", "--weights", w, "--input", ids, "--output", y],
+    run = subprocess.run([archc, "run", f"specs/{name}.arch", "--weights", f"{folder}/model.safetensors", "--output", y] + files,
                          check=True, capture_output=True, text=True)
     got = np.load(y)
     diff, scale = float(np.abs(ref - got).max()), max(1.0, float(np.abs(ref).max()))
