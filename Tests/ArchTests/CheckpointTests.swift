@@ -57,6 +57,23 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try Options(["--weights", a, "--weights", b, "--input", "ids.npy"], e).weights, [a, b])
     }
 
+    /// The README's path: the folder save_pretrained wrote (one model.safetensors) is --weights as it is.
+    func testSavePretrainedFolderLoads() throws {
+        let root = Support.root.appendingPathComponent(Self.gpt2)
+        let folder = path("gpt2")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: root.appendingPathComponent("weights.safetensors").path, toPath: folder + "/model.safetensors")
+        try "{\"model_type\": \"gpt2\"}\n".write(toFile: folder + "/config.json", atomically: true, encoding: .utf8)
+        let out = path("y.npy")
+        let r = Driver.run(["run", root.appendingPathComponent("model.arch").path, "--weights", folder,
+                            "--input", root.appendingPathComponent("input.npy").path, "--output", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "", "every tensor is used")
+        let (y, ref) = (try NPY.read(path: out), try NPY.read(path: root.appendingPathComponent("output.npy").path))
+        XCTAssertEqual(y.shape, ref.shape)
+        XCTAssertLessThanOrEqual(zip(y.floats, ref.floats).map { abs($0 - $1) }.max() ?? 1, 1e-4 * 13.1)
+    }
+
     func testBadShardsAndIndexesAreClearErrors() throws {
         let (a, b, index) = try shard()
         func error(_ paths: [String]) -> String {
