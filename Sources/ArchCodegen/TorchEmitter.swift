@@ -15,7 +15,8 @@ public enum TorchEmitter {
 
     struct Emitter {
         let graph: Graph
-        var initLines: [String] = []
+        /// `__init__`'s lines, each with the module or tensor it registers (for `order`).
+        var initLines: [(path: String, text: String)] = []
         var forwardLines: [String] = []
         var groups: Set<String> = [""]
         var text = ""
@@ -48,7 +49,7 @@ public enum TorchEmitter {
             for i in 1..<max(1, path.count) {
                 let prefix = path[..<i].joined(separator: ".")
                 if groups.insert(prefix).inserted {
-                    initLines.append("self._add(\"\(prefix)\", Group())")
+                    initLines.append((prefix, "self._add(\"\(prefix)\", Group())"))
                 }
             }
         }
@@ -56,7 +57,29 @@ public enum TorchEmitter {
         mutating func addModule(_ path: [String], _ ctor: String) {
             ensureGroups(path)
             groups.insert(path.joined(separator: "."))
-            initLines.append("self._add(\"\(path.joined(separator: "."))\", \(ctor))")
+            initLines.append((path.joined(separator: "."), "self._add(\"\(path.joined(separator: "."))\", \(ctor))"))
+        }
+
+        /// A bare nn.Parameter registered on its parent (made as a Group where it is no module yet).
+        mutating func register(_ p: Graph.Param) {
+            ensureGroups(p.name.split(separator: ".").map(String.init))
+            initLines.append((p.name, "self._param(\"\(p.name)\", \(py(.list(p.shape.map { .int($0) }))))"))
+        }
+
+        /// The lines with each name of the spec's `order` moved before its first sibling's line, so
+        /// the module's state_dict lists it first among them as `--names` does. A tensor inside a
+        /// PyTorch module (a linear layer's bias) keeps that module's order: it cannot be emitted.
+        func ordered(_ lines: [(path: String, text: String)]) throws -> [(path: String, text: String)] {
+            var out = lines
+            func parent(_ path: String) -> Substring { path.lastIndex(of: ".").map { path[..<$0] } ?? "" }
+            for name in graph.stateDictFirst.reversed() {
+                guard let from = out.firstIndex(where: { $0.path == name }) else {
+                    throw Unsupported(description: "emit torch cannot put '\(name)' first: it is a tensor of a PyTorch module, which orders its own tensors")
+                }
+                guard let to = out.firstIndex(where: { parent($0.path) == parent(name) }), to < from else { continue }
+                out.insert(out.remove(at: from), at: to)
+            }
+            return out
         }
 
         func m(_ node: Graph.Node) -> String { "self.get_submodule(\"\(node.path.joined(separator: "."))\")" }
@@ -65,6 +88,7 @@ public enum TorchEmitter {
             for (name, v) in graph.inputs { forwardLines.append("v\(v) = \(name)") }
             for node in graph.nodes { try emit(node) }
             let inputs = graph.inputs.map(\.name).joined(separator: ", ")
+            let initText = try ordered(initLines).map { "        " + $0.text }.joined(separator: "\n")
             text = TorchPrelude.source + """
 
 
@@ -73,7 +97,7 @@ public enum TorchEmitter {
 
                 def __init__(self):
                     super().__init__()
-            \(initLines.map { "        " + $0 }.joined(separator: "\n"))
+            \(initText)
 
                 def _add(self, path, module):
                     parent, _, name = path.rpartition(".")
@@ -102,8 +126,7 @@ public enum TorchEmitter {
                     let owner = graph.params[tied].name
                     var bias = "None"
                     if let b = n.ownParams.first {
-                        ensureGroups(n.path + ["bias"])
-                        initLines.append("self._param(\"\(graph.params[b].name)\", (\(o),))")
+                        register(graph.params[b])
                         bias = "self.get_parameter(\"\(graph.params[b].name)\")"
                     }
                     line("F.linear(\(x), self.get_parameter(\"\(owner)\"), \(bias))")
@@ -151,14 +174,12 @@ public enum TorchEmitter {
                     line("\(x) + \(m(n))(torch.arange(\(x).shape[1], device=\(x).device))")
                 default:
                     let p = graph.params[n.ownParams[0]]
-                    ensureGroups(p.name.split(separator: ".").map(String.init))
-                    initLines.append("self._param(\"\(p.name)\", \(py(.list(p.shape.map { .int($0) }))))")
+                    register(p)
                     line("\(x) + self.get_parameter(\"\(p.name)\")[:, :\(x).shape[1]]")
                 }
             case .cls:
                 let p = graph.params[n.ownParams[0]]
-                ensureGroups(p.name.split(separator: ".").map(String.init))
-                initLines.append("self._param(\"\(p.name)\", \(py(.list(p.shape.map { .int($0) }))))")
+                register(p)
                 line("torch.cat([self.get_parameter(\"\(p.name)\").expand(\(x).shape[0], -1, -1), \(x)], 1)")
             case .attention:
                 let d = try known(inV, -1)

@@ -16,9 +16,8 @@ extension Elaborator {
         let module = named ? openModule(name: nextName(label: label), type: op.name, loc: l.loc) : nil
         defer {
             if let module {
-                closeModule(module)
-                recordLabel(label, value: graph.modules[module].nodes.isEmpty ? input : graph.nodes[graph.modules[module].nodes.upperBound - 1].output,
-                            params: labelParams(since: module))
+                let nodes = graph.nodes.count > graph.modules[module].nodes.lowerBound
+                closeModule(module, label: label, value: nodes ? graph.nodes[graph.nodes.count - 1].output : input)
             }
         }
         switch op.body {
