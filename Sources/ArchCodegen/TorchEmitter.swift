@@ -238,8 +238,7 @@ public enum TorchEmitter {
                 let f = word(n, "mode") == "max" ? "amax" : "mean"
                 line("\(x).\(f)(dim=tuple(range(2, \(x).dim())), keepdim=\(py(n.args["keep"])))")
             case .upsample: line("F.interpolate(\(x), scale_factor=\(int(n, "scale")!), mode=\(py(n.args["mode"])))")
-            case .add: line(n.inputs.map { "v\($0)" }.joined(separator: " + "))
-            case .mul: line(n.inputs.map { "v\($0)" }.joined(separator: " * "))
+            case .add, .sub, .mul, .div, .rsub: line(arithmetic(n))
             case .concat: line("torch.cat([" + n.inputs.map { "v\($0)" }.joined(separator: ", ") + "], \(int(n, "dim") ?? 1))")
             case .seq, .residual, .parallel:
                 throw Unsupported(description: "emit torch does not know the op '\(n.op)' yet")

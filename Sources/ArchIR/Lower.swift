@@ -137,7 +137,7 @@ struct Lowering {
         case .sgu: try lowerSpatialGating(n)
         case .patchmerge: try lowerPatchMerge(n)
         case .rnn, .lstm, .gru: try lowerRecurrent(n)
-        case .add, .mul: lowerArithmetic(n)
+        case .add, .sub, .mul, .div, .rsub: lowerArithmetic(n)
         case .concat: lowerConcat(n)
         case .seq, .residual, .parallel:
             throw IRError("internal error: a '\(n.op)' node reached lowering", notes: ["this is a bug in archc; please report it with the spec"])

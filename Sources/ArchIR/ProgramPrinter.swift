@@ -58,7 +58,7 @@ public enum ProgramPrinter {
 
     /// Field names whose integers are values (printed `%n`) and constants (printed `cN`).
     static let valueFields: Set = ["input", "output", "lhs", "rhs", "q", "k", "v", "ids", "base", "qkv", "residual", "gate", "scratch", "inputs"]
-    static let constantFields: Set = ["weight", "bias", "table", "token", "scale", "shift", "router", "first", "firstBias", "second",
+    static let constantFields: Set = ["weight", "bias", "table", "token", "scale", "shift", "constant", "router", "first", "firstBias", "second",
                                       "secondBias", "inputWeights", "hiddenWeights", "inputBiases", "hiddenBiases"]
 
     /// A call's fields other than the values it reads (shown as its arguments) and its output,
@@ -107,6 +107,7 @@ public enum ProgramPrinter {
         case .concat(let parts): return "concat(" + parts.map { "c\($0)" }.joined(separator: ", ") + ")"
         case .sinusoid(let n, let d): return "sinusoid(\(n)x\(d))"
         case .relativeBias(let t, let w, let h): return "relativeBias(c\(t), window \(w), heads \(h))"
+        case .number(let x): return "number(\(x))"
         }
     }
 

@@ -140,7 +140,8 @@ extension KernelCall {
             return c.inputWeights + c.hiddenWeights + c.inputBiases.compactMap { $0 } + c.hiddenBiases.compactMap { $0 }
         case .invertedResidual(let c):
             return [c.expandWeight, c.expandBias, c.depthwiseWeight, c.depthwiseBias, c.projectWeight, c.projectBias].compactMap { $0 }
-        case .gate, .patchify, .pool, .adaptivePool, .upsample, .activation, .softmax, .binary, .view, .permute, .concat, .take,
+        case .binary(let c): return c.constant.map { [$0] } ?? []
+        case .gate, .patchify, .pool, .adaptivePool, .upsample, .activation, .softmax, .view, .permute, .concat, .take,
              .patchMergeGather, .attention, .windowPartition, .windowMerge:
             return []
         }

@@ -180,7 +180,8 @@ extension Elaborator {
         var tied: [(id: Int, name: String, shape: [Int])] = []
         var ok = bound.ok
         for a in op.positional + op.options {
-            guard case .ref = a.kind, case .word(let w)? = bound.values[a.name] else { continue }
+            switch a.kind { case .ref, .operand: break; default: continue }
+            guard case .word(let w)? = bound.values[a.name] else { continue }
             guard let info = resolveReference(w, at: bound.locs[a.name]) else {
                 ok = false
                 continue
@@ -226,7 +227,8 @@ extension Elaborator {
         for p in ctx.params {
             if let t = p.tiedTo { ids.append(t); continue }
             let full = p.localName.isEmpty ? (currentPath + [label?.text ?? op.bareTensorName ?? name]).joined(separator: ".")
-                                           : (path + [p.localName]).joined(separator: ".")
+                     : p.namedInGroup && label == nil ? (currentPath + [p.localName]).joined(separator: ".")
+                     : (path + [p.localName]).joined(separator: ".")
             let count = p.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
             if !paramNames.insert(full).inserted && uniqueLayer {
                 error("two parameters are named '\(full)'", at: label?.loc ?? l.op.loc, notes: [.init("give this layer a different label")])

@@ -15,8 +15,8 @@ public enum OpKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case attention, sgu, patchmerge
     // Recurrent layers.
     case rnn, lstm, gru
-    // Combining tensors.
-    case add, mul, concat
+    // Combining tensors: arithmetic with broadcasting, concatenation.
+    case add, sub, mul, div, rsub, concat
     // Structure: bodies of layers. They never become nodes of the graph.
     case seq, residual, parallel
 

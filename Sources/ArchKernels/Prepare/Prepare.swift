@@ -59,6 +59,8 @@ public enum Prepare {
             } }
         case .relativeBias(let table, let window, let heads):
             WindowAttention.gatherBias(table: m[table], window: window, heads: heads, into: out)
+        case .number(let x):
+            out[0] = x
         }
     }
 

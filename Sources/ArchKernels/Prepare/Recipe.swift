@@ -29,6 +29,8 @@ public enum Recipe: Sendable, Hashable {
     case sinusoid(positions: Int, width: Int)
     /// Swin's relative position bias [heads, t, t] gathered from its table.
     case relativeBias(table: Int, window: Int, heads: Int)
+    /// A number written in the spec (`mul 0.5`): one float.
+    case number(Float)
 }
 
 /// A constant of a program: what it is called in `archc ir`, how many floats it has, how it is made,
@@ -48,7 +50,7 @@ public struct ConstantSpec: Sendable, Equatable {
     /// The constants this one is made from.
     public var sources: [Int] {
         switch recipe {
-        case .parameter, .sinusoid: return []
+        case .parameter, .sinusoid, .number: return []
         case .batchnormScale(let g, let v, _): return [v] + (g.map { [$0] } ?? [])
         case .batchnormShift(let b, let m, let s, let bias): return [m, s] + (b.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
         case .scaleRows(let w, let s, _): return [w, s]
