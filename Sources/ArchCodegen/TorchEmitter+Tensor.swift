@@ -19,3 +19,52 @@ extension TorchEmitter.Emitter {
         return n.op == .rsub ? "\(operand) - \(x)" : "\(x) \(symbol) \(operand)"
     }
 }
+
+/// PyTorch for the ops that select, reduce or regroup positions, and norms over another dimension.
+extension TorchEmitter.Emitter {
+    mutating func tensorOp(_ n: Graph.Node) throws -> String {
+        let x = "v\(n.inputs[0])"
+        switch n.op {
+        case .sum, .mean, .max:
+            let dims = py(n.args["dim"])
+            return "\(x).\(n.op == .max ? "amax" : n.op.rawValue)(dim=\(dims), keepdim=\(py(n.args["keep"])))"
+        case .slice:
+            let d = n.axis("dim", rank: graph.values[n.inputs[0]].shape.count)
+            let end = int(n, "end").map(String.init) ?? ""
+            return "\(x)[" + String(repeating: ":, ", count: d) + "\(int(n, "start") ?? 0):\(end):\(int(n, "step") ?? 1)]"
+        case .index:
+            return "\(x).select(\(int(n, "dim") ?? 1), \(int(n, "at") ?? 0))"
+        case .view:
+            return "\(x).reshape(\(try sizes(n.output).joined(separator: ", ")))"
+        case .unfold:
+            return "F.unfold(\(x), \(py(n.args["kernel"])), dilation=\(py(n.args["dilation"])), padding=\(py(n.args["pad"])), stride=\(py(n.args["stride"])))"
+        case .fold:
+            return "F.fold(\(x), \(py(n.args["size"])), \(py(n.args["kernel"])), dilation=\(py(n.args["dilation"])), padding=\(py(n.args["pad"])), stride=\(py(n.args["stride"])))"
+        default:
+            throw TorchEmitter.Unsupported(description: "internal error: '\(n.op)' is not a tensor op")
+        }
+    }
+
+    /// A norm's module on its input, or on the input with the normalised dimension moved last and back.
+    func normalised(_ n: Graph.Node, rank: Int) -> String {
+        let x = "v\(n.inputs[0])", d = n.axis("dim", rank: rank)
+        return d == rank - 1 ? "\(m(n))(\(x))" : "\(m(n))(\(x).movedim(\(d), -1)).movedim(-1, \(d))"
+    }
+
+    /// A shape's sizes for reshape: known sizes as numbers, a single unknown one as -1.
+    func sizes(_ v: Int) throws -> [String] {
+        let s = graph.values[v].shape
+        guard s.filter({ $0.value == nil }).count <= 1 else {
+            throw TorchEmitter.Unsupported(description: "emit torch needs the sizes of \(describe(s)) bound (--set) to write this view")
+        }
+        return s.map { $0.value.map(String.init) ?? "-1" }
+    }
+}
+
+extension Graph.Node {
+    /// A dimension argument counted from the front (default: the last).
+    func axis(_ name: String, rank: Int) -> Int {
+        guard case .int(let a)? = args[name] else { return rank - 1 }
+        return a < 0 ? a + rank : a
+    }
+}

@@ -154,11 +154,11 @@ public enum TorchEmitter {
                 line("\(m(n))(\(x))")
             case .layernorm:
                 let eps = n.args["eps"].map { ", eps=\(py($0))" } ?? ""
-                addModule(n.path, "nn.LayerNorm(\(try known(inV, -1))\(eps), elementwise_affine=\(py(n.args["affine"])), bias=\(py(n.args["bias"])))")
-                line("\(m(n))(\(x))")
+                addModule(n.path, "nn.LayerNorm(\(try known(inV, int(n, "dim") ?? -1))\(eps), elementwise_affine=\(py(n.args["affine"])), bias=\(py(n.args["bias"])))")
+                line(normalised(n, rank: rank))
             case .rmsnorm:
-                addModule(n.path, "nn.RMSNorm(\(try known(inV, -1)), eps=\(py(n.args["eps"])))")
-                line("\(m(n))(\(x))")
+                addModule(n.path, "nn.RMSNorm(\(try known(inV, int(n, "dim") ?? -1)), eps=\(py(n.args["eps"])))")
+                line(normalised(n, rank: rank))
             case .groupnorm:
                 let eps = n.args["eps"].map { ", eps=\(py($0))" } ?? ""
                 addModule(n.path, "nn.GroupNorm(\(int(n, "groups")!), \(try known(inV, 1))\(eps))")
@@ -239,6 +239,7 @@ public enum TorchEmitter {
                 line("\(x).\(f)(dim=tuple(range(2, \(x).dim())), keepdim=\(py(n.args["keep"])))")
             case .upsample: line("F.interpolate(\(x), scale_factor=\(int(n, "scale")!), mode=\(py(n.args["mode"])))")
             case .add, .sub, .mul, .div, .rsub: line(arithmetic(n))
+            case .sum, .mean, .max, .slice, .index, .view, .unfold, .fold: line(try tensorOp(n))
             case .concat: line("torch.cat([" + n.inputs.map { "v\($0)" }.joined(separator: ", ") + "], \(int(n, "dim") ?? 1))")
             case .seq, .residual, .parallel:
                 throw Unsupported(description: "emit torch does not know the op '\(n.op)' yet")

@@ -67,7 +67,7 @@ public enum PrepareConstants {
             s.kind = .recurrent(c)
         case .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .activation, .softmax, .binary, .view,
              .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .windowPartition, .windowAttention,
-             .windowMerge, .invertedResidual:
+             .windowMerge, .invertedResidual, .reduce, .slice, .unfold:
             break
         }
         p.steps[i] = s

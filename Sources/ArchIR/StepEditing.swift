@@ -39,6 +39,9 @@ extension KernelCall {
             case .windowMerge(var c): c.output = newValue; self = .windowMerge(c)
             case .recurrent(var c): c.output = newValue; self = .recurrent(c)
             case .invertedResidual(var c): c.output = newValue; self = .invertedResidual(c)
+            case .reduce(var c): c.output = newValue; self = .reduce(c)
+            case .slice(var c): c.output = newValue; self = .slice(c)
+            case .unfold(var c): c.output = newValue; self = .unfold(c)
             }
         }
     }
@@ -54,7 +57,7 @@ extension KernelCall {
         case .binary(let c): return c.activation
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .softmax, .view,
              .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .windowPartition, .windowAttention,
-             .windowMerge, .recurrent, .invertedResidual:
+             .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return nil
         }
     }
@@ -70,7 +73,7 @@ extension KernelCall {
         case .binary(var c): c.activation = activation; return .binary(c)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .softmax, .view,
              .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .windowPartition, .windowAttention,
-             .windowMerge, .recurrent, .invertedResidual:
+             .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return self
         }
     }
@@ -83,7 +86,7 @@ extension KernelCall {
         case .conv(let c): return .some(c.residual)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm,
              .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention,
-             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
+             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return nil
         }
     }
@@ -94,7 +97,7 @@ extension KernelCall {
         case .conv(var c): c.residual = r; return .conv(c)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm,
              .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention,
-             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
+             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return self
         }
     }
@@ -114,7 +117,7 @@ extension KernelCall {
         case .conv(let c): return c.residual
         case .embedding(let c): return c.base
         case .tokenMix, .gate, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .view, .permute, .concat, .prependToken,
-             .take, .patchMergeGather, .attention, .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
+             .take, .patchMergeGather, .attention, .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return nil
         }
     }
@@ -142,7 +145,7 @@ extension KernelCall {
             return [c.expandWeight, c.expandBias, c.depthwiseWeight, c.depthwiseBias, c.projectWeight, c.projectBias].compactMap { $0 }
         case .binary(let c): return c.constant.map { [$0] } ?? []
         case .gate, .patchify, .pool, .adaptivePool, .upsample, .activation, .softmax, .view, .permute, .concat, .take,
-             .patchMergeGather, .attention, .windowPartition, .windowMerge:
+             .patchMergeGather, .attention, .windowPartition, .windowMerge, .reduce, .slice, .unfold:
             return []
         }
     }
@@ -159,7 +162,7 @@ extension KernelCall {
         case .conv(let c): return c.algorithm == .winograd || c.algorithm == .depthwise
         case .linear, .tokenMix, .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .channelAffine,
              .activation, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather,
-             .windowPartition, .windowMerge:
+             .windowPartition, .windowMerge, .reduce, .slice, .unfold:
             return false
         }
     }
@@ -186,7 +189,8 @@ extension KernelCall {
             let s = c.shape, out = s.outHeight * s.outWidth
             return c.batch * ((c.expandWeight == nil ? 0 : s.inChannels * s.hidden * s.height * s.width) + 9 * s.hidden * out + s.hidden * s.outChannels * out)
         case .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .channelAffine, .activation, .softmax,
-             .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .windowPartition, .windowMerge:
+             .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .windowPartition, .windowMerge,
+             .reduce, .slice, .unfold:
             return 0
         }
     }

@@ -5,6 +5,8 @@ import ArchSyntax
 struct ArgumentBinder {
     let evaluator: Evaluator
     let report: (Diagnostic) -> Void
+    /// The sizes bound on the command line: a shape's names (`[batch * 4, seq, 16]`) are sizes.
+    var sizes: [String: Int] = [:]
     static let maxSize = Int(Int32.max)
 
     struct Bound {
@@ -153,6 +155,10 @@ struct ArgumentBinder {
     /// Evaluates an argument and checks it against its kind; reports and returns nil on a mismatch.
     func check(_ e: Expr, _ spec: ArgSpec, op: OpSpec, fail: (String, SourceLoc, [Diagnostic.Note]) -> Void) -> Value? {
         let v: Value
+        var evaluator = self.evaluator
+        if case .shape = spec.kind {
+            evaluator = Evaluator(env: sizes.mapValues(Value.int).merging(evaluator.env) { $1 }, namesAreSizes: true, unknown: evaluator.unknown)
+        }
         do { v = try evaluator.eval(e) } catch let err as EvalError {
             fail(err.message, err.loc, [])
             return nil

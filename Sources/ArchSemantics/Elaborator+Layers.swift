@@ -172,7 +172,7 @@ extension Elaborator {
     // MARK: ops of the closed set
 
     func applyOp(_ op: OpSpec, line l: LayerStmt, args: [Expr], label: Identifier?, input: Int?) -> Int? {
-        let binder = ArgumentBinder(evaluator: evaluator, report: report)
+        let binder = ArgumentBinder(evaluator: evaluator, report: report, sizes: bindings)
         let bound = binder.bind(args, op: op, opLoc: l.op.loc)
         // Resolve references to earlier tensors.
         var refs: [String: TensorType] = [:]

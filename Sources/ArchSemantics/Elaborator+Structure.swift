@@ -3,7 +3,7 @@ import ArchSyntax
 extension Elaborator {
     /// `seq`, `residual` and `parallel`: ops whose bodies are layers.
     func applyStructure(_ op: OpSpec, line l: LayerStmt, args: [Expr], label: Identifier?, input: Int?) -> Int? {
-        let bound = ArgumentBinder(evaluator: evaluator, report: report).bind(args, op: op, opLoc: l.op.loc)
+        let bound = ArgumentBinder(evaluator: evaluator, report: report, sizes: bindings).bind(args, op: op, opLoc: l.op.loc)
         let allowed = op.body == .residual ? ["shortcut"] : []
         for b in l.bodies.dropFirst() {
             guard let kw = b.keyword, allowed.contains(kw.text) else {

@@ -11,6 +11,8 @@ public enum OpKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case relu, relu6, gelu, silu, sigmoid, tanh, hardswish, identity, softmax, dropout
     // Layout and sequence ops.
     case flatten, reshape, transpose, permute, pos, cls, take
+    // Selecting, reducing and regrouping positions.
+    case sum, mean, max, slice, index, view, unfold, fold
     // Attention and token mixing.
     case attention, sgu, patchmerge
     // Recurrent layers.

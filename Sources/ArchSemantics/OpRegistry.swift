@@ -2,7 +2,7 @@
 public enum OpRegistry {
     public static let all: [OpSpec] =
         OpSpec.dense + OpSpec.convolution + OpSpec.normalization + OpSpec.activations +
-        OpSpec.tensorOps + OpSpec.attentionOps + OpSpec.recurrentOps + OpSpec.arithmeticOps + OpSpec.combining
+        OpSpec.tensorOps + OpSpec.indexingOps + OpSpec.blockOps + OpSpec.attentionOps + OpSpec.recurrentOps + OpSpec.arithmeticOps + OpSpec.combining
 
     static let byName: [String: OpSpec] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
