@@ -720,6 +720,77 @@ with torch.no_grad():  # larger q, k: attention weights far from uniform
 write_module("ops_window_small", win, {"image": torch.randn(2, 3, 24, 28)})
 
 
+class Gate(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.fc = nn.Conv2d(c, c, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.fc(x.mean((2, 3), keepdim=True)))
+
+
+class Gated(nn.Module):
+    """A highway over channels: t = gate(x), t * dw(x) + (1 - t) * x; dw(x) is returned too (the spec reads it as g.dw)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.gate, self.dw = Gate(c), nn.Conv2d(c, c, 3, padding=1, groups=c)
+
+    def forward(self, x):
+        t, d = self.gate(x), self.dw(x)
+        return d * t + (1 - t) * x, d
+
+
+class Affine(nn.Module):
+    """timm's Affine (alpha, beta), with the shapes of the spec's learned operands."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.alpha, self.beta = nn.Parameter(1 + 0.3 * torch.randn(1, c, 1, 1)), nn.Parameter(0.3 * torch.randn(c, 1, 1))
+
+    def forward(self, x):
+        return x * self.alpha + self.beta
+
+
+class OpsDataflow(nn.Module):
+    """ops_dataflow_small: LayerNorm2d, layer scale, a highway block with a side branch and a second output,
+    arithmetic with labels, numbers and learned tensors, max/mean/sum reductions, unfold, a view folding the
+    patches into the batch and back (TNT's pixel embedding), fold, RMSNorm over channels, slices and an index."""
+
+    def __init__(self):
+        super().__init__()
+        self.pixel_pos = nn.Parameter(0.5 * torch.randn(1, 8, 2, 2))  # first in the state_dict: the spec's 'order'
+        self.layer_scale = nn.Parameter(1 + 0.3 * torch.randn(8, 1, 1))
+        self.stem = nn.Conv2d(4, 8, 3, padding=1)
+        self.ln = nn.LayerNorm(8, eps=1e-6)
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.g = Gated(8)
+        self.pix = nn.Conv2d(8, 8, 1)
+        self.affine = Affine(8)
+        self.rms = nn.RMSNorm(8, eps=1e-5)
+        self.head2 = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = self.ln(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        x = x + self.layer_scale * self.dw(x)
+        x, d = self.g(x)
+        x = 1 - (x - x.amax(1, keepdim=True)) / 4
+        b = x.shape[0]
+        t = nn.functional.unfold(x, 2, stride=2).transpose(1, 2).reshape(b * 16, 8, 2, 2)
+        t = (self.pix(t) + self.pixel_pos).reshape(b, 16, 32).transpose(1, 2)
+        x = self.affine(nn.functional.fold(t, (8, 8), 2, stride=2) + d)
+        x = self.rms(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        tokens = x.flatten(2).transpose(1, 2)
+        den = torch.sigmoid(tokens.mean(1)) + 0.5
+        y = (tokens[:, -1] - tokens[:, 1:-2:3].sum(1)) / den
+        return self.head2(y)
+
+
+torch.manual_seed(15)
+write_module("ops_dataflow_small", randomise_norms(OpsDataflow()), {"image": torch.randn(2, 4, 8, 8)})
+
+
 # ---------------------------------------------------------------------------------------------------
 # REGRESSIONS: the smallest specs on which the interpreter once disagreed with PyTorch, found by
 # probing every op; each fixture writes its spec (model.arch) too. Two more disagreements (window

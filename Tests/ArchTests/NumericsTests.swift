@@ -77,6 +77,11 @@ final class NumericsTests: XCTestCase {
     /// patch merging of an odd grid; aMLP's gating unit on its own input.
     func testWindowsOnUnevenGrids() throws { try runFixture("ops_window_small") }
 
+    /// LayerNorm2d, layer scale, a highway block with a side branch and a second output, arithmetic
+    /// with labels, numbers and learned tensors, reductions, unfold, a view folding patches into the
+    /// batch and back, fold, rmsnorm over channels, slices and an index.
+    func testDataflowAndTensorOps() throws { try runFixture("ops_dataflow_small") }
+
     // Regressions: the smallest specs on which the interpreter once disagreed with PyTorch.
     /// 'pad same' with an even kernel: PyTorch pads the extra row and column at the end.
     func testSamePaddingWithEvenKernel() throws { try runFixture("regress_conv_same_even_kernel") }
@@ -89,7 +94,7 @@ final class NumericsTests: XCTestCase {
     func testEveryFixtureIsRun() throws {
         let dirs = try FileManager.default.contentsOfDirectory(atPath: Support.fixtures.appendingPathComponent("numerics").path).sorted()
         XCTAssertEqual(dirs, ["alexnet_small", "amlp_small", "bert_small", "convmixer_small", "gmlp_small", "gpt2_short", "gpt2_small", "lstm_small", "mixer_small", "mlp_small", "mobilenet_small", "moe_small",
-                              "ops_conv1d_small", "ops_conv_small", "ops_recurrent_small", "ops_tokens_small", "ops_transformer_small",
+                              "ops_conv1d_small", "ops_conv_small", "ops_dataflow_small", "ops_recurrent_small", "ops_tokens_small", "ops_transformer_small",
                               "ops_window_small", "regress_conv_same_even_kernel", "regress_qknorm_layer_eps", "regress_rmsnorm_default_eps",
                               "resnet_small", "swin_small", "unet_small", "vit_small"])
     }
