@@ -791,6 +791,66 @@ torch.manual_seed(15)
 write_module("ops_dataflow_small", randomise_norms(OpsDataflow()), {"image": torch.randn(2, 4, 8, 8)})
 
 
+# The specs written with the dataflow and tensor ops, at small sizes: torchvision's DenseNet and
+# ConvNeXt, timm's distilled DeiT, and a highway network. Each reseeds.
+
+torch.manual_seed(17)
+from torchvision.models.densenet import DenseNet
+write_module("densenet_small", randomise_norms(DenseNet(growth_rate=8, block_config=(2, 3), num_init_features=16, bn_size=2, num_classes=10)),
+             {"image": torch.randn(2, 3, 32, 32)})
+
+torch.manual_seed(18)
+from torchvision.models.convnext import ConvNeXt, CNBlockConfig
+convnext = randomise_norms(ConvNeXt([CNBlockConfig(16, 32, 2), CNBlockConfig(32, None, 1)], num_classes=10))
+with torch.no_grad():  # layer_scale starts at 1e-6: the blocks would add nothing
+    for name, p in convnext.named_parameters():
+        if name.endswith("layer_scale"):
+            p.uniform_(0.3, 1.0)
+write_module("convnext_small", convnext, {"image": torch.randn(2, 3, 32, 32)})
+
+torch.manual_seed(19)
+from timm.models.deit import VisionTransformerDistilled
+deit = randomise_norms(VisionTransformerDistilled(img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, num_classes=10))
+with torch.no_grad():  # tokens, positions and heads start at zero or near it
+    for p in (deit.cls_token, deit.dist_token, deit.pos_embed):
+        nn.init.normal_(p, std=0.5)
+    for head in (deit.head, deit.head_dist):
+        nn.init.normal_(head.weight, std=0.2)
+        nn.init.normal_(head.bias, std=0.2)
+write_module("deit_small", deit, {"image": torch.randn(2, 3, 32, 32)})
+
+
+class HighwayLayer(nn.Module):
+    """Srivastava et al. 2015: y = t * relu(plain x) + (1 - t) * x, t = sigmoid(gate x)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.gate, self.plain = nn.Linear(width, width), nn.Linear(width, width)
+
+    def forward(self, x):
+        t = torch.sigmoid(self.gate(x))
+        return t * torch.relu(self.plain(x)) + (1 - t) * x
+
+
+class Highway(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(20, 16)
+        self.layers = nn.Sequential(*[HighwayLayer(16) for _ in range(3)])
+        self.head = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.head(self.layers(torch.relu(self.proj(x))))
+
+
+torch.manual_seed(20)
+highway = Highway()
+with torch.no_grad():  # the paper's negative gate bias (carry by default), spread so the gates vary
+    for layer in highway.layers:
+        layer.gate.bias.uniform_(-3, 1)
+write_module("highway_small", highway, {"x": torch.randn(3, 20)})
+
+
 # ---------------------------------------------------------------------------------------------------
 # REGRESSIONS: the smallest specs on which the interpreter once disagreed with PyTorch, found by
 # probing every op; each fixture writes its spec (model.arch) too. Two more disagreements (window

@@ -82,6 +82,16 @@ final class NumericsTests: XCTestCase {
     /// batch and back, fold, rmsnorm over channels, slices and an index.
     func testDataflowAndTensorOps() throws { try runFixture("ops_dataflow_small") }
 
+    // The specs written with the dataflow and tensor ops, at small sizes, against the library modules.
+    /// torchvision's DenseNet: dense layers concatenated to their input, computed labels denselayer1...
+    func testDenseNet() throws { try runFixture("densenet_small") }
+    /// torchvision's ConvNeXt: LayerNorm2d, layer scale, downsampling between stages.
+    func testConvNeXt() throws { try runFixture("convnext_small") }
+    /// timm's distilled DeiT: two prepended tokens, the mean of the class and distillation heads.
+    func testDistilledDeiT() throws { try runFixture("deit_small") }
+    /// A highway network: gate, carry and transform as branches.
+    func testHighway() throws { try runFixture("highway_small") }
+
     // Regressions: the smallest specs on which the interpreter once disagreed with PyTorch.
     /// 'pad same' with an even kernel: PyTorch pads the extra row and column at the end.
     func testSamePaddingWithEvenKernel() throws { try runFixture("regress_conv_same_even_kernel") }
@@ -93,7 +103,8 @@ final class NumericsTests: XCTestCase {
     /// Every fixture folder has a test above.
     func testEveryFixtureIsRun() throws {
         let dirs = try FileManager.default.contentsOfDirectory(atPath: Support.fixtures.appendingPathComponent("numerics").path).sorted()
-        XCTAssertEqual(dirs, ["alexnet_small", "amlp_small", "bert_small", "convmixer_small", "gmlp_small", "gpt2_short", "gpt2_small", "lstm_small", "mixer_small", "mlp_small", "mobilenet_small", "moe_small",
+        XCTAssertEqual(dirs, ["alexnet_small", "amlp_small", "bert_small", "convmixer_small", "convnext_small", "deit_small", "densenet_small",
+                              "gmlp_small", "gpt2_short", "gpt2_small", "highway_small", "lstm_small", "mixer_small", "mlp_small", "mobilenet_small", "moe_small",
                               "ops_conv1d_small", "ops_conv_small", "ops_dataflow_small", "ops_recurrent_small", "ops_tokens_small", "ops_transformer_small",
                               "ops_window_small", "regress_conv_same_even_kernel", "regress_qknorm_layer_eps", "regress_rmsnorm_default_eps",
                               "resnet_small", "swin_small", "unet_small", "vit_small"])
