@@ -51,13 +51,16 @@ extension TorchEmitter.Emitter {
         return d == rank - 1 ? "\(m(n))(\(x))" : "\(m(n))(\(x).movedim(\(d), -1)).movedim(-1, \(d))"
     }
 
-    /// A shape's sizes for reshape: known sizes as numbers, a single unknown one as -1.
+    /// A shape's sizes for reshape: the first (the one the batch is in) as -1 when the others are
+    /// known, so the module takes any batch; otherwise the one unknown size as -1.
     func sizes(_ v: Int) throws -> [String] {
         let s = graph.values[v].shape
-        guard s.filter({ $0.value == nil }).count <= 1 else {
+        let unknown = s.indices.filter { s[$0].value == nil }
+        guard unknown.count <= 1 else {
             throw TorchEmitter.Unsupported(description: "emit torch needs the sizes of \(describe(s)) bound (--set) to write this view")
         }
-        return s.map { $0.value.map(String.init) ?? "-1" }
+        let hole = unknown.first ?? 0
+        return s.indices.map { $0 == hole ? "-1" : String(s[$0].value!) }
     }
 }
 

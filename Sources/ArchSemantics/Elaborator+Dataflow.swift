@@ -68,7 +68,7 @@ extension Elaborator {
             scopes[scopes.count - 1].poisoned.insert(name)
             return
         }
-        scopes[scopes.count - 1].labels[name] = LabelInfo(value: out, params: graph.nodes[first...].flatMap(\.params), loc: b.name.loc)
+        scopes[scopes.count - 1].labels[name] = LabelInfo(value: out, nodes: first..<graph.nodes.count, loc: b.name.loc)
     }
 
     /// A computed label's text for this expansion: each expression a whole number >= 0 or a name.

@@ -65,9 +65,9 @@ extension Elaborator {
         return nil
     }
 
-    func recordLabel(_ label: Identifier?, value: Int?, params: [Int]) {
+    func recordLabel(_ label: Identifier?, value: Int?, nodes: Range<Int>) {
         guard let label, let value else { return }
-        scopes[scopes.count - 1].labels[label.text] = LabelInfo(value: value, params: params, loc: label.loc)
+        scopes[scopes.count - 1].labels[label.text] = LabelInfo(value: value, nodes: nodes, loc: label.loc)
     }
 
     var allLabels: [String] { scopes.flatMap { $0.labels.keys } }

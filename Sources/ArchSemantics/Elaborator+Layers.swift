@@ -144,7 +144,7 @@ extension Elaborator {
         graph.modules[index].nodes = graph.modules[index].nodes.lowerBound..<graph.nodes.count
         let scope = scopes.removeLast()
         guard let value, let name = scope.path.last else { return }
-        let info = LabelInfo(value: value, params: labelParams(since: index), loc: label?.loc ?? graph.modules[index].loc,
+        let info = LabelInfo(value: value, nodes: graph.modules[index].nodes, loc: label?.loc ?? graph.modules[index].loc,
                              members: scope.members.merging(scope.labels) { $1 })
         scopes[scopes.count - 1].members[name] = info
         if let label { scopes[scopes.count - 1].labels[label.text] = info }
@@ -164,10 +164,6 @@ extension Elaborator {
         return true
     }
 
-    func labelParams(since module: Int?) -> [Int] {
-        guard let module else { return [] }
-        return graph.nodes[graph.modules[module].nodes].flatMap(\.params)
-    }
 
     // MARK: ops of the closed set
 
@@ -187,7 +183,7 @@ extension Elaborator {
                 continue
             }
             if a.name == "tied" {
-                tied = info.params.map { (id: $0, name: graph.params[$0].name, shape: graph.params[$0].shape) }
+                tied = graph.nodes[info.nodes].flatMap(\.params).map { (id: $0, name: graph.params[$0].name, shape: graph.params[$0].shape) }
             } else {
                 refs[a.name] = graph.values[info.value]
                 refValues.append(info.value)
@@ -248,8 +244,9 @@ extension Elaborator {
         graph.addNode(Graph.Node(op: op.kind, path: path, args: ctx.args, inputs: inputs, output: out, params: ids, ownParams: own,
                                       macs: ctx.macs, otherOps: ctx.otherOps, loc: l.loc))
         graph.modules.append(Graph.Module(path: path, type: op.name, loc: l.loc, nodes: (graph.nodes.count - 1)..<graph.nodes.count))
-        recordLabel(label, value: out, params: ids)
-        scopes[scopes.count - 1].members[name] = LabelInfo(value: out, params: ids, loc: l.loc)
+        let node = (graph.nodes.count - 1)..<graph.nodes.count
+        recordLabel(label, value: out, nodes: node)
+        scopes[scopes.count - 1].members[name] = LabelInfo(value: out, nodes: node, loc: l.loc)
         warnRedundantBias(op: op)
         if op.kind == .linear { warnLinearOnSpatial(input: inputs[0], at: l.op.loc) }
         return out

@@ -41,7 +41,9 @@ public final class Elaborator {
 
     struct LabelInfo {
         var value: Int
-        var params: [Int]
+        /// The graph nodes that compute it (a layer, a group's or a branch's layers), whose
+        /// parameters a `tied` reference shares.
+        var nodes: Range<Int>
         var loc: SourceLoc
         /// A group's or block's own labels and members, reached by a dotted reference (`enc.kv`).
         var members: [String: LabelInfo] = [:]
@@ -97,7 +99,7 @@ public final class Elaborator {
         }
         checkBindingsAreDeclared(inputsDeclared: unit.stmts.filter { if case .input = $0 { return true } else { return false } }.count)
         scopes = [Scope(path: [])]
-        for (name, v) in graph.inputs { scopes[0].labels[name] = LabelInfo(value: v, params: [], loc: SourceLoc(unit.file, 0..<0)) }
+        for (name, v) in graph.inputs { scopes[0].labels[name] = LabelInfo(value: v, nodes: 0..<0, loc: SourceLoc(unit.file, 0..<0)) }
         if graph.inputs.isEmpty {
             if diags.hasErrors { return graph }  // an earlier error (a failed input line, say) explains it
             let loc = layers.first?.loc ?? SourceLoc(unit.file, 0..<0)

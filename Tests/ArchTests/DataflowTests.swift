@@ -92,6 +92,42 @@ final class DataflowTests: XCTestCase {
         XCTAssertEqual(Array(flow(g)[2...4]), ["att.q: linear(enc.k) -> [1, 3, 8]", "att.1: mul(att.q, enc.v) -> [1, 3, 8]",
                                                "att.2: add(enc.v, enc.v) -> [1, 3, 8]"])
         XCTAssertEqual(flow(g).last, "3: linear(layers.1.k) -> [1, 3, 8]")
+        // A dotted reference reaches weights too: a head tied to an embedding inside a block.
+        let tied = try graph("input ids [seq] tokens\nblock embed_block(v) { wte: embed v 8 }\nemb: embed_block 50\nhead: linear 50 bias off tied emb.wte\n",
+                             bindings: ["batch": 1, "seq": 3])
+        XCTAssertEqual(tied.params.map(\.name), ["emb.wte.weight"])
+        XCTAssertEqual(tied.nodes.last?.params, [0])
+    }
+
+    /// PVT's spatial-reduction attention: keys and values from a branch that shrinks the token grid,
+    /// queries from the running tokens; and TNT's two streams, the inner one's projection added to
+    /// the outer tokens after the class token (a slice, an add and a concat).
+    func testSideStreams() throws {
+        let pvt = try graph("""
+        input x [64, 32]
+        block sra(c, heads, ratio) {
+          branch kv {
+            transpose 1 2
+            view [batch, c, 8, 8]
+            sr: conv ratio c stride ratio
+            flatten start 2
+            transpose 1 2
+            norm: layernorm
+          }
+          attn: attention heads heads memory kv
+        }
+        s: sra 32 2 2
+        """)
+        XCTAssertEqual(flow(pvt).suffix(2), ["s.norm: layernorm(s.4) -> [1, 16, 32]", "s.attn: attention(x, s.norm) -> [1, 64, 32]"])
+        let tnt = try graph("""
+        input outer [5, 16]
+        input inner [16, 4]
+        proj: seq from inner { view [batch, 4, 16]; linear 16 }     # the inner stream, 4 patches of 4 pixels
+        branch patches { slice dim 1 start 1 from outer; add proj }
+        slice dim 1 end 1 from outer                                  # the class token
+        concat patches
+        """, bindings: ["batch": 2])
+        XCTAssertEqual(flow(tnt).suffix(3), ["2: add(1, proj.1) -> [2, 4, 16]", "3: slice(outer) -> [2, 1, 16]", "4: concat(3, 2) -> [2, 5, 16]"])
     }
 
     /// `denselayer{index + 1}` names each repetition by an expression of `index` and the block's
