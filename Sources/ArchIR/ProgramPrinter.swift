@@ -58,7 +58,7 @@ public enum ProgramPrinter {
 
     /// Field names whose integers are values (printed `%n`) and constants (printed `cN`).
     static let valueFields: Set = ["input", "output", "lhs", "rhs", "q", "k", "v", "ids", "base", "qkv", "residual", "gate", "scratch", "inputs"]
-    static let constantFields: Set = ["weight", "bias", "table", "token", "scale", "shift", "router", "first", "firstBias", "second",
+    static let constantFields: Set = ["weight", "bias", "table", "token", "scale", "shift", "constant", "router", "first", "firstBias", "second",
                                       "secondBias", "inputWeights", "hiddenWeights", "inputBiases", "hiddenBiases"]
 
     /// A call's fields other than the values it reads (shown as its arguments) and its output,
@@ -111,6 +111,7 @@ public enum ProgramPrinter {
         case .slice(let c, let start, let count): return "slice(c\(c), \(count) from \(start))"
         case .columns(let ranges, let rows):
             return "columns(" + ranges.map { "c\($0.constant)[\($0.start)..<\($0.start + $0.count) of \($0.width)]" }.joined(separator: ", ") + ", \(rows) rows)"
+        case .number(let x): return "number(\(x))"
         }
     }
 

@@ -72,6 +72,8 @@ public enum Prepare {
                 for i in 0..<rows { (out + i * width + at).update(from: m[r.constant] + i * r.width + r.start, count: r.count) }
                 at += r.count
             }
+        case .number(let x):
+            out[0] = x
         }
     }
 

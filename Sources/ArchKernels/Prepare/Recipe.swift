@@ -37,6 +37,8 @@ public enum Recipe: Sendable, Hashable {
     /// Columns of [rows, width] matrices side by side, [rows, Σ count]: weights stored [in, out]
     /// (transformers' Conv1D) whose output columns q, k and v are, as one (or some of them).
     case columns([ColumnRange], rows: Int)
+    /// A number written in the spec (`mul 0.5`): one float.
+    case number(Float)
 }
 
 /// Columns `start..<start + count` of a constant holding a [rows, width] matrix.
@@ -64,7 +66,7 @@ public struct ConstantSpec: Sendable, Equatable {
     /// The constants this one is made from.
     public var sources: [Int] {
         switch recipe {
-        case .parameter, .sinusoid, .rotary: return []
+        case .parameter, .sinusoid, .rotary, .number: return []
         case .batchnormScale(let g, let v, _): return [v] + (g.map { [$0] } ?? [])
         case .batchnormShift(let b, let m, let s, let bias): return [m, s] + (b.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
         case .scaleRows(let w, let s, _): return [w, s]
