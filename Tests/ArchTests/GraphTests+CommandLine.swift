@@ -33,9 +33,9 @@ extension GraphTests {
         let spec = Support.specs.appendingPathComponent("gpt2.arch").path
         let r = Support.run("graph", spec, "-o", "-", "--format", "mermaid", "--depth", "1")
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("<b>wte</b> embed<br/>B×seq×768<br/>38,597,376 params"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("<b>transformer.wte</b> embed<br/>B×seq×768<br/>38,597,376 params"), r.stdout)
         let bound = Support.run("graph", spec, "-o", "-", "--format", "mermaid", "--depth", "1", "--set", "seq=128", "--set", "batch=1")
-        XCTAssertTrue(bound.stdout.contains("<b>wte</b> embed<br/>1×128×768<br/>38,597,376 params"), bound.stdout)
+        XCTAssertTrue(bound.stdout.contains("<b>transformer.wte</b> embed<br/>1×128×768<br/>38,597,376 params"), bound.stdout)
         let unknown = Support.run("graph", spec, "-o", "-", "--set", "sq=128")
         XCTAssertEqual(unknown.status, 1)
         XCTAssertTrue(unknown.stderr.contains("1 error generated."), unknown.stderr)

@@ -148,10 +148,10 @@ final class GraphTests: XCTestCase {
     /// Shapes are symbolic (`B`, `seq`) unless bound with --set.
     func testShapesSymbolicOrBound() throws {
         let gpt = try Self.diagram(try Self.graph("gpt2"), depth: 1)
-        XCTAssertEqual(gpt.nodes.first { $0.title == "wte" }?.shape, "B×seq×768")
+        XCTAssertEqual(gpt.nodes.first { $0.title == "transformer.wte" }?.shape, "B×seq×768")
         XCTAssertEqual(gpt.shapeNote, "B = batch")
         let bound = try Self.diagram(try Self.graph("gpt2", bindings: ["batch": 2, "seq": 128]), depth: 1)
-        XCTAssertEqual(bound.nodes.first { $0.title == "wte" }?.shape, "2×128×768")
+        XCTAssertEqual(bound.nodes.first { $0.title == "transformer.wte" }?.shape, "2×128×768")
         XCTAssertNil(bound.shapeNote)
         XCTAssertEqual(ShapeText.format([Dim(symbol: "batch"), try Dim(symbol: "seq").plus(1), Dim(768)]), "B×(seq+1)×768")
     }
