@@ -55,11 +55,19 @@ extension LayeredGraph {
 
     /// Pushes every node that is not in a cluster out of the cluster's horizontal extent on each
     /// rank the cluster spans (rightward if it is right of the cluster's nodes, else leftward),
-    /// until no frame covers a node it does not hold.
+    /// until no frame covers a node it does not hold. Clusters whose order differs from rank to
+    /// rank (side branches that end nowhere) can push each other apart without end: once a node is
+    /// farther out than every node side by side would reach, the positions before are kept.
     mutating func keepClustersClear() {
         guard !diagram.clusters.isEmpty else { return }
         let (_, ranks) = membership()
+        let before = x
+        let reach = (x.map(abs).max() ?? 0) + x.indices.reduce(0) { $0 + width[$1] + Self.gap + 2 * Self.clusterPadX * Double(chainOf[$1].count + 1) }
         for _ in 0..<200 {
+            guard x.allSatisfy({ abs($0) <= reach }) else {
+                x = before
+                return
+            }
             let current = x, w = width
             let extents = frames { Rect(x: current[$0] - w[$0] / 2, y: 0, width: w[$0], height: 1) }
             var moved = false

@@ -145,6 +145,41 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(u.nodes[unode("6")].shape, "B×64×32×32")
     }
 
+    /// Side branches that end nowhere (a fuzzed DenseNet without its concats), in blocks whose order
+    /// differs from rank to rank: the frames once pushed each other apart to infinity and the SVG
+    /// trapped. The layout stays finite, no two boxes overlap, and every depth is drawn.
+    func testBranchesThatEndNowhereAreDrawn() throws {
+        let spec = """
+        input image 3x224x224
+        block dense_layer(growth = 32) {
+          branch new {
+            relu2: relu
+            conv2: conv 3 growth pad 1 bias off
+          }
+        }
+        block transition(out) {
+          pool: avgpool 2
+        }
+        features: seq {
+          denseblock2: seq { denselayer{index + 1}: dense_layer x2 }
+          transition2: transition 256
+          denseblock3: seq { denselayer{index + 1}: dense_layer x2 }
+          denseblock4: seq { denselayer{index + 1}: dense_layer x2 }
+        }
+        """
+        let c = Support.compile(spec)
+        let g = try XCTUnwrap(c.graph, Support.rendered(c))
+        for depth in 1...4 {
+            let d = try Self.diagram(g, depth: depth), l = Layout.make(d)
+            Self.checkDiagram(d, g, "depth \(depth)")
+            XCTAssertTrue(l.width.isFinite && l.width < 10_000, "depth \(depth): width \(l.width)")
+            for i in l.nodes.indices {
+                for j in l.nodes.indices where j > i { XCTAssertFalse(l.nodes[i].intersects(l.nodes[j]), "depth \(depth): \(d.nodes[i].path), \(d.nodes[j].path)") }
+            }
+            XCTAssertTrue(SVGWriter.write(d, depth: depth).contains("features"))
+        }
+    }
+
     /// Shapes are symbolic (`B`, `seq`) unless bound with --set.
     func testShapesSymbolicOrBound() throws {
         let gpt = try Self.diagram(try Self.graph("gpt2"), depth: 1)
