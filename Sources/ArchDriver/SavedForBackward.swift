@@ -1,0 +1,195 @@
+import ArchSemantics
+
+/// One tensor PyTorch's eager autograd keeps from the forward pass for the backward pass.
+public struct SavedTensor: Sendable, Equatable {
+    /// Where its bytes live: a value of the graph (a view keeps its base's storage alive, so a
+    /// value stands for its base) or a tensor the op makes inside (a mask, statistics, q, k, v).
+    public enum Storage: Hashable, Sendable {
+        case value(Int)
+        case own(node: Int, index: Int)
+    }
+    /// The element type: `activation` is the `--dtype` the network trains in.
+    public enum Element: String, Sendable {
+        case activation, f32, int64, bool
+    }
+    public var storage: Storage
+    /// What it is, for the JSON: "input", "output", "mask", "mean", "q", ...
+    public var what: String
+    public var shape: [Int]
+    public var element: Element
+}
+
+/// What one node does to autograd's saved tensors, and how its output relates to its input's storage.
+struct BackwardEffect {
+    var saved: [SavedTensor] = []
+    /// The output is a view of the first input (flatten, transpose, dropout 0): it shares its storage.
+    var view = false
+    /// The output's memory is in another order than its shape (a transpose not yet copied): a
+    /// linear layer reading it saves a contiguous copy instead.
+    var permuted = false
+}
+
+/// The per-op rule: which tensors each op saves for the backward pass, as PyTorch eager autograd does
+/// in training mode (its `derivatives.yaml`, and the modules archc's ops stand for):
+/// linear and conv save their input; relu, sigmoid, tanh and softmax their output; gelu, silu,
+/// relu6 (hardtanh) and hardswish their input; norms their input and f32 statistics; max pools
+/// their input and int64 indices; dropout a bool mask (the fused kernel's); views, add and concat
+/// nothing; mul both operands; attention as F.scaled_dot_product_attention's flash kernel.
+/// The switch is exhaustive: a new op makes the compiler ask for its rule here.
+struct SavedForBackward {
+    let graph: Graph
+    let nodeIndex: Int
+    var node: Graph.Node { graph.nodes[nodeIndex] }
+    /// Per input: a permuted view (see `BackwardEffect.permuted`), and whether autograd tracks it.
+    let inputPermuted: [Bool]
+    let inputRequiresGrad: [Bool]
+    var effect = BackwardEffect()
+
+    init(graph: Graph, node: Int, inputPermuted: [Bool], inputRequiresGrad: [Bool]) {
+        self.graph = graph
+        self.nodeIndex = node
+        self.inputPermuted = inputPermuted
+        self.inputRequiresGrad = inputRequiresGrad
+    }
+
+    // MARK: Building blocks
+
+    func shape(_ value: Int) throws -> [Int] {
+        try graph.values[value].shape.map { d in
+            guard let n = d.value else { throw TrainingMemoryError.unbound(d.symbols) }
+            return n
+        }
+    }
+    var x: Int { node.inputs[0] }
+    func arg(_ name: String) -> Value? { node.args[name] }
+    func int(_ name: String) -> Int? { if case .int(let n)? = arg(name) { return n } else { return nil } }
+    func word(_ name: String) -> String? { if case .word(let w)? = arg(name) { return w } else { return nil } }
+    func flag(_ name: String) -> Bool { if case .bool(let b)? = arg(name) { return b } else { return false } }
+
+    /// A value of the graph saved as it is (its storage counted once, however many ops save it).
+    mutating func save(_ value: Int, _ what: String) {
+        effect.saved.append(SavedTensor(storage: .value(value), what: what, shape: [], element: .activation))
+    }
+    /// A tensor the op makes and keeps.
+    mutating func own(_ what: String, _ shape: [Int], _ element: SavedTensor.Element = .activation) {
+        let i = effect.saved.count
+        effect.saved.append(SavedTensor(storage: .own(node: nodeIndex, index: i), what: what, shape: shape, element: element))
+    }
+    /// A linear layer's input: the value itself, or the contiguous copy matmul makes of a permuted
+    /// one (each of `readers` linear layers reading it makes its own).
+    mutating func saveLinearInput(_ i: Int, _ what: String = "input", readers: Int = 1) throws {
+        let v = node.inputs[i]
+        guard inputPermuted[i] else { return save(v, what) }
+        for _ in 0..<readers { own(what + " (contiguous copy)", try shape(v)) }
+    }
+    /// nn.LayerNorm / F.layer_norm over the last dimension of `shape`: mean and rstd per row, f32.
+    mutating func rowStatistics(_ shape: [Int], _ prefix: String = "") {
+        let rows = Array(shape.dropLast()) + [1]
+        own(prefix + "mean", rows, .f32)
+        own(prefix + "rstd", rows, .f32)
+    }
+    /// nn.RMSNorm as PyTorch's eager decomposition runs it, in f32 whatever the dtype: the input
+    /// upcast to f32 (the input itself in f32), rsqrt per row and the normalised tensor that meets
+    /// the weight (cast back to the dtype after). `input` nil: a view of a tensor saved already (q or
+    /// k inside attention).
+    mutating func rmsNorm(input: Int?, shape: [Int], low: Bool, _ prefix: String = "") {
+        if low { own(prefix + "input (f32)", shape, .f32) } else if let input { save(input, prefix + "input") }
+        own(prefix + "rsqrt", Array(shape.dropLast()) + [1], .f32)
+        own(prefix + "normalised", shape, .f32)
+    }
+
+    // MARK: The rule
+
+    /// `lowPrecision`: the network trains in bf16 or f16 (RMSNorm then saves an f32 copy of its input).
+    mutating func run(lowPrecision low: Bool) throws {
+        let n = node
+        switch n.op {
+        case .linear, .conv, .convt, .avgpool:
+            if n.op == .linear { try saveLinearInput(0) } else { save(x, "input") }
+        case .patch:
+            save(x, "input")
+            effect.permuted = true  // conv output flattened and transposed to tokens: a view
+        case .embed:
+            save(n.inputs.count > 1 ? n.inputs[1] : x, "token ids")
+        case .mlp: try mlp()
+        case .swiglu: try swiglu(try shape(x), hidden: int("hidden") ?? 0, first: true)
+        case .moe: try moe()
+        case .maxpool, .adaptive_maxpool:
+            save(x, "input")
+            own("indices", try shape(n.output), .int64)
+        case .adaptive_avgpool:
+            // A 1x1 output is a mean, which keeps nothing; otherwise the input.
+            if try shape(n.output).dropFirst(2).contains(where: { $0 != 1 }) { save(x, "input") }
+        case .globalpool:
+            if word("mode") == "max" { save(x, "input"); save(n.output, "output") }  // amax keeps both
+        case .upsample, .add, .concat, .cls, .identity:
+            effect.view = n.op == .identity
+        case .batchnorm:
+            let c = try shape(x)[1]
+            save(x, "input"); own("mean", [c], .f32); own("invstd", [c], .f32)
+        case .layernorm:
+            save(x, "input"); rowStatistics(try shape(x))
+        case .rmsnorm:
+            // Decomposed into pow, mean, rsqrt and products: on an input autograd does not track
+            // only the product with the weight is recorded.
+            if inputRequiresGrad[0] { rmsNorm(input: x, shape: try shape(x), low: low) } else { own("normalised", try shape(x), .f32) }
+        case .groupnorm:
+            let s = try shape(x), g = int("groups") ?? 1
+            save(x, "input"); own("mean", [s[0], g], .f32); own("rstd", [s[0], g], .f32)
+        case .relu, .sigmoid, .tanh, .softmax:
+            save(n.output, "output")
+        case .relu6, .gelu, .silu, .hardswish:
+            save(x, "input")
+        case .dropout:
+            if case .float(let p)? = arg("p"), p > 0 { own("mask", try shape(x), .bool) } else { effect.view = true }
+        case .flatten, .reshape:
+            effect.view = !inputPermuted[0]  // reshape copies a permuted tensor
+        case .transpose, .permute:
+            effect.view = true
+            effect.permuted = try inputPermuted[0] || movesData(try shape(x))
+        case .pos:
+            if word("kind") == "table" { own("position ids", [1, try shape(x)[1]], .int64) }
+        case .take:
+            effect.view = word("which") != "mean"  // x[:, 0] is a view; mean keeps nothing
+        case .attention:
+            if int("window") != nil { try windowAttention() } else { try attention(low: low) }
+        case .sgu: try spatialGating()
+        case .patchmerge:
+            let out = try shape(n.output), merged = Array(out.dropLast()) + [2 * out.last!]
+            own("concatenated", merged); rowStatistics(merged); own("normalised", merged)
+        case .rnn, .lstm, .gru: try recurrent()
+        case .mul: try mul()
+        case .seq, .residual, .parallel:
+            break  // structure: never a node
+        }
+        // An elementwise op writes its output in its input's memory order.
+        if [.relu, .relu6, .gelu, .silu, .sigmoid, .tanh, .hardswish, .dropout].contains(n.op) { effect.permuted = inputPermuted[0] }
+    }
+
+    /// a * b keeps b for a's gradient (when a needs one) and a for b's; a chain a * b * c keeps its
+    /// partial products too.
+    mutating func mul() throws {
+        let ins = node.inputs
+        guard ins.count > 1 else { return }
+        if inputRequiresGrad[1] { save(ins[0], "operand") }
+        if inputRequiresGrad[0] { save(ins[1], "operand") }
+        for i in 2..<max(2, ins.count) {
+            own("partial product", try shape(node.output))
+            save(ins[i], "operand")
+        }
+    }
+
+    /// Whether a transpose or permute leaves memory in another order (moves a dimension larger than 1).
+    func movesData(_ input: [Int]) throws -> Bool {
+        let rank = input.count
+        func norm(_ a: Int) -> Int { a < 0 ? a + rank : a }
+        var perm = Array(0..<rank)
+        if node.op == .transpose, let a = int("a"), let b = int("b"), (0..<rank).contains(norm(a)), (0..<rank).contains(norm(b)) {
+            perm.swapAt(norm(a), norm(b))
+        } else if case .list(let dims)? = arg("dims") {
+            perm = dims.compactMap { if case .int(let d) = $0 { return norm(d) } else { return nil } }
+        }
+        let moved = perm.filter { $0 < rank && input[$0] > 1 }
+        return moved != moved.sorted()
+    }
+}

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Developer tool: `archc params --train`'s saved activations checked against PyTorch.
+
+For each case it builds the PyTorch module the spec stands for (archc's own `emit torch` module, or
+the torchvision / timm / transformers module), runs one forward pass in training mode under
+`torch.autograd.graph.saved_tensors_hooks`, and adds up the bytes of every storage autograd keeps
+(each storage once, by its data_ptr; parameters and buffers left out: `params --train` counts them
+apart). Then it compares with `archc params FILE --train --json`'s training.totals.saved_bytes.
+
+On CPU, F.dropout keeps a float noise tensor where CUDA's fused kernel keeps a bool mask; the
+script runs dropout as torch.native_dropout (the fused kernel, which keeps the bool mask) so the
+figures are CUDA's. Recurrent layers run PyTorch's own cells (oneDNN off), as archc counts them.
+On CPU in bf16 the norms keep their statistics in bf16 (CUDA: f32), so bf16 cases with norms
+differ by those statistics; the script reports that difference.
+
+Needs torch, torchvision, timm and transformers:
+    python3 tools/check_train_memory.py [--archc .build/debug/archc] [CASE ...]
+"""
+import argparse, importlib.util, json, os, subprocess, sys, tempfile
+import torch, torch.nn as nn, torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+
+aten = torch.ops.aten
+
+_dropout = F.dropout
+
+
+def fused_dropout(x, p=0.5, training=True, inplace=False):
+    if training and p > 0:
+        return torch.native_dropout(x, p, True)[0]
+    return _dropout(x, p, training, inplace)
+
+
+F.dropout = fused_dropout
+nn.functional.dropout = fused_dropout
+
+
+class NormStatistics(TorchDispatchMode):
+    """Records the storages of the statistics the norm kernels return (mean, rstd, invstd)."""
+    def __init__(self):
+        super().__init__()
+        self.ptrs = set()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if func.overloadpacket in (aten.native_layer_norm, aten.native_batch_norm, aten.native_group_norm, aten._native_batch_norm_legit):
+            self.ptrs.update(t.untyped_storage().data_ptr() for t in out[1:] if isinstance(t, torch.Tensor))
+        return out
+
+
+def saved_bytes(model, inputs):
+    """Bytes of every storage autograd saves in one training forward pass, each storage once, and
+    of those the norms' statistics."""
+    exclude = {t.untyped_storage().data_ptr() for t in list(model.parameters()) + list(model.buffers())}
+    storages, norms = {}, NormStatistics()
+    def pack(t):
+        key = t.untyped_storage().data_ptr()
+        if key not in exclude and key not in storages:
+            storages[key] = (t.untyped_storage().nbytes(), t.dtype, tuple(t.shape))
+        return t
+    model.train()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), torch.backends.mkldnn.flags(enabled=False), norms:
+        out = model(*inputs)
+    del out
+    stats = sum(b for key, (b, _, _) in storages.items() if key in norms.ptrs)
+    return sum(b for b, _, _ in storages.values()), stats
+
+
+def emitted(archc, spec):
+    path = os.path.join(tempfile.mkdtemp(), "model.py")
+    subprocess.run([archc, "emit", "torch", spec, "-o", path], check=True, capture_output=True)
+    s = importlib.util.spec_from_file_location("emitted", path)
+    mod = importlib.util.module_from_spec(s)
+    s.loader.exec_module(mod)
+    return mod.Model()
+
+
+def write_spec(text):
+    path = os.path.join(tempfile.mkdtemp(), "case.arch")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+VIT_SMALL = """model vit_small
+input image 3x32x32
+patch_embed: patch 8 dim 64
+cls_token: cls token
+pos_embed: pos learned
+blocks: seq { encoder heads 4 mlp 256 eps 1e-6 x2 }
+norm: layernorm eps 1e-6
+take cls
+head: linear 10
+"""
+
+OPS = """model ops
+input image 3x16x16
+c1: conv 3 8 pad 1
+gn: groupnorm 2
+a1: silu
+skip: hardswish
+c2: conv 3 8 pad 1 bias off
+bn: batchnorm
+r6: relu6
+mp: maxpool 2
+ap: avgpool 3 stride 1 pad 1
+sg: sigmoid
+up: upsample 2
+cat: concat skip
+c3: conv 1 8
+g: mul skip
+d: dropout 0.25
+t: tanh
+gp: globalpool max
+fc: linear 16
+ln: layernorm
+sm: softmax
+"""
+
+SEQUENCE = """model sequence
+input x 12x32
+norm: rmsnorm
+a: gelu
+t: transpose 1 2
+mix: linear 12
+r: relu
+back: transpose 1 2
+ffn: swiglu 48
+m: mlp 64 act silu
+g: gelu tanh
+rec: gru 16 layers 2 bidirectional
+last: rnn 8 last
+"""
+
+
+def cases(archc, specs):
+    """name -> (spec path, --set list, builder of (module, inputs) for a dtype)."""
+    import torchvision, timm
+    from transformers import BertConfig, GPT2Config, GPT2LMHeadModel
+    from transformers.models.bert.modeling_bert import BertLayer
+
+    def vit(dtype):
+        m = timm.models.vision_transformer.VisionTransformer(img_size=32, patch_size=8, embed_dim=64, depth=2, num_heads=4,
+                                                             mlp_ratio=4, num_classes=10, qkv_bias=True)
+        return m.to(dtype), [torch.randn(2, 3, 32, 32, dtype=dtype)]
+
+    def bert(dtype):
+        cfg = BertConfig(hidden_size=768, num_attention_heads=12, intermediate_size=3072, hidden_dropout_prob=0.0,
+                         attention_probs_dropout_prob=0.0, layer_norm_eps=1e-12, attn_implementation="sdpa")
+        cfg._attn_implementation = "sdpa"
+        layer = BertLayer(cfg).to(dtype)
+        class First(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layer = layer
+            def forward(self, x):
+                out = self.layer(x)
+                return out[0] if isinstance(out, tuple) else out
+        return First(), [torch.randn(2, 16, 768, dtype=dtype)]
+
+    def gpt2(dtype):
+        cfg = GPT2Config(resid_pdrop=0.0, attn_pdrop=0.0, embd_pdrop=0.1, activation_function="gelu_pytorch_tanh")
+        m = GPT2LMHeadModel._from_config(cfg, attn_implementation="sdpa").to(dtype)
+        class Logits(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.m = m
+            def forward(self, ids):
+                return self.m(input_ids=ids, use_cache=False).logits
+        return Logits(), [torch.randint(0, 50257, (2, 16))]
+
+    def emit(spec, shape, tokens=False):
+        def build(dtype):
+            m = emitted(archc, spec).to(dtype)
+            x = torch.randint(0, 100, shape) if tokens else torch.randn(*shape, dtype=dtype)
+            return m, [x]
+        return build
+
+    return {
+        "mlp": (f"{specs}/mlp.arch", ["batch=4"], emit(f"{specs}/mlp.arch", (4, 1024))),
+        "resnet18": (f"{specs}/resnet18.arch", ["batch=2"], lambda dt: (torchvision.models.resnet18().to(dt), [torch.randn(2, 3, 224, 224, dtype=dt)])),
+        "vit_small": (write_spec(VIT_SMALL), ["batch=2"], vit),
+        "bert_layer": (f"{specs}/bert_layer.arch", ["batch=2", "seq=16"], bert),
+        "gpt2": (f"{specs}/gpt2.arch", ["batch=2", "seq=16"], gpt2),
+        "ops": (write_spec(OPS), ["batch=2"], emit(write_spec(OPS), (2, 3, 16, 16))),
+        "sequence": (write_spec(SEQUENCE), ["batch=2"], emit(write_spec(SEQUENCE), (2, 12, 32))),
+        "lstm": (f"{specs}/lstm.arch", ["batch=2", "seq=7"], emit(f"{specs}/lstm.arch", (2, 7), tokens=True)),
+        "unet": (f"{specs}/unet.arch", ["batch=2"], emit(f"{specs}/unet.arch", (2, 1, 64, 64))),
+    }
+
+
+def archc_saved(archc, spec, sets, dtype):
+    args = [archc, "params", spec, "--train", "--json", "--dtype", dtype]
+    for s in sets:
+        args += ["--set", s]
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"archc failed: {' '.join(args)}\n{r.stderr}")
+    return json.loads(r.stdout)["training"]["totals"]["saved_bytes"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--archc", default=".build/debug/archc")
+    ap.add_argument("--specs", default="specs")
+    ap.add_argument("names", nargs="*")
+    a = ap.parse_args()
+    torch.manual_seed(0)
+    table = cases(a.archc, a.specs)
+    failed = False
+    print(f"{'case':<12} {'dtype':<5} {'sets':<18} {'PyTorch':>12} {'archc':>12}  agreement")
+    for name in a.names or list(table):
+        spec, sets, build = table[name]
+        for dtype, torch_dtype in (("f32", torch.float32), ("bf16", torch.bfloat16)):
+            model, inputs = build(torch_dtype)
+            measured, stats = saved_bytes(model, inputs)
+            counted = archc_saved(a.archc, spec, sets, dtype)
+            if measured == counted:
+                verdict = "exact"
+            elif dtype == "bf16" and stats and counted - measured == stats:
+                verdict = f"differs by the norms' statistics ({stats} bytes bf16 on CPU, f32 on CUDA)"
+            else:
+                verdict = f"DIFFERS by {counted - measured:+d} bytes ({(counted - measured) / measured:+.2%})"
+                failed = True
+            print(f"{name:<12} {dtype:<5} {' '.join(sets):<18} {measured:>12,} {counted:>12,}  {verdict}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
