@@ -169,6 +169,24 @@ def cases(archc, specs):
                 return self.m(input_ids=ids, use_cache=False).logits
         return Logits(), [torch.randint(0, 50257, (2, 16))]
 
+    def swin_t(dtype):  # torchvision's swin_t without stochastic depth (the spec has none)
+        from torchvision.models.swin_transformer import SwinTransformer
+        return SwinTransformer([4, 4], 96, [2, 2, 6, 2], [3, 6, 12, 24], [7, 7], stochastic_depth_prob=0.0).to(dtype)
+
+    def moe(dtype):
+        from transformers import MixtralConfig
+        from transformers.models.mixtral.modeling_mixtral import MixtralSparseMoeBlock
+        block = MixtralSparseMoeBlock(MixtralConfig(hidden_size=512, intermediate_size=1792, num_local_experts=8, num_experts_per_tok=2))
+        for p in block.parameters():
+            nn.init.normal_(p, std=0.02)
+        class Residual(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.norm, self.moe = nn.RMSNorm(512), block
+            def forward(self, x):
+                return x + self.moe(self.norm(x))
+        return Residual().to(dtype), [torch.randn(2, 16, 512, dtype=dtype)]
+
     def emit(spec, shape, tokens=False):
         def build(dtype):
             m = emitted(archc, spec).to(dtype)
@@ -183,6 +201,11 @@ def cases(archc, specs):
         "bert_layer": (f"{specs}/bert_layer.arch", ["batch=2", "seq=16"], bert),
         "gpt2": (f"{specs}/gpt2.arch", ["batch=2", "seq=16"], gpt2),
         "ops": (write_spec(OPS), ["batch=2"], emit(write_spec(OPS), (2, 3, 16, 16))),
+        "swin_t": (f"{specs}/swin_t.arch", ["batch=1"],
+                   lambda dt: (swin_t(dt), [torch.randn(1, 3, 224, 224, dtype=dt)])),
+        "gmlp_ti16": (f"{specs}/gmlp_ti16.arch", ["batch=1"],
+                      lambda dt: (timm.create_model("gmlp_ti16_224").to(dt), [torch.randn(1, 3, 224, 224, dtype=dt)])),
+        "moe": (f"{specs}/moe.arch", ["batch=2", "seq=16"], moe),
         "sequence": (write_spec(SEQUENCE), ["batch=2"], emit(write_spec(SEQUENCE), (2, 12, 32))),
         "lstm": (f"{specs}/lstm.arch", ["batch=2", "seq=7"], emit(f"{specs}/lstm.arch", (2, 7), tokens=True)),
         "unet": (f"{specs}/unet.arch", ["batch=2"], emit(f"{specs}/unet.arch", (2, 1, 64, 64))),

@@ -20,7 +20,7 @@ extension SavedForBackward {
     /// As transformers' Mixtral sparse block routes tokens: the router keeps x, its f32 softmax, the
     /// top-k indices (int64), values and their sum (f32); each routed token (tokens x top in all)
     /// keeps its gathered input, the expert's tensors, the expert output, its f32 weight and the
-    /// weighted f32 output, and two int64 positions.
+    /// weighted output (cast back to the dtype), and two int64 positions.
     mutating func moe() throws {
         let s = try shape(x), d = s.last!, tokens = try checkedProduct(Array(s.dropLast()), "saved tensor size")
         let experts = int("experts") ?? 1, top = int("top") ?? 2, h = int("hidden") ?? 0
@@ -39,7 +39,7 @@ extension SavedForBackward {
         }
         own("expert outputs", [routed, d])
         own("routing weights", [routed, 1], .f32)
-        own("weighted outputs", [routed, d], .f32)
+        own("weighted outputs", [routed, d])
     }
 
     /// Multi-head attention as F.scaled_dot_product_attention's flash kernel keeps it: the
@@ -81,7 +81,10 @@ extension SavedForBackward {
         let windows = try checkedMul(s[0], (ph / ws) * (pw / ws), "saved tensor size"), t = ws * ws
         let perHead = [try checkedMul(windows, heads, "saved tensor size"), t, c / max(1, heads)]
         own("windows", [windows, t, c])
-        own("q (scaled)", perHead); own("k", perHead); own("v", perHead)
+        own("q (scaled)", perHead)
+        // The matmuls fold (windows, heads) into one batch dimension: a copy of k and v, except
+        // with a single window, where k and v stay views of the qkv projection.
+        if windows == 1 { own("qkv", [1, t, 3 * c]) } else { own("k", perHead); own("v", perHead) }
         own("probabilities", [windows, heads, t, t])
         own("output", [windows, t, c])
     }
