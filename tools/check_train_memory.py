@@ -75,62 +75,11 @@ def emitted(archc, spec):
     return mod.Model()
 
 
-def write_spec(text):
-    path = os.path.join(tempfile.mkdtemp(), "case.arch")
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "ArchTests", "Fixtures", "train")
 
 
-VIT_SMALL = """model vit_small
-input image 3x32x32
-patch_embed: patch 8 dim 64
-cls_token: cls token
-pos_embed: pos learned
-blocks: seq { encoder heads 4 mlp 256 eps 1e-6 x2 }
-norm: layernorm eps 1e-6
-take cls
-head: linear 10
-"""
 
-OPS = """model ops
-input image 3x16x16
-c1: conv 3 8 pad 1
-gn: groupnorm 2
-a1: silu
-skip: hardswish
-c2: conv 3 8 pad 1 bias off
-bn: batchnorm
-r6: relu6
-mp: maxpool 2
-ap: avgpool 3 stride 1 pad 1
-sg: sigmoid
-up: upsample 2
-cat: concat skip
-c3: conv 1 8
-g: mul skip
-d: dropout 0.25
-t: tanh
-gp: globalpool max
-fc: linear 16
-ln: layernorm
-sm: softmax
-"""
 
-SEQUENCE = """model sequence
-input x 12x32
-norm: rmsnorm
-a: gelu
-t: transpose 1 2
-mix: linear 12
-r: relu
-back: transpose 1 2
-ffn: swiglu 48
-m: mlp 64 act silu
-g: gelu tanh
-rec: gru 16 layers 2 bidirectional
-last: rnn 8 last
-"""
 
 
 def cases(archc, specs):
@@ -197,16 +146,16 @@ def cases(archc, specs):
     return {
         "mlp": (f"{specs}/mlp.arch", ["batch=4"], emit(f"{specs}/mlp.arch", (4, 1024))),
         "resnet18": (f"{specs}/resnet18.arch", ["batch=2"], lambda dt: (torchvision.models.resnet18().to(dt), [torch.randn(2, 3, 224, 224, dtype=dt)])),
-        "vit_small": (write_spec(VIT_SMALL), ["batch=2"], vit),
+        "vit_small": (f"{FIXTURES}/vit_small.arch", ["batch=2"], vit),
         "bert_layer": (f"{specs}/bert_layer.arch", ["batch=2", "seq=16"], bert),
         "gpt2": (f"{specs}/gpt2.arch", ["batch=2", "seq=16"], gpt2),
-        "ops": (write_spec(OPS), ["batch=2"], emit(write_spec(OPS), (2, 3, 16, 16))),
+        "ops": (f"{FIXTURES}/ops.arch", ["batch=2"], emit(f"{FIXTURES}/ops.arch", (2, 3, 16, 16))),
         "swin_t": (f"{specs}/swin_t.arch", ["batch=1"],
                    lambda dt: (swin_t(dt), [torch.randn(1, 3, 224, 224, dtype=dt)])),
         "gmlp_ti16": (f"{specs}/gmlp_ti16.arch", ["batch=1"],
                       lambda dt: (timm.create_model("gmlp_ti16_224").to(dt), [torch.randn(1, 3, 224, 224, dtype=dt)])),
         "moe": (f"{specs}/moe.arch", ["batch=2", "seq=16"], moe),
-        "sequence": (write_spec(SEQUENCE), ["batch=2"], emit(write_spec(SEQUENCE), (2, 12, 32))),
+        "sequence": (f"{FIXTURES}/sequence.arch", ["batch=2"], emit(f"{FIXTURES}/sequence.arch", (2, 12, 32))),
         "lstm": (f"{specs}/lstm.arch", ["batch=2", "seq=7"], emit(f"{specs}/lstm.arch", (2, 7), tokens=True)),
         "unet": (f"{specs}/unet.arch", ["batch=2"], emit(f"{specs}/unet.arch", (2, 1, 64, 64))),
     }

@@ -94,7 +94,8 @@ extension Driver {
             let names = TrainingOptions.DType.allCases.map(\.rawValue)
             let aliases = ["fp32": "f32", "float32": "f32", "float": "f32", "bfloat16": "bf16", "fp16": "f16", "float16": "f16", "half": "f16"]
             guard let v = TrainingOptions.DType(rawValue: aliases[d.lowercased()] ?? d.lowercased()) else {
-                throw UsageError(message: "unknown dtype '\(d)'\(Suggest.didYouMean(d.lowercased(), in: names)) (choose one of \(names.joined(separator: ", ")))")
+                let near = Suggest.nearest(d.lowercased(), in: names + aliases.keys.sorted()).map { aliases[$0] ?? $0 }
+                throw UsageError(message: "unknown dtype '\(d)'\(near.map { "; did you mean '\($0)'?" } ?? "") (choose one of \(names.joined(separator: ", ")))")
             }
             t.dtype = v
         }

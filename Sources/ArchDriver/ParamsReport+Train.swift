@@ -89,17 +89,18 @@ extension ParamsReport {
         var cols: [[String]] = [["Sizes"], ["Params"], ["MACs"], ["Activation memory"]]
         if training != nil { cols += [["Saved for backward"], ["Training memory"]] }
         for r in rows {
-            guard let s = r.summary else { continue }
             let total: Int? = try? r.training?.total.total()
-            let cells = [r.label, Format.grouped(s.params), s.macs.map(Format.grouped) ?? "?", s.activationBytes.map(Format.compactBytes) ?? "?",
+            let s = r.summary
+            let cells = [r.label, s.map { Format.grouped($0.params) } ?? "", s.map { $0.macs.map(Format.grouped) ?? "?" } ?? "",
+                         s.map { $0.activationBytes.map(Format.compactBytes) ?? "?" } ?? "",
                          r.training.map { Format.compactBytes($0.total.saved) } ?? "", total.map(Format.compactBytes) ?? ""]
             for i in cols.indices { cols[i].append(cells[i]) }
         }
         let table = grid(cols, right: [false] + Array(repeating: true, count: cols.count - 1))
-        // Rows with an error print their message across the columns, in their place.
+        // A row with an error prints its message across the columns.
         var lines = table.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        for (i, r) in rows.enumerated() where r.summary == nil {
-            lines.insert(Format.pad(r.label, cols[0].map(\.count).max() ?? 0) + "  error: " + (r.error ?? ""), at: i + 2)
+        for (i, r) in rows.enumerated() where r.summary == nil || r.error != nil {
+            lines[i + 2] = Format.pad(r.label, cols[0].map(\.count).max() ?? 0) + "  error: " + (r.error ?? "")
         }
         let rule = String(repeating: "=", count: max(table.width, lines.map(\.count).max() ?? 0)) + "\n"
         let title = training.map { setting($0, fixed) } ?? sizes(fixed)
@@ -113,11 +114,13 @@ extension ParamsReport {
 }
 
 extension Format {
-    /// Decimal units, as `bytes`, down to single bytes: 512 B, 4.10 KB, 46.76 MB, 1.20 GB.
+    /// Decimal units, as `bytes`, down to single bytes and up to petabytes: 512 B, 4.10 KB, 46.76 MB, 1.20 GB.
     static func compactBytes(_ n: Int) -> String {
         let x = Double(n)
         if n < 1000 { return "\(n) B" }
         if x < 1e6 { return fixed(x / 1e3, 2) + " KB" }
+        if x >= 1e15 { return fixed(x / 1e15, 2) + " PB" }
+        if x >= 1e12 { return fixed(x / 1e12, 2) + " TB" }
         return bytes(n)
     }
 }

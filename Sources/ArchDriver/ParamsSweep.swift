@@ -58,7 +58,8 @@ extension Driver {
             let (product, overflow) = count.multipliedReportingOverflow(by: list.count)
             guard !overflow, product <= maxSweepRows else {
                 let sizes = sweep.values.map { String($0.count) }.joined(separator: " x ")
-                throw UsageError(message: "the sweep has \(sizes) rows, more than \(maxSweepRows); shorten a list")
+                let all = sweep.values.reduce(1) { $0.multipliedReportingOverflow(by: $1.count).overflow ? Int.max : $0 * $1.count }
+                throw UsageError(message: "the sweep has \(sizes) = \(all == Int.max ? "too many" : String(all)) rows, more than \(maxSweepRows); shorten a list")
             }
             count = product
         }

@@ -11,9 +11,9 @@ extension SavedForBackward {
     }
 
     /// w2(silu(w1 x) * w3 x): x (w1 and w3), w1 x (silu), silu's output and w3 x (the product), the product (w2).
-    mutating func swiglu(_ s: [Int], hidden: Int, first: Bool) throws {
-        let h = Array(s.dropLast()) + [hidden]
-        if first { try saveLinearInput(0, readers: 2) }
+    mutating func swiglu() throws {
+        let h = Array(try shape(x).dropLast()) + [int("hidden") ?? 0]
+        try saveLinearInput(0, readers: 2)
         own("w1 output", h); own("silu output", h); own("w3 output", h); own("gated", h)
     }
 

@@ -112,7 +112,7 @@ struct SavedForBackward {
         case .embed:
             save(n.inputs.count > 1 ? n.inputs[1] : x, "token ids")
         case .mlp: try mlp()
-        case .swiglu: try swiglu(try shape(x), hidden: int("hidden") ?? 0, first: true)
+        case .swiglu: try swiglu()
         case .moe: try moe()
         case .maxpool, .adaptive_maxpool:
             save(x, "input")
@@ -124,18 +124,8 @@ struct SavedForBackward {
             if word("mode") == "max" { save(x, "input"); save(n.output, "output") }  // amax keeps both
         case .upsample, .add, .concat, .cls, .identity:
             effect.view = n.op == .identity
-        case .batchnorm:
-            let c = try shape(x)[1]
-            save(x, "input"); own("mean", [c], .f32); own("invstd", [c], .f32)
-        case .layernorm:
-            save(x, "input"); rowStatistics(try shape(x))
-        case .rmsnorm:
-            // Decomposed into pow, mean, rsqrt and products: on an input autograd does not track
-            // only the product with the weight is recorded.
-            if inputRequiresGrad[0] { rmsNorm(input: x, shape: try shape(x), low: low) } else { own("normalised", try shape(x), .f32) }
-        case .groupnorm:
-            let s = try shape(x), g = int("groups") ?? 1
-            save(x, "input"); own("mean", [s[0], g], .f32); own("rstd", [s[0], g], .f32)
+        case .batchnorm, .layernorm, .rmsnorm, .groupnorm:
+            try norm(low: low)
         case .relu, .sigmoid, .tanh, .softmax:
             save(n.output, "output")
         case .relu6, .gelu, .silu, .hardswish:
@@ -164,6 +154,19 @@ struct SavedForBackward {
         }
         // An elementwise op writes its output in its input's memory order.
         if [.relu, .relu6, .gelu, .silu, .sigmoid, .tanh, .hardswish, .dropout].contains(n.op) { effect.permuted = inputPermuted[0] }
+    }
+
+    /// The norm kernels keep their input and f32 statistics: per channel (batchnorm), per row
+    /// (layernorm), per example and group (groupnorm). RMSNorm is decomposed into pow, mean, rsqrt
+    /// and products: on an input autograd does not track, only the product with the weight is recorded.
+    mutating func norm(low: Bool) throws {
+        let s = try shape(x)
+        switch node.op {
+        case .batchnorm: save(x, "input"); own("mean", [s[1]], .f32); own("invstd", [s[1]], .f32)
+        case .groupnorm: save(x, "input"); own("mean", [s[0], int("groups") ?? 1], .f32); own("rstd", [s[0], int("groups") ?? 1], .f32)
+        case .rmsnorm: if inputRequiresGrad[0] { rmsNorm(input: x, shape: s, low: low) } else { own("normalised", s, .f32) }
+        default: save(x, "input"); rowStatistics(s)
+        }
     }
 
     /// a * b keeps b for a's gradient (when a needs one) and a for b's; a chain a * b * c keeps its
