@@ -108,8 +108,10 @@ extension ParamsReport {
         return "{\n" + pairs.map { "    \(Format.json($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n  }"
     }
 
-    static let savedCounts = "saved_bytes: the tensors PyTorch's eager autograd keeps in training mode from the forward pass for the backward pass, each storage once, at the first layer keeping it (a view keeps its base's storage)"
-    static let notCounted = "the loss's saved tensors, activation gradients and other backward temporaries, cuDNN/cuBLAS workspaces, the caching allocator's slack, the CUDA context, AdamW's step counts (4 bytes per parameter tensor, on the host)"
+    static let savedCounts = "saved_bytes: the tensors PyTorch's eager autograd keeps in training mode from the forward pass "
+        + "for the backward pass, each storage once, at the first layer keeping it (a view keeps its base's storage)"
+    static let notCounted = "the loss's saved tensors, activation gradients and other backward temporaries, cuDNN/cuBLAS "
+        + "workspaces, the caching allocator's slack, the CUDA context, AdamW's step counts (4 bytes per parameter tensor, on the host)"
 
     /// `params --names --json`: the tensors alone.
     public static func namesJSON(_ g: Graph) -> String {

@@ -62,10 +62,19 @@ extension ParamsReport {
 
     /// What the training figures count and leave out.
     static func trainingNotes(_ o: TrainingOptions) -> String {
+        let steps = o.optimizer == .adamw ? ", AdamW's step counts (4 bytes per parameter tensor, on the host)" : ""
         let notes = [
-            "Saved for backward: the tensors PyTorch's eager autograd keeps in training mode from the forward pass until the backward pass has used them, each storage once, at the first layer that keeps it (a ReLU's output that the next conv keeps too counts at the ReLU); the input batch where a layer keeps it; norm statistics in f32, pooling indices in int64, dropout masks as bool (the fused kernel's); attention as F.scaled_dot_product_attention's flash kernel: q, k, v, output and an f32 logsumexp per query and head, never the n x n scores.",
-            "Not counted: the loss (cross-entropy keeps a log-softmax of the logits), activation gradients and other temporaries of the backward pass, cuDNN and cuBLAS workspaces, the caching allocator's slack, the CUDA context (hundreds of MB per GPU)\(o.optimizer == .adamw ? ", AdamW's step counts (4 bytes per parameter tensor, on the host)" : ""). The total adds the figures: with zero_grad(set_to_none=True), PyTorch's default, gradients appear while the saved activations are freed, so the real peak can be lower.",
-            "Autocast (mixed precision) instead keeps weights, gradients and optimizer state in f32 (as --dtype f32) and saves most activations in bf16/f16 (near --dtype bf16's figure), plus the weights' casts.",
+            "Saved for backward: the tensors PyTorch's eager autograd keeps in training mode from the forward pass until the "
+                + "backward pass has used them, each storage once, at the first layer that keeps it (a ReLU's output that the next "
+                + "conv keeps too counts at the ReLU); the input batch where a layer keeps it; norm statistics in f32, pooling "
+                + "indices in int64, dropout masks as bool (the fused kernel's); attention as F.scaled_dot_product_attention's "
+                + "flash kernel: q, k, v, output and an f32 logsumexp per query and head, never the n x n scores.",
+            "Not counted: the loss (cross-entropy keeps a log-softmax of the logits), activation gradients and other temporaries "
+                + "of the backward pass, cuDNN and cuBLAS workspaces, the caching allocator's slack, the CUDA context (hundreds of "
+                + "MB per GPU)\(steps). The total adds the figures: with zero_grad(set_to_none=True), PyTorch's default, gradients "
+                + "appear while the saved activations are freed, so the real peak can be lower.",
+            "Autocast (mixed precision) instead keeps weights, gradients and optimizer state in f32 (as --dtype f32) and saves "
+                + "most activations in bf16/f16 (near --dtype bf16's figure), plus the weights' casts.",
         ]
         return notes.map { wrap($0, width: 100) }.joined()
     }
