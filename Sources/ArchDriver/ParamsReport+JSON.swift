@@ -102,7 +102,7 @@ extension ParamsReport {
             ("optimizer_states", "[" + o.optimizer.stateNames.map(Format.json).joined(separator: ", ") + "]"),
             ("optimizer_step_tensors", String(o.optimizer == .adamw ? t.parameterTensors : 0)),
             ("totals", figuresJSON(t.total, total: try? t.total.total())),
-            ("counts", Format.json(savedCounts)), ("not_counted", Format.json(notCounted)),
+            ("counts", Format.json(savedCounts)), ("not_counted", Format.json(notCounted)), ("autocast", Format.json(autocast)),
             ("saved", lines(saved, indent: "    ")),
         ]
         return "{\n" + pairs.map { "    \(Format.json($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n  }"
@@ -112,6 +112,9 @@ extension ParamsReport {
         + "for the backward pass, each storage once, at the first layer keeping it (a view keeps its base's storage)"
     static let notCounted = "the loss's saved tensors, activation gradients and other backward temporaries, cuDNN/cuBLAS "
         + "workspaces, the caching allocator's slack, the CUDA context, AdamW's step counts (4 bytes per parameter tensor, on the host)"
+
+    static let autocast = "under torch.autocast weights, gradients and optimizer state stay f32 (as dtype f32) while most "
+        + "saved activations are bf16/f16 (near dtype bf16's saved_bytes), plus the weights' casts"
 
     /// `params --names --json`: the tensors alone.
     public static func namesJSON(_ g: Graph) -> String {
