@@ -25,6 +25,7 @@ public enum Driver {
       run FILE --weights W --input X.npy
                                run the network (interpreter) on real weights and inputs
       emit torch FILE -o M.py  a PyTorch module with the same parameter names
+      graph FILE -o net.svg    a picture of the network (SVG laid out by archc; --format dot, mermaid)
       build FILE -o PROGRAM    compile to a native executable (or --package DIR: a Swift package)
       ir FILE [--after PASS]   print the network after a pass: checked graph, lowered, fused, scheduled, buffers planned
       ops [OP] [--json]        the built-in ops with their arguments (all, or the ones named)
@@ -99,6 +100,7 @@ public enum Driver {
         "init": (initUsage, initWeights),
         "run": (runUsage, runNetwork),
         "emit": (emitUsage, emit),
+        "graph": (graphUsage, graph),
         "ir": (irUsage, ir),
         "build": (buildUsage, build),
         "ops": (opsUsage, ops),

@@ -42,35 +42,6 @@ extension SavedForBackward {
         own("weighted outputs", [routed, d])
     }
 
-    /// Multi-head attention as F.scaled_dot_product_attention's flash kernel keeps it: the
-    /// projections' inputs, q, k and v (one qkv tensor when projected together), the output (which
-    /// the output projection keeps too) and a logsumexp per (batch, head, query) in f32; never the
-    /// n x n scores. q/k norms keep their statistics and normalised q and k.
-    mutating func attention(low: Bool) throws {
-        let s = try shape(x), (b, n) = (s[0], s[1])
-        let heads = int("heads") ?? 1, di = int("dim") ?? s[2], dh = di / max(1, heads)
-        let memory = node.inputs.count > 1 ? node.inputs[1] : nil
-        let m = try memory.map { try shape($0)[1] } ?? n
-        let packed = memory == nil && word("qkv") != "separate"
-        try saveLinearInput(0, readers: packed || memory != nil ? 1 : 3)
-        if memory != nil { try saveLinearInput(1, "memory", readers: 2) }
-        if packed {
-            own("qkv", [b, n, 3 * di])
-        } else {
-            own("q", [b, heads, n, dh]); own("k", [b, heads, m, dh]); own("v", [b, heads, m, dh])
-        }
-        for (prefix, length) in [("q_norm.", n), ("k_norm.", m)] {
-            let t = [b, heads, length, dh]
-            switch word("qknorm") {
-            case "layer": rowStatistics(t, prefix); own(prefix + "output", t)
-            case "rms": rmsNorm(input: nil, shape: t, low: low, prefix); own(prefix + "output", t)
-            default: break
-            }
-        }
-        own("output", [b, n, di])
-        own("logsumexp", [b, heads, n], .f32)
-    }
-
     /// Swin's window attention as torchvision computes it (explicit softmax, no fused kernel): the
     /// partitioned windows (the qkv projection's input), the scaled q, k and v as the batched
     /// matmuls copy them, the softmax probabilities per window and head, and the heads merged for

@@ -7,6 +7,8 @@ public struct SavedTensor: Sendable, Equatable {
     public enum Storage: Hashable, Sendable {
         case value(Int)
         case own(node: Int, index: Int)
+        /// A tensor every layer of the network shares (rotary cos and sin, computed once per forward).
+        case shared(String)
     }
     /// The element type: `activation` is the `--dtype` the network trains in.
     public enum Element: String, Sendable {
@@ -74,6 +76,10 @@ struct SavedForBackward {
     mutating func own(_ what: String, _ shape: [Int], _ element: SavedTensor.Element = .activation) {
         let i = effect.saved.count
         effect.saved.append(SavedTensor(storage: .own(node: nodeIndex, index: i), what: what, shape: shape, element: element))
+    }
+    /// A tensor the network computes once and every layer that needs it shares.
+    mutating func shared(_ key: String, _ what: String, _ shape: [Int]) {
+        effect.saved.append(SavedTensor(storage: .shared(key), what: what, shape: shape, element: .activation))
     }
     /// A linear layer's input: the value itself, or the contiguous copy matmul makes of a permuted
     /// one (each of `readers` linear layers reading it makes its own).
