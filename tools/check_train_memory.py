@@ -149,6 +149,17 @@ def cases(archc, specs):
                 return x + self.moe(self.norm(x))
         return Residual().to(dtype), [torch.randn(2, 16, 512, dtype=dtype)]
 
+    def highway(dtype):  # as specs/highway.arch describes it: y = relu(W_h x) * t + (1 - t) * x, t = sigmoid(W_t x)
+        class Layer(nn.Module):
+            def __init__(self, width):
+                super().__init__()
+                self.gate, self.plain = nn.Linear(width, width), nn.Linear(width, width)
+            def forward(self, x):
+                t = torch.sigmoid(self.gate(x))
+                return torch.relu(self.plain(x)) * t + (1 - t) * x
+        m = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Sequential(*[Layer(256) for _ in range(10)]), nn.Linear(256, 10))
+        return m.to(dtype), [torch.randn(4, 784, dtype=dtype)]
+
     def emit(spec, shape, tokens=False):
         def build(dtype):
             m = emitted(archc, spec).to(dtype)
@@ -172,6 +183,15 @@ def cases(archc, specs):
         "sequence": (f"{FIXTURES}/sequence.arch", ["batch=2"], emit(f"{FIXTURES}/sequence.arch", (2, 12, 32))),
         "lstm": (f"{specs}/lstm.arch", ["batch=2", "seq=7"], emit(f"{specs}/lstm.arch", (2, 7), tokens=True)),
         "unet": (f"{specs}/unet.arch", ["batch=2"], emit(f"{specs}/unet.arch", (2, 1, 64, 64))),
+        "dataflow": (f"{FIXTURES}/dataflow.arch", ["batch=2"], emit(f"{FIXTURES}/dataflow.arch", (2, 4, 8, 8))),
+        "highway": (f"{specs}/highway.arch", ["batch=4"], highway),
+        "densenet121": (f"{specs}/densenet121.arch", ["batch=1"],
+                        lambda dt: (torchvision.models.densenet121().to(dt), [torch.randn(1, 3, 224, 224, dtype=dt)])),
+        # torchvision's convnext_tiny without stochastic depth (the spec has none)
+        "convnext_t": (f"{specs}/convnext_t.arch", ["batch=1"],
+                       lambda dt: (torchvision.models.convnext_tiny(stochastic_depth_prob=0.0).to(dt), [torch.randn(1, 3, 224, 224, dtype=dt)])),
+        "deit_s_dist": (f"{specs}/deit_s_distilled.arch", ["batch=2"],
+                        lambda dt: (timm.create_model("deit_small_distilled_patch16_224").to(dt), [torch.randn(2, 3, 224, 224, dtype=dt)])),
     }
 
 

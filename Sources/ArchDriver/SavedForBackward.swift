@@ -21,36 +21,46 @@ public struct SavedTensor: Sendable, Equatable {
     public var element: Element
 }
 
+/// How a value's memory lies, as far as the saved tensors care: a linear layer reading a value that
+/// is not contiguous saves the copy matmul makes of it, and reshape copies it.
+enum TensorLayout: Equatable {
+    case contiguous
+    /// In another order than its shape (a transpose not yet copied): elementwise ops keep that order.
+    case permuted
+    /// A slice or index whose gaps do not fold into rows of its last dimension (x[:, 1:4] of
+    /// [b, t, c]): elementwise ops write it out contiguous.
+    case gapped
+}
+
 /// What one node does to autograd's saved tensors, and how its output relates to its input's storage.
 struct BackwardEffect {
     var saved: [SavedTensor] = []
     /// The output is a view of the first input (flatten, transpose, dropout 0): it shares its storage.
     var view = false
-    /// The output's memory is in another order than its shape (a transpose not yet copied): a
-    /// linear layer reading it saves a contiguous copy instead.
-    var permuted = false
+    var layout = TensorLayout.contiguous
 }
 
 /// The per-op rule: which tensors each op saves for the backward pass, as PyTorch eager autograd does
 /// in training mode (its `derivatives.yaml`, and the modules archc's ops stand for):
 /// linear and conv save their input; relu, sigmoid, tanh and softmax their output; gelu, silu,
 /// relu6 (hardtanh) and hardswish their input; norms their input and f32 statistics; max pools
-/// their input and int64 indices; dropout a bool mask (the fused kernel's); views, add and concat
-/// nothing; mul both operands; attention as F.scaled_dot_product_attention's flash kernel.
+/// their input and int64 indices; dropout a bool mask (the fused kernel's); views, slices, add, sub,
+/// concat, sum, mean, unfold and fold nothing; amax its input and output; mul and div the operands
+/// their gradients need; attention as F.scaled_dot_product_attention's flash kernel.
 /// The switch is exhaustive: a new op makes the compiler ask for its rule here.
 struct SavedForBackward {
     let graph: Graph
     let nodeIndex: Int
     var node: Graph.Node { graph.nodes[nodeIndex] }
-    /// Per input: a permuted view (see `BackwardEffect.permuted`), and whether autograd tracks it.
-    let inputPermuted: [Bool]
+    /// Per input: its layout, and whether autograd tracks it.
+    let inputLayout: [TensorLayout]
     let inputRequiresGrad: [Bool]
     var effect = BackwardEffect()
 
-    init(graph: Graph, node: Int, inputPermuted: [Bool], inputRequiresGrad: [Bool]) {
+    init(graph: Graph, node: Int, inputLayout: [TensorLayout], inputRequiresGrad: [Bool]) {
         self.graph = graph
         self.nodeIndex = node
-        self.inputPermuted = inputPermuted
+        self.inputLayout = inputLayout
         self.inputRequiresGrad = inputRequiresGrad
     }
 
@@ -81,11 +91,11 @@ struct SavedForBackward {
     mutating func shared(_ key: String, _ what: String, _ shape: [Int]) {
         effect.saved.append(SavedTensor(storage: .shared(key), what: what, shape: shape, element: .activation))
     }
-    /// A linear layer's input: the value itself, or the contiguous copy matmul makes of a permuted
-    /// one (each of `readers` linear layers reading it makes its own).
+    /// A linear layer's input: the value itself, or the contiguous copy matmul makes of a permuted or
+    /// gapped one (each of `readers` linear layers reading it makes its own).
     mutating func saveLinearInput(_ i: Int, _ what: String = "input", readers: Int = 1) throws {
         let v = node.inputs[i]
-        guard inputPermuted[i] else { return save(v, what) }
+        guard inputLayout[i] != .contiguous else { return save(v, what) }
         for _ in 0..<readers { own(what + " (contiguous copy)", try shape(v)) }
     }
     /// nn.LayerNorm / F.layer_norm over the last dimension of `shape`: mean and rstd per row, f32.
@@ -114,7 +124,7 @@ struct SavedForBackward {
             if n.op == .linear { try saveLinearInput(0) } else { save(x, "input") }
         case .patch:
             save(x, "input")
-            effect.permuted = true  // conv output flattened and transposed to tokens: a view
+            effect.layout = .permuted  // conv output flattened and transposed to tokens: a view
         case .embed:
             save(n.inputs.count > 1 ? n.inputs[1] : x, "token ids")
         case .mlp: try mlp()
@@ -128,8 +138,14 @@ struct SavedForBackward {
             if try shape(n.output).dropFirst(2).contains(where: { $0 != 1 }) { save(x, "input") }
         case .globalpool:
             if word("mode") == "max" { save(x, "input"); save(n.output, "output") }  // amax keeps both
-        case .upsample, .add, .concat, .cls, .identity:
+        case .upsample, .concat, .cls, .identity:
             effect.view = n.op == .identity
+        case .add, .sub, .rsub, .sum, .mean, .unfold, .fold:
+            break  // their backward needs only sizes: summed to each operand's shape, negated, expand, col2im, im2col
+        case .mul: try mul()
+        case .div: try div()
+        case .max:
+            save(x, "input"); save(n.output, "output")  // amax: the gradient goes where input == output
         case .batchnorm, .layernorm, .rmsnorm, .groupnorm:
             try norm(low: low)
         case .relu, .sigmoid, .tanh, .softmax:
@@ -138,13 +154,14 @@ struct SavedForBackward {
             save(x, "input")
         case .dropout:
             if case .float(let p)? = arg("p"), p > 0 { own("mask", try shape(x), .bool) } else { effect.view = true }
-        case .flatten, .reshape:
-            effect.view = !inputPermuted[0]  // reshape copies a permuted tensor
+        case .flatten, .reshape, .view:
+            effect.view = inputLayout[0] == .contiguous  // reshape copies a permuted or gapped tensor
         case .transpose, .permute:
             effect.view = true
-            effect.permuted = try inputPermuted[0] || movesData(try shape(x))
+            effect.layout = try inputLayout[0] != .contiguous || movesData(try shape(x)) ? .permuted : .contiguous
         case .pos:
             if word("kind") == "table" { own("position ids", [1, try shape(x)[1]], .int64) }
+        case .slice, .index: try select()
         case .take:
             effect.view = word("which") != "mean"  // x[:, 0] is a view; mean keeps nothing
         case .attention:
@@ -154,38 +171,44 @@ struct SavedForBackward {
             let out = try shape(n.output), merged = Array(out.dropLast()) + [2 * out.last!]
             own("concatenated", merged); rowStatistics(merged); own("normalised", merged)
         case .rnn, .lstm, .gru: try recurrent()
-        case .mul: try mul()
         case .seq, .residual, .parallel:
             break  // structure: never a node
         }
-        // An elementwise op writes its output in its input's memory order.
-        if [.relu, .relu6, .gelu, .silu, .sigmoid, .tanh, .hardswish, .dropout].contains(n.op) { effect.permuted = inputPermuted[0] }
+        // An elementwise op writes its output in its (first) input's memory order.
+        if [.relu, .relu6, .gelu, .silu, .sigmoid, .tanh, .hardswish, .dropout, .add, .sub, .rsub, .mul, .div].contains(n.op) {
+            effect.layout = inputLayout[0] == .permuted ? .permuted : .contiguous
+        }
     }
 
     /// The norm kernels keep their input and f32 statistics: per channel (batchnorm), per row
     /// (layernorm), per example and group (groupnorm). RMSNorm is decomposed into pow, mean, rsqrt
     /// and products: on an input autograd does not track, only the product with the weight is recorded.
+    /// A layer or RMS norm over another dimension than the last runs on the input with that
+    /// dimension moved last (a view, kept as the input) and moves it back: its output is permuted.
     mutating func norm(low: Bool) throws {
         let s = try shape(x)
         switch node.op {
         case .batchnorm: save(x, "input"); own("mean", [s[1]], .f32); own("invstd", [s[1]], .f32)
         case .groupnorm: save(x, "input"); own("mean", [s[0], int("groups") ?? 1], .f32); own("rstd", [s[0], int("groups") ?? 1], .f32)
-        case .rmsnorm: if inputRequiresGrad[0] { rmsNorm(input: x, shape: s, low: low) } else { own("normalised", s, .f32) }
-        default: save(x, "input"); rowStatistics(s)
+        case .rmsnorm:
+            let rows = movedLast(s)
+            if inputRequiresGrad[0] { rmsNorm(input: x, shape: rows.shape, low: low) } else { own("normalised", rows.shape, .f32) }
+            effect.layout = rows.moves ? .permuted : .contiguous
+        default:
+            let rows = movedLast(s)
+            save(x, "input"); rowStatistics(rows.shape)
+            effect.layout = rows.moves ? .permuted : .contiguous
         }
     }
 
-    /// a * b keeps b for a's gradient (when a needs one) and a for b's; a chain a * b * c keeps its
-    /// partial products too.
-    mutating func mul() throws {
-        let ins = node.inputs
-        guard ins.count > 1 else { return }
-        if inputRequiresGrad[1] { save(ins[0], "operand") }
-        if inputRequiresGrad[0] { save(ins[1], "operand") }
-        for i in 2..<max(2, ins.count) {
-            own("partial product", try shape(node.output))
-            save(ins[i], "operand")
-        }
+    /// The shape a layer or RMS norm normalises as rows (its `dim` moved last, as `movedim(dim, -1)`),
+    /// and whether moving the result back leaves it in another order than its shape.
+    func movedLast(_ s: [Int]) -> (shape: [Int], moves: Bool) {
+        let a = int("dim") ?? -1, d = a < 0 ? a + s.count : a
+        guard s.indices.contains(d), d != s.count - 1 else { return (s, false) }
+        var moved = s
+        moved.append(moved.remove(at: d))
+        return (moved, s[d] > 1 && s[(d + 1)...].contains { $0 > 1 })
     }
 
     /// Whether a transpose or permute leaves memory in another order (moves a dimension larger than 1).

@@ -122,17 +122,17 @@ public struct TrainingMemory {
     /// first node that saves it.
     mutating func savedPerNode(_ g: Graph) throws -> [Int] {
         var base = Array(0..<g.values.count)
-        var permuted = [Bool](repeating: false, count: g.values.count)
+        var layout = [TensorLayout](repeating: .contiguous, count: g.values.count)
         var tracked = [Bool](repeating: false, count: g.values.count)
         var seen = Set<SavedTensor.Storage>()
         var perNode = [Int](repeating: 0, count: g.nodes.count)
         for (i, n) in g.nodes.enumerated() {
             let grads = n.inputs.map { tracked[$0] }
             tracked[n.output] = grads.contains(true) || n.params.contains { !g.params[$0].isBuffer }
-            var rule = SavedForBackward(graph: g, node: i, inputPermuted: n.inputs.map { permuted[$0] }, inputRequiresGrad: grads)
+            var rule = SavedForBackward(graph: g, node: i, inputLayout: n.inputs.map { layout[$0] }, inputRequiresGrad: grads)
             try rule.run(lowPrecision: options.dtype != .f32)
             if rule.effect.view, let first = n.inputs.first { base[n.output] = base[first] }
-            permuted[n.output] = rule.effect.permuted
+            layout[n.output] = rule.effect.layout
             // Nothing is recorded for an op none of whose inputs or parameters needs a gradient.
             guard tracked[n.output] else { continue }
             for var t in rule.effect.saved {

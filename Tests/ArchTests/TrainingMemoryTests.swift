@@ -37,6 +37,11 @@ final class TrainingMemoryTests: XCTestCase {
             // transformers' LlamaForCausalLM (sdpa; rotary, grouped-query attention); in bf16 its RMSNorm keeps the
             // normalised tensor in bf16 where nn.RMSNorm (archc's rmsnorm) keeps it in f32.
             (fixture("llama_small.arch"), ["batch": 2, "seq": 16], 356_224, nil),
+            (fixture("dataflow.arch"), ["batch": 2], 51_136, 29_920 + 512),       // emit torch: arithmetic, reductions, slices, views
+            (spec("highway.arch"), ["batch": 4], 180_480, 90_240),                // the spec's formula, written out in PyTorch
+            (spec("densenet121.arch"), ["batch": 1], 130_695_936, 66_150_784 + 167_296),  // torchvision densenet121
+            (spec("convnext_t.arch"), ["batch": 1], 109_155_808, 54_577_904 + 83_696),    // torchvision convnext_tiny, no stochastic depth
+            (spec("deit_s_distilled.arch"), ["batch": 2], 119_399_136, 59_756_592 + 39_600), // timm deit_small_distilled_patch16_224
         ]
         for c in cases {
             let name = URL(fileURLWithPath: c.path).lastPathComponent
