@@ -20,7 +20,7 @@ let package = Package(
         // Driver: the one pipeline every command shares, and the reports.
         .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchIO", "ArchRuntime", "ArchCodegen", "ArchEngine", "ArchGraph"]),
         // Pictures of the network: the diagram at a depth, its layered layout, SVG, DOT and Mermaid.
-        .target(name: "ArchGraph", dependencies: ["ArchSemantics"]),
+        .target(name: "ArchGraph", dependencies: ["ArchSemantics", "ArchIO"]),
         // Tensor files: safetensors and .npy, read and written with every size checked.
         .target(name: "ArchIO"),
         // Compute kernels shared by the interpreter and the ahead-of-time backend. Always optimised and
@@ -32,7 +32,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]),
         // Code generation: PyTorch modules from the checked graph; Swift programs and packages from the
         // planned program, with the engine's sources embedded by the plugin below.
-        .target(name: "ArchCodegen", dependencies: ["ArchSemantics", "ArchIR", "ArchEngine", "ArchKernels"],
+        .target(name: "ArchCodegen", dependencies: ["ArchSemantics", "ArchIR", "ArchEngine", "ArchKernels", "ArchIO"],
                 plugins: ["EmbedEngineSources"]),
         .executableTarget(name: "embed-sources", path: "Sources/embed-sources"),
         .plugin(name: "EmbedEngineSources", capability: .buildTool(), dependencies: ["embed-sources"]),

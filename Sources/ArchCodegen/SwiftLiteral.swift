@@ -1,3 +1,5 @@
+import ArchIO
+
 /// Values written as Swift source: the kernel calls and the program's description become literals
 /// that the generated program passes to the same kernels the interpreter runs. Written from the
 /// values themselves (their stored fields, in declaration order, as the types' initialisers take
@@ -55,27 +57,23 @@ public enum SwiftText {
     /// A string literal: quotes and backslashes escaped, and every character outside printable
     /// ASCII as a `\u{...}` escape, so nothing in a name can end the literal or start code.
     static func literal(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
+        "\"" + s.escaped { u in
             switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case " "..."~": out.unicodeScalars.append(u)
-            default: out += "\\u{\(String(u.value, radix: 16))}"
+            case "\"": "\\\""
+            case "\\": "\\\\"
+            case " "..."~": nil
+            default: unicodeEscape(u)
             }
-        }
-        return out + "\""
+        } + "\""
     }
 
     /// Text for a `//` comment: one line of printable ASCII (anything else shown as `\u{...}`), so
     /// a newline in a name cannot end the comment.
     static func comment(_ s: String) -> String {
-        var out = ""
-        for u in s.unicodeScalars {
-            if (" "..."~").contains(u) { out.unicodeScalars.append(u) } else { out += "\\u{\(String(u.value, radix: 16))}" }
-        }
-        return out
+        s.escaped { u in (" "..."~").contains(u) ? nil : unicodeEscape(u) }
     }
+
+    static func unicodeEscape(_ u: Unicode.Scalar) -> String { "\\u{\(String(u.value, radix: 16))}" }
 
     /// A Swift identifier made from a name: letters, digits and underscores, not starting with a
     /// digit, not a keyword; `fallback` when nothing is left.

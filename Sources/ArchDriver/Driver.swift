@@ -19,7 +19,8 @@ public enum Driver {
 
     COMMANDS:
       check FILE...            parse and shape-check specs; report every error
-      params FILE              parameter and MAC counts per layer (like torchinfo)
+      params FILE              parameter and MAC counts per layer (like torchinfo); --train: memory to
+                               train; --set NAME=V1,V2,...: one row per size
       init FILE -o W           random weights, initialised as PyTorch does (safetensors)
       run FILE --weights W --input X.npy
                                run the network (interpreter) on real weights and inputs
@@ -45,19 +46,6 @@ public enum Driver {
     OPTIONS:
       --set NAME=VALUE         bind a symbolic dimension (batch, seq, ...)
       --dump-graph             print the checked graph
-    """
-
-    static let paramsUsage = """
-    USAGE: archc params FILE [--depth N] [--json] [--names] [--set NAME=VALUE ...]
-
-    Prints the layer tree with output shapes, parameters and multiply-accumulates, then totals.
-    The batch dimension is 1 unless bound with --set batch=N.
-
-    OPTIONS:
-      --depth N                show layers nested up to N deep (default 3; --json: all)
-      --json                   one JSON object: params, macs, flops, layers, ...
-      --names                  every state_dict tensor: name and shape, in PyTorch's order (tied weights once)
-      --set NAME=VALUE         bind a symbolic dimension (seq, batch, ...)
     """
 
     /// Runs a command. What it prints is terminal-safe: a control character from a spec, a tensor
@@ -133,45 +121,6 @@ public enum Driver {
             if !c.succeeded { out.status = 1 } else if opts.flags.contains("--dump-graph"), let g = c.graph { out.stdout += GraphPrinter.print(g) }
         }
         if out.status != 0 { out.stderr += errorsGenerated(errors) }
-        return out
-    }
-
-    static func params(_ args: [String]) -> Output {
-        let opts: (files: [String], flags: Set<String>, values: [String: String], bindings: [String: Int])
-        do { opts = try parseOptions(args, flags: ["--json", "--names"], valued: ["--depth"]) } catch let e as UsageError {
-            return usageError(e.message, paramsUsage)
-        } catch { return usageError("\(error)", paramsUsage) }
-        guard opts.files.count == 1 else { return usageError(opts.files.isEmpty ? "params needs a FILE" : "params takes one FILE", paramsUsage) }
-        var depth = opts.flags.contains("--json") ? Int.max : 3
-        if let d = opts.values["--depth"] {
-            guard let n = Int(d), n >= 0 else { return usageError("--depth needs a whole number, got '\(d)'", paramsUsage) }
-            depth = n
-        }
-        var bindings = opts.bindings
-        if bindings["batch"] == nil { bindings["batch"] = 1 }
-        let c = Pipeline.compile(path: opts.files[0], bindings: bindings, fromCommandLine: true)
-        var out = Output()
-        out.stderr = diagnosticsText(c)
-        guard c.succeeded, let g = c.graph else {
-            out.status = 1
-            return out
-        }
-        if opts.flags.contains("--names") && opts.flags.contains("--json") {
-            return usageError("--names and --json are separate outputs; give one", paramsUsage)
-        }
-        if opts.flags.contains("--names") {
-            out.stdout = ParamsReport.names(g)
-            return out
-        }
-        do {
-            let s = try Summary(g)
-            out.stdout = opts.flags.contains("--json") ? ParamsReport.json(s, depth: depth) : ParamsReport.table(s, depth: depth)
-        } catch let e as ArithmeticOverflow {
-            out.stderr += "\(opts.files[0]): error: the \(e.what) overflows a 64-bit integer\n"
-            out.status = 1
-        } catch {
-            out.status = 1
-        }
         return out
     }
 }

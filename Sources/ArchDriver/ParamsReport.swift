@@ -22,8 +22,15 @@ public enum ParamsReport {
                 .replacingTrailingSpaces() + "\n"
             if i == 0 { out += String(repeating: "-", count: total) + "\n" }
         }
+        out += rule + totals(s, rule: rule)
         out += rule
-        out += "Output shape: \(Format.shape(s.outputShape))\n"
+        out += "MACs count linear, conv and every matmul, attention's QK^T and AV included; other ops are counted apart.\n"
+        return out
+    }
+
+    /// The lines under the layer table: output shape, parameters, MACs, FLOPs; then memory.
+    static func totals(_ s: Summary, rule: String) -> String {
+        var out = "Output shape: \(Format.shape(s.outputShape))\n"
         out += "Total params: \(Format.grouped(s.params))\n"
         out += "Trainable params: \(Format.grouped(s.params))\n"
         out += "Non-trainable params: 0\n"
@@ -38,37 +45,7 @@ public enum ParamsReport {
         out += rule
         out += "Params size (fp32): \(s.paramBytes.map(Format.bytes) ?? "more than 8 EB")\n"
         if let a = s.activationBytes { out += "Activation memory (fp32, planned arena, \(s.planThreads) thread\(s.planThreads == 1 ? "" : "s")): \(Format.bytes(a))\n" }
-        out += rule
-        out += "MACs count linear, conv and every matmul, attention's QK^T and AV included; other ops are counted apart.\n"
         return out
-    }
-
-    public static func json(_ s: Summary, depth: Int) -> String {
-        func opt(_ v: Int?) -> String { v.map(String.init) ?? "null" }
-        func shape(_ sh: Shape?) -> String {
-            guard let sh else { return "null" }
-            return "[" + sh.map { $0.value.map(String.init) ?? Format.json($0.description) }.joined(separator: ", ") + "]"
-        }
-        var out = "{\n"
-        out += "  \"model\": \(Format.json(s.model)),\n"
-        out += "  \"params\": \(s.params),\n"
-        out += "  \"trainable_params\": \(s.params),\n"
-        out += "  \"buffer_elements\": \(s.bufferElements),\n"
-        out += "  \"macs\": \(opt(s.macs)),\n"
-        out += "  \"flops\": \(opt(s.macs.map { $0 &* 2 })),\n"
-        out += "  \"other_ops\": \(opt(s.otherOps)),\n"
-        out += "  \"param_bytes\": \(opt(s.paramBytes)),\n"
-        out += "  \"activation_bytes\": \(opt(s.activationBytes)),\n"
-        out += "  \"output_shape\": \(shape(s.outputShape)),\n"
-        out += "  \"unbound_symbols\": [\(s.unboundSymbols.map(Format.json).joined(separator: ", "))],\n"
-        out += "  \"layers\": ["
-        let rows = s.rows.filter { $0.depth <= depth }
-        out += rows.map { r in
-            "\n    {\"name\": \(Format.json(r.name)), \"type\": \(Format.json(r.type)), \"depth\": \(r.depth), " +
-            "\"output_shape\": \(shape(r.outputShape)), \"params\": \(r.params), \"macs\": \(opt(r.macs))}"
-        }.joined(separator: ",")
-        out += rows.isEmpty ? "]\n" : "\n  ]\n"
-        return out + "}\n"
     }
 
     /// Every tensor of the state_dict, in its order: `name [shape]`, buffers marked.

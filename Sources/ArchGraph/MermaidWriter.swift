@@ -3,7 +3,7 @@
 /// here (`n0`, `c0`); labels from the spec use Mermaid's entity codes for every special character.
 public enum MermaidWriter {
     public static func write(_ d: Diagram) -> String {
-        var out = "---\ntitle: \"\(yaml(d.title + " (total params: \(ShapeText.grouped(d.totalParams)))"))\"\n---\nflowchart TB\n"
+        var out = "---\ntitle: \"\(Escape.yaml(d.title + " (total params: \(ShapeText.grouped(d.totalParams)))"))\"\n---\nflowchart TB\n"
         var children = Array(repeating: [Int](), count: d.clusters.count)
         var topClusters: [Int] = []
         for (c, cluster) in d.clusters.enumerated() {
@@ -41,18 +41,5 @@ public enum MermaidWriter {
         if node.count > 1 { text += " ×\(node.count)" }
         for line in label.lines { text += "<br/>" + Escape.mermaid(line) }
         return label.shape == .pill ? "n\(i)([\"\(text)\"])\n" : "n\(i)[\"\(text)\"]\n"
-    }
-
-    /// A YAML double-quoted string's contents.
-    static func yaml(_ s: String) -> String {
-        var out = ""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            default: out.unicodeScalars.append(u.value < 0x20 || u.value == 0x7F ? "\u{FFFD}" : u)
-            }
-        }
-        return out
     }
 }

@@ -68,10 +68,11 @@ public enum SVGWriter {
         return d
     }
 
-    /// A number for SVG: at most one decimal, never `-0`.
+    /// A number for SVG: at most one decimal, never `-0`; a whole number beyond Int's range (a
+    /// layout of a huge spec) written as a Double rather than converted.
     static func n(_ v: Double) -> String {
         let r = (v * 10).rounded() / 10
         if r == 0 { return "0" }
-        return r == r.rounded() ? String(Int(r)) : String(r)
+        return r == r.rounded() && abs(r) < 1e15 ? String(Int(r)) : String(r)
     }
 }

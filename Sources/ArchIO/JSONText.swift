@@ -1,22 +1,16 @@
 /// JSON text written by hand (safetensors headers, `archc params --json`): string literals escaped.
 public enum JSONText {
     public static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
+        let body = s.escaped { u in
             switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
+            case "\"": "\\\""
+            case "\\": "\\\\"
+            case "\n": "\\n"
+            case "\t": "\\t"
+            case _ where u.value < 0x20: "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
+            default: nil
             }
         }
-        return out + "\""
+        return "\"" + body + "\""
     }
 }

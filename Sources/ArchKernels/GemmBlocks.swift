@@ -16,13 +16,18 @@ enum BOperand {
 }
 
 extension Gemm {
-    /// How a GEMM's work is split: wide problems split the columns into whole panels; narrow ones
-    /// (few panels, as in a network's last stages) split the rows instead, each task packing the
-    /// same B. There are a few tasks per worker, taken as workers come free (`Parallel.forEach`).
+    /// How a GEMM's work is split: into whole column panels wherever they share out evenly enough
+    /// (the workers busy at least 3/4 of the time), each worker packing its own B in its own cache;
+    /// into rows where there are too few panels (fewer than the workers, or 3 for 2), every row task
+    /// then reading one B packed once from the shared cache. Rows cost 10-35% more on 2 threads
+    /// where both apply (ResNet's 7x7 and 14x14 maps, `benchmarks/gemm.sh`). There are a few tasks
+    /// per worker, taken as workers come free (`Parallel.forEach`).
     public static func split(m: Int, n: Int, k: Int, threads: Int) -> (workers: Int, byRows: Bool) {
         let panels = (n + nr - 1) / nr
         let wanted = max(1, min(threads, m * n * k >= 1 << 15 ? Int.max : 1))
-        let byRows = wanted > 1 && panels < 4 * wanted && m >= 4 * mr * wanted
+        let rounds = (panels + wanted - 1) / wanted
+        let columnsBalanced = 4 * panels >= 3 * rounds * wanted
+        let byRows = wanted > 1 && !columnsBalanced && m >= 4 * mr * wanted
         return (byRows ? wanted : min(wanted, panels), byRows)
     }
 

@@ -77,7 +77,8 @@ extension FuzzTests {
                              "1e3", " 3", "0x10", "1_000", "1000001", "9223372036854775807", "18446744073709551616", "٣"]
     static let cliOptions = ["--help", "-h", "--version", "--json", "--names", "--depth", "--set", "--set=", "--set=seq=2", "--dump-graph",
                              "-o", "--seed", "--weights", "--input", "--output", "--top", "--repeat", "--profile", "--dump-ir", "--after",
-                             "--markdown", "--format", "--bogus", "-", "--", "--top=3", "-x", "--inputs", "--weight"]
+                             "--markdown", "--format", "--bogus", "-", "--", "--top=3", "-x", "--inputs", "--weight",
+                             "--train", "--optimizer", "--dtype", "--set=seq=2,4", "--set=batch=1,,2"]
     static let cliBindings = ["seq=3", "seq=0", "seq=-1", "batch=2", "batch=2147483647", "seq=2147483648", "a*b=4", "=3", "seq=", "seq",
                               "seq=3=4", "batch=1", "x=2", "seq=abc", "seq\u{1B}=2"]
 
@@ -87,7 +88,9 @@ extension FuzzTests {
         let out = rng.pick(w.outputs)
         switch rng.below(9) {
         case 0: return ["check"] + (0...rng.below(2)).map { _ in rng.pick(w.specs) } + (rng.chance(30) ? ["--dump-graph"] : [])
-        case 1: return ["params", rng.pick(w.specs)] + rng.pick([[], ["--json"], ["--names"], ["--depth", "1"], ["--set", "seq=4"]])
+        case 1: return ["params", rng.pick(w.specs)] + rng.pick([[], ["--json"], ["--names"], ["--depth", "1"], ["--set", "seq=4"],
+                                                                 ["--train", "--set", "seq=4"], ["--train", "--dtype", "bf16", "--optimizer", "sgd"],
+                                                                 ["--set", "seq=2,4", "--train", "--json"], ["--set", "batch=1,2", "--set", "seq=3,5"]])
         case 2: return ["init", spec, "-o", out, "--seed", "7"] + (rng.chance(50) ? ["--set", "seq=3"] : [])
         case 3: return ["emit", "torch", spec, "-o", out]
         case 4: return ["ir", spec, "--after", rng.pick(["check", "lower", "fuse", "plan", "bogus"]), "--set", "seq=3"]

@@ -134,8 +134,9 @@ extension FuzzTests {
         if c.succeeded, let g = c.graph {
             guard errors.isEmpty else { return "mutant \(n) succeeded with errors" }
             guard g.output != nil else { return "mutant \(n) succeeded without an output" }
+            let s: Summary
             do {
-                let s = try Summary(g)
+                s = try Summary(g)
                 _ = ParamsReport.table(s, depth: 3)
                 _ = ParamsReport.json(s, depth: Int.max)
                 _ = ParamsReport.names(g)
@@ -144,6 +145,16 @@ extension FuzzTests {
                 progress.with { $0.succeeded += 1 }
             } catch {
                 return "mutant \(n): Summary threw \(error)"
+            }
+            // Training memory: a figure, an unbound size or an overflow; never a trap.
+            do {
+                let t = try TrainingMemory(g, options: TrainingOptions(dtype: .bf16, optimizer: .adamw))
+                _ = try ParamsReport.trainingTable(s, t, depth: 3, bindings: [:])
+                _ = ParamsReport.json(s, depth: 3, graph: g, training: t)
+            } catch is TrainingMemoryError {
+            } catch is ArithmeticOverflow {
+            } catch {
+                return "mutant \(n): TrainingMemory threw \(error)"
             }
             // The executable IR: lowering may refuse (a size left unbound), but the verifier must
             // accept what every pass makes.

@@ -123,8 +123,14 @@ final class GemmTests: XCTestCase {
 }
 
 extension GemmTests {
-    /// Few columns and many rows: the rows are split across the workers.
+    /// Fewer column panels than share out evenly and many rows: the rows are split across the workers.
     func testNarrowProblemsSplitRows() {
-        for (m, n, k) in [(512, 49, 300), (97, 17, 40), (256, 100, 9)] { check(m, n, k, threads: 2) }
+        XCTAssertEqual(Gemm.split(m: 512, n: 49, k: 4608, threads: 2).byRows, false)  // 2 panels for 2
+        XCTAssertEqual(Gemm.split(m: 256, n: 196, k: 2304, threads: 2).byRows, false)  // 7 for 2
+        XCTAssertEqual(Gemm.split(m: 512, n: 49, k: 300, threads: 4).byRows, true)  // 2 for 4
+        XCTAssertEqual(Gemm.split(m: 97, n: 17, k: 40, threads: 2).byRows, true)  // 1 for 2
+        for (m, n, k, threads) in [(512, 49, 300, 2), (512, 49, 300, 4), (97, 17, 40, 2), (256, 100, 9, 2), (300, 70, 33, 4)] {
+            check(m, n, k, threads: threads)
+        }
     }
 }

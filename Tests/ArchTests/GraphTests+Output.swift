@@ -91,4 +91,13 @@ extension GraphTests {
         XCTAssertEqual(Escape.dot("a\"b\\c\nd\u{7}"), "a\\\"b\\\\c\\nd\u{FFFD}")
         XCTAssertEqual(Escape.mermaid("a\"b#c&<d>`"), "a#quot;b#35;c#amp;#lt;d#gt;#96;")
     }
+
+    /// Coordinates are written with at most one decimal; one beyond Int's range (a fuzzed spec's
+    /// huge layout) is written as a Double instead of trapping in the conversion.
+    func testNumbersOfAnySize() {
+        XCTAssertEqual(SVGWriter.n(-0.04), "0")
+        XCTAssertEqual(SVGWriter.n(12.0), "12")
+        XCTAssertEqual(SVGWriter.n(12.345), "12.3")
+        XCTAssertEqual(SVGWriter.n(1e300), "1e+300")
+    }
 }
