@@ -80,8 +80,7 @@ public enum TorchEmitter {
             import math
             import torch
             import torch.nn as nn
-            import torch.nn.functional as F
-            \(helperText)
+            import torch.nn.functional as F\(helperText)
 
 
             class Model(nn.Module):

@@ -65,4 +65,26 @@ final class TorchEmitterTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: out, encoding: .utf8).contains("self.fc1 = nn.Linear(1024, 2048)"))
         XCTAssertEqual(Support.run("emit", "onnx", "x.arch").status, 2)
     }
+
+    /// The whole emitted module of two small networks, for a reviewer to read as a diff:
+    /// Fixtures/snapshots/torch/NAME.py (re-record with `ARCHC_RECORD=1 swift test --filter TorchEmitterTests`).
+    func testSnapshots() throws {
+        let record = ProcessInfo.processInfo.environment["ARCHC_RECORD"] == "1"
+        for name in ["resnet_small", "gpt2_small"] {
+            let spec = Support.fixtures.appendingPathComponent("numerics/\(name)/model.arch").path
+            let py = try TorchEmitter.emit(XCTUnwrap(Pipeline.compile(path: spec, bindings: [:]).graph))
+            let url = Support.fixtures.appendingPathComponent("snapshots/torch/\(name).py")
+            if record {
+                try py.write(to: url, atomically: true, encoding: .utf8)
+                continue
+            }
+            let expected = try? String(contentsOf: url, encoding: .utf8)
+            XCTAssertNotNil(expected, "\(url.path) is missing; record it with ARCHC_RECORD=1")
+            if let expected, py != expected {
+                XCTFail("\(name): the emitted module changed; \(DiagnosticSnapshotTests.firstDifference(py, expected))\n" +
+                        "re-record with ARCHC_RECORD=1 if the change is intended, and review the diff")
+            }
+        }
+        if record { XCTFail("re-recorded the emitted modules in Fixtures/snapshots/torch; review the diff and run again without ARCHC_RECORD") }
+    }
 }
