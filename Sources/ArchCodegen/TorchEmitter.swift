@@ -73,7 +73,7 @@ public enum TorchEmitter {
             let inputs = graph.inputs.map { names.name(of: $0.value) }.joined(separator: ", ")
             let renamed = graph.inputs.filter { names.name(of: $0.value) != $0.name }
                 .map { "input '\($0.name)' is the argument \(names.name(of: $0.value))" }
-            let helperText = TorchHelper.closure(helpers).map { "\n\n" + $0.source.trimmingTrailing() }.joined()
+            let helperText = TorchHelper.closure(helpers).map { "\n\n\n" + $0.source.trimmingTrailing() }.joined()
             var doc = "\(graph.modelName), emitted by archc: its state_dict holds the tensors `archc params --names` lists."
             if !renamed.isEmpty { doc += "\n    In forward, " + renamed.joined(separator: ", ") + "." }
             text = """

@@ -3,6 +3,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+
 def _put(root, path, module):
     """Adds `module` under a dotted path of `root` (BERT's `self.query`), with plain modules on the way."""
     *parents, name = path.split(".")
@@ -12,16 +13,19 @@ def _put(root, path, module):
         root = root._modules[p]
     root._modules[name] = module
 
+
 def _positions(table, n, name):
     """The first n rows of a position table, or an error naming its length."""
     if n > table.shape[-2]:
         raise ValueError(f"{name} holds {table.shape[-2]} positions; the sequence has {n}")
     return table[..., :n, :]
 
+
 def _act(x, name):
     if name == "gelu_tanh":
         return F.gelu(x, approximate="tanh")
     return {"gelu": F.gelu, "relu": F.relu, "silu": F.silu}[name](x)
+
 
 class Mlp(nn.Module):
     """fc2(act(fc1 x)), timm's Mlp."""
@@ -32,6 +36,7 @@ class Mlp(nn.Module):
 
     def forward(self, x):
         return self.fc2(_act(self.fc1(x), self._act))
+
 
 class Attention(nn.Module):
     """Multi-head attention with its projections under archc's names: `projections` lists each with the
