@@ -22,7 +22,8 @@ extension TorchEmitter.Emitter {
     /// owner's `_modules` (or `_parameters`, `_buffers` for the last part of a tensor's path).
     func access(_ path: [String], tensor: Graph.Param? = nil) -> String {
         var s = "self"
-        for (i, part) in path.enumerated() {
+        let start = path.starts(with: base) ? base.count : 0
+        for (i, part) in path.enumerated() where i >= start {
             let parent = path[..<i].joined(separator: ".")
             if lists.contains(parent), Int(part) != nil, i < path.count - 1 || tensor == nil {
                 s += "[\(part)]"

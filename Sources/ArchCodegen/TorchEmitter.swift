@@ -36,6 +36,11 @@ public enum TorchEmitter {
         /// What each tensor's constructor draws, where it is not what `archc init` draws.
         var text = ""
         var names: ValueNames
+        /// The uses of blocks emitted as classes, and the classes written so far.
+        var units: [Unit] = []
+        var classes: [(name: String, block: String, body: String, arguments: [Graph.Argument]?)] = []
+        /// The path of the module whose class is being written (`self` there); [] for Model.
+        var base: [String] = []
 
         init(graph: Graph, lists: Set<String>) {
             self.graph = graph
@@ -66,14 +71,18 @@ public enum TorchEmitter {
         }
 
         mutating func run() throws {
-            for (i, node) in graph.nodes.enumerated() { try emit(node, index: i) }
+            units = Self.units(graph)
+            let top = items(0..<graph.nodes.count)
+            names = ValueNames(inputs: graph.inputs, steps: steps(top), output: graph.output)
+            try emit(top)
             let resets = resetLines()
-            var initText = try ordered(initLines).map { "        " + $0.text }
+            var initText = compressLists(try ordered(initLines).map(\.text)).map { indent($0, 8) }
             if !resets.isEmpty { initText.append("        self.reset_parameters()") }
             let inputs = graph.inputs.map { names.name(of: $0.value) }.joined(separator: ", ")
             let renamed = graph.inputs.filter { names.name(of: $0.value) != $0.name }
                 .map { "input '\($0.name)' is the argument \(names.name(of: $0.value))" }
             let helperText = TorchHelper.closure(helpers).map { "\n\n\n" + $0.source.trimmingTrailing() }.joined()
+                + classes.map { "\n\n\n" + classText($0) }.joined()
             var doc = "\(graph.modelName), emitted by archc: its state_dict holds the tensors `archc params --names` lists."
             if !renamed.isEmpty { doc += "\n    In forward, " + renamed.joined(separator: ", ") + "." }
             text = """
@@ -103,7 +112,7 @@ public enum TorchEmitter {
             text += """
 
                 def forward(self, \(inputs)):
-            \(forwardLines.map { "        " + $0 }.joined(separator: "\n"))
+            \(loops(forwardLines).map { indent($0, 8) }.joined(separator: "\n"))
                     return \(names.name(of: graph.output ?? 0))
 
             """

@@ -27,6 +27,16 @@ enum TorchNames {
         "training", "type", "xpu", "zero_grad", "reset_parameters",
     ]
 
+    /// Python's capitalised builtins a class of the file must not hide (the helpers raise ValueError).
+    static let builtins: Set<String> = ["Ellipsis", "NotImplemented", "BaseException", "Exception", "StopIteration",
+                                        "StopAsyncIteration", "GeneratorExit", "KeyboardInterrupt", "SystemExit"]
+
+    /// A name a class of the file may take.
+    static func isClassName(_ s: String) -> Bool {
+        isIdentifier(s) && !s.hasPrefix("_") && !keywords.contains(s) && !generated.contains(s) && !builtins.contains(s)
+            && !s.hasSuffix("Error") && !s.hasSuffix("Warning")
+    }
+
     static func isIdentifier(_ s: String) -> Bool {
         guard let first = s.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
         return s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }

@@ -27,6 +27,7 @@ extension Elaborator {
             return nil
         }
         let module = openModule(name: nextName(label: label), type: name, loc: l.loc)
+        graph.modules[module].arguments = b.params.compactMap { p in calleeEnv[p.name.text].map { Graph.Argument(name: p.name.text, value: $0) } }
         let (savedEnv, savedUnknown) = (env, unknownNames)
         env = calleeEnv
         // After a failed layer the input is unknown, and so are the facts about it.

@@ -33,7 +33,16 @@ public final class Graph: @unchecked Sendable {
         public var type: String
         public var loc: SourceLoc
         public var nodes: Range<Int>
+        /// For a use of a block (`type` is the block's name): its parameters as bound for this use, in
+        /// the order the block declares them; nil for a layer or a group.
+        public var arguments: [Argument]? = nil
         public var name: String { path.joined(separator: ".") }
+    }
+
+    /// A block's parameter and the value a use bound it to (given, or its default).
+    public struct Argument: Sendable, Equatable {
+        public var name: String
+        public var value: Value
     }
 
     public var modelName: String = ""

@@ -99,6 +99,12 @@ final class TorchNumericsTests: XCTestCase {
             ("keywords", "model m\ninput class 4\ninput lambda 4\ninput None 4\ninput self 4\ninput F 4\ninput torch 4\n"
                 + "forward: linear 4\nadd lambda\nadd None\neval: linear 4\nmul self\n_modules: seq { __init__: linear 4 }\nadd F\nsub torch\n",
              ["class": 1, "lambda": 2, "None": 3, "self": 4, "F": 5, "torch": 6]),
+            // Blocks become classes: named like the file's own classes, Python keywords, with labels
+            // named like nn.Module's attributes, one inside another, reading a tensor from outside.
+            ("blocks", "model m\ninput x 8\ninput Model 8\nblock Model(lambda, eval = 2) {\n  forward: linear lambda\n  relu\n  add Model\n}\n"
+                + "block attention(n) {\n  self: linear n\n  residual { _modules: Model 8 }\n}\n"
+                + "block class(n) {\n  layer: linear n\n  layer_: linear n\n}\nh: Model 8 x2\na: attention 8 x2\nc: class 8\n",
+             ["x": 1, "Model": 2]),
         ]
         var cases: [Case] = []
         for (name, text, values) in specs {

@@ -158,6 +158,26 @@ class Attention(nn.Module):
         return x[:, :H, :W, :].contiguous()
 
 
+class Decoder(nn.Module):
+    """block decoder, used with heads 4, mlp 128, memory off, bias on, act gelu_tanh, eps 1e-05"""
+
+    def __init__(self):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(32, eps=1e-05)
+        self.attn = Attention(32, 4, causal=True)
+        self.norm2 = nn.LayerNorm(32, eps=1e-05)
+        self.mlp = Mlp(32, 128, 32, act="gelu_tanh")
+
+    def forward(self, x):
+        h = self.norm1(x)
+        h = self.attn(h)
+        x1 = h + x
+        h = self.norm2(x1)
+        h = self.mlp(h)
+        h = h + x1
+        return h
+
+
 class Model(nn.Module):
     """gpt2_small, emitted by archc: its state_dict holds the tensors `archc params --names` lists."""
 
@@ -165,17 +185,7 @@ class Model(nn.Module):
         super().__init__()
         self.wte = nn.Embedding(100, 32)
         self.wpe = nn.Embedding(16, 32)
-        self.h = nn.ModuleList()
-        self.h.append(nn.Module())
-        self.h[0].norm1 = nn.LayerNorm(32, eps=1e-05)
-        self.h[0].attn = Attention(32, 4, causal=True)
-        self.h[0].norm2 = nn.LayerNorm(32, eps=1e-05)
-        self.h[0].mlp = Mlp(32, 128, 32, act="gelu_tanh")
-        self.h.append(nn.Module())
-        self.h[1].norm1 = nn.LayerNorm(32, eps=1e-05)
-        self.h[1].attn = Attention(32, 4, causal=True)
-        self.h[1].norm2 = nn.LayerNorm(32, eps=1e-05)
-        self.h[1].mlp = Mlp(32, 128, 32, act="gelu_tanh")
+        self.h = nn.ModuleList([Decoder() for _ in range(2)])
         self.ln_f = nn.LayerNorm(32, eps=1e-05)
         self.reset_parameters()
 
@@ -187,19 +197,9 @@ class Model(nn.Module):
     def forward(self, input_ids):
         x = self.wte(input_ids)
         x = x + _positions(self.wpe.weight, x.shape[1], "wpe")
-        x1 = F.dropout(x, 0.1, self.training)
-        x = self.h[0].norm1(x1)
-        x = self.h[0].attn(x)
-        x2 = x + x1
-        x = self.h[0].norm2(x2)
-        x = self.h[0].mlp(x)
-        x3 = x + x2
-        x = self.h[1].norm1(x3)
-        x = self.h[1].attn(x)
-        x4 = x + x3
-        x = self.h[1].norm2(x4)
-        x = self.h[1].mlp(x)
-        x = x + x4
+        x = F.dropout(x, 0.1, self.training)
+        for layer in self.h:
+            x = layer(x)
         x = self.ln_f(x)
         x = F.linear(x, self.wte.weight)
         return x

@@ -4,6 +4,114 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+class Basic(nn.Module):
+    """block basic, used with out 8, stride 1, down off"""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8, eps=1e-05)
+        self.conv2 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(8, eps=1e-05)
+
+    def forward(self, x):
+        h = self.conv1(x)
+        h = self.bn1(h)
+        h = F.relu(h)
+        h = self.conv2(h)
+        h = self.bn2(h)
+        h = h + x
+        h = F.relu(h)
+        return h
+
+
+class Basic2(nn.Module):
+    """block basic, used with out 16, stride 2, down on"""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16, eps=1e-05)
+        self.conv2 = nn.Conv2d(16, 16, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(16, eps=1e-05)
+        self.downsample = nn.ModuleList([
+            nn.Conv2d(8, 16, 1, stride=2, bias=False),
+            nn.BatchNorm2d(16, eps=1e-05),
+        ])
+
+    def forward(self, x):
+        h = self.conv1(x)
+        h = self.bn1(h)
+        h = F.relu(h)
+        h = self.conv2(h)
+        x1 = self.bn2(h)
+        h = x
+        for layer in self.downsample:
+            h = layer(h)
+        h = x1 + h
+        h = F.relu(h)
+        return h
+
+
+class Bottleneck(nn.Module):
+    """block bottleneck, used with width 8, stride 2, down on"""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(16, 8, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8, eps=1e-05)
+        self.conv2 = nn.Conv2d(8, 8, 3, stride=2, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(8, eps=1e-05)
+        self.conv3 = nn.Conv2d(8, 32, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(32, eps=1e-05)
+        self.downsample = nn.ModuleList([
+            nn.Conv2d(16, 32, 1, stride=2, bias=False),
+            nn.BatchNorm2d(32, eps=1e-05),
+        ])
+
+    def forward(self, x):
+        h = self.conv1(x)
+        h = self.bn1(h)
+        h = F.relu(h)
+        h = self.conv2(h)
+        h = self.bn2(h)
+        h = F.relu(h)
+        h = self.conv3(h)
+        x1 = self.bn3(h)
+        h = x
+        for layer in self.downsample:
+            h = layer(h)
+        h = x1 + h
+        h = F.relu(h)
+        return h
+
+
+class Bottleneck2(nn.Module):
+    """block bottleneck, used with width 8, stride 1, down off"""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(32, 8, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8, eps=1e-05)
+        self.conv2 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(8, eps=1e-05)
+        self.conv3 = nn.Conv2d(8, 32, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(32, eps=1e-05)
+
+    def forward(self, x):
+        h = self.conv1(x)
+        h = self.bn1(h)
+        h = F.relu(h)
+        h = self.conv2(h)
+        h = self.bn2(h)
+        h = F.relu(h)
+        h = self.conv3(h)
+        h = self.bn3(h)
+        h = h + x
+        h = F.relu(h)
+        return h
+
+
 class Model(nn.Module):
     """resnet_small, emitted by archc: its state_dict holds the tensors `archc params --names` lists."""
 
@@ -11,84 +119,20 @@ class Model(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(8, eps=1e-05)
-        self.layer1 = nn.ModuleList()
-        self.layer1.append(nn.Module())
-        self.layer1[0].conv1 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
-        self.layer1[0].bn1 = nn.BatchNorm2d(8, eps=1e-05)
-        self.layer1[0].conv2 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
-        self.layer1[0].bn2 = nn.BatchNorm2d(8, eps=1e-05)
-        self.layer2 = nn.ModuleList()
-        self.layer2.append(nn.Module())
-        self.layer2[0].conv1 = nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False)
-        self.layer2[0].bn1 = nn.BatchNorm2d(16, eps=1e-05)
-        self.layer2[0].conv2 = nn.Conv2d(16, 16, 3, padding=1, bias=False)
-        self.layer2[0].bn2 = nn.BatchNorm2d(16, eps=1e-05)
-        self.layer2[0].downsample = nn.ModuleList()
-        self.layer2[0].downsample.append(nn.Conv2d(8, 16, 1, stride=2, bias=False))
-        self.layer2[0].downsample.append(nn.BatchNorm2d(16, eps=1e-05))
-        self.layer3 = nn.ModuleList()
-        self.layer3.append(nn.Module())
-        self.layer3[0].conv1 = nn.Conv2d(16, 8, 1, bias=False)
-        self.layer3[0].bn1 = nn.BatchNorm2d(8, eps=1e-05)
-        self.layer3[0].conv2 = nn.Conv2d(8, 8, 3, stride=2, padding=1, bias=False)
-        self.layer3[0].bn2 = nn.BatchNorm2d(8, eps=1e-05)
-        self.layer3[0].conv3 = nn.Conv2d(8, 32, 1, bias=False)
-        self.layer3[0].bn3 = nn.BatchNorm2d(32, eps=1e-05)
-        self.layer3[0].downsample = nn.ModuleList()
-        self.layer3[0].downsample.append(nn.Conv2d(16, 32, 1, stride=2, bias=False))
-        self.layer3[0].downsample.append(nn.BatchNorm2d(32, eps=1e-05))
-        self.layer3.append(nn.Module())
-        self.layer3[1].conv1 = nn.Conv2d(32, 8, 1, bias=False)
-        self.layer3[1].bn1 = nn.BatchNorm2d(8, eps=1e-05)
-        self.layer3[1].conv2 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
-        self.layer3[1].bn2 = nn.BatchNorm2d(8, eps=1e-05)
-        self.layer3[1].conv3 = nn.Conv2d(8, 32, 1, bias=False)
-        self.layer3[1].bn3 = nn.BatchNorm2d(32, eps=1e-05)
+        self.layer1 = nn.ModuleList([Basic()])
+        self.layer2 = nn.ModuleList([Basic2()])
+        self.layer3 = nn.ModuleList([Bottleneck(), Bottleneck2()])
         self.fc = nn.Linear(32, 10)
 
     def forward(self, image):
         x = self.conv1(image)
         x = self.bn1(x)
         x = F.relu(x)
-        x1 = F.max_pool2d(x, 3, 2, 1)
-        x = self.layer1[0].conv1(x1)
-        x = self.layer1[0].bn1(x)
-        x = F.relu(x)
-        x = self.layer1[0].conv2(x)
-        x = self.layer1[0].bn2(x)
-        x = x + x1
-        x2 = F.relu(x)
-        x = self.layer2[0].conv1(x2)
-        x = self.layer2[0].bn1(x)
-        x = F.relu(x)
-        x = self.layer2[0].conv2(x)
-        x3 = self.layer2[0].bn2(x)
-        x = self.layer2[0].downsample[0](x2)
-        x = self.layer2[0].downsample[1](x)
-        x = x3 + x
-        x4 = F.relu(x)
-        x = self.layer3[0].conv1(x4)
-        x = self.layer3[0].bn1(x)
-        x = F.relu(x)
-        x = self.layer3[0].conv2(x)
-        x = self.layer3[0].bn2(x)
-        x = F.relu(x)
-        x = self.layer3[0].conv3(x)
-        x5 = self.layer3[0].bn3(x)
-        x = self.layer3[0].downsample[0](x4)
-        x = self.layer3[0].downsample[1](x)
-        x = x5 + x
-        x6 = F.relu(x)
-        x = self.layer3[1].conv1(x6)
-        x = self.layer3[1].bn1(x)
-        x = F.relu(x)
-        x = self.layer3[1].conv2(x)
-        x = self.layer3[1].bn2(x)
-        x = F.relu(x)
-        x = self.layer3[1].conv3(x)
-        x = self.layer3[1].bn3(x)
-        x = x + x6
-        x = F.relu(x)
+        x = F.max_pool2d(x, 3, 2, 1)
+        x = self.layer1[0](x)
+        x = self.layer2[0](x)
+        for layer in self.layer3:
+            x = layer(x)
         x = x.mean((2, 3))
         x = self.fc(x)
         return x
