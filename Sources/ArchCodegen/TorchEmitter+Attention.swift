@@ -35,7 +35,7 @@ extension TorchEmitter.Emitter {
             ("qknorm", word(n, "qknorm").flatMap { $0 == "off" ? nil : TorchNames.literal($0) }), ("causal", bool(n, "causal") ? "True" : nil),
             ("window", int(n, "window").map(String.init)), ("shift", int(n, "shift").flatMap { $0 == 0 ? nil : String($0) }),
             ("relpos", bool(n, "relpos") ? "True" : nil), ("rope", rope), ("rope_base", rope == nil ? nil : base)]
-        try addModule(n, "Attention(\(d), \(heads)" + keywords(options + layout) + ")")
+        try addModule(n, "Attention(\(try width(source, -1)), \(arg(n, "heads"))" + keywords(options + layout) + ")")
         helpers.insert(.attention)
         // Dotted names are modules inside the attention: layers labelled under them (BERT's attention.output.LayerNorm) join them.
         for name in p.groups.map(\.name) + [p.output] { registerInner(n.path, name) }

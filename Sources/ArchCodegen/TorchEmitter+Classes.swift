@@ -1,4 +1,5 @@
 import ArchSemantics
+import ArchSyntax
 
 /// Each use of a block becomes a module of a class written for the block (`class Decoder(nn.Module)`),
 /// whose `forward` holds the block's lines; uses whose code is the same share the class, so GPT-2's
@@ -82,7 +83,9 @@ extension TorchEmitter.Emitter {
     mutating func emit(_ items: [Item]) throws {
         for item in items {
             switch item {
-            case .node(let i): try emit(graph.nodes[i], index: i)
+            case .node(let i):
+                try emit(graph.nodes[i], index: i)
+                propagate(graph.nodes[i])
             case .unit(let u): try emitUnit(u)
             }
         }
@@ -105,19 +108,153 @@ extension TorchEmitter.Emitter {
         forwardLines = []
         names = ValueNames(inputs: given, steps: steps(inner), output: unit.output)
         base = unit.path
+        let outerScope = scope
+        scope = classScope(unit)
         try emit(inner)
+        let parameters = scope!.order.filter { scope!.used.contains($0) }
         let list = lists.contains(unit.path.joined(separator: "."))
-        let body = classBody(inputs: unit.inputs.map { v($0) }, output: v(unit.output), list: list)
+        let body = classBody(inputs: unit.inputs.map { v($0) }, output: v(unit.output), list: list,
+                             parameters: parameters.map { scope!.python[$0]! })
         base = outer.3
-        let name = className(module.type, body: body, arguments: module.arguments ?? [])
+        let innerScope = scope!
+        scope = outerScope
+        let name = className(module.type, body: body, arguments: module.arguments ?? [], parameters: parameters)
         (initLines, forwardLines, names) = (outer.0, outer.1, outer.2)
-        initLines[at].text = initLines[at].text.replacingOccurrences(of: placeholder, with: "\(name)()")
+        // The use's values, written with the enclosing class's names where they are its expressions.
+        var values: [String] = []
+        for (k, p) in parameters.enumerated() {
+            var text: String
+            if let a = module.arguments?.first(where: { $0.name == p }) {
+                guard case .int(let n) = a.value else { continue }
+                text = a.source.flatMap { symbol($0, equals: n) } ?? String(n)
+            } else {
+                text = try width(unit.inputs[0], p == "channels" ? 1 : -1)
+            }
+            values.append(k < 2 ? text : "\(innerScope.python[p]!)=\(text)")
+        }
+        let made = "\(name)(\(values.joined(separator: ", ")))"
+        propagate(unit, inner: innerScope)
+        initLines[at].text = initLines[at].text.replacingOccurrences(of: placeholder, with: made)
         forwardLines.append("\(v(unit.output)) = \(call)")
     }
 
     /// `__init__` and `forward` of a class, from the lines of the current scope.
+    /// The names a unit's class may use: the block's whole-number parameters, and its input's
+    /// `channels` and `dim` where no parameter has that name.
+    func classScope(_ unit: Unit) -> ClassScope {
+        var sc = ClassScope()
+        let args = graph.modules[unit.module].arguments ?? []
+        let params = Set(args.map(\.name))
+        let shape = unit.inputs.first.map { graph.values[$0].shape } ?? []
+        var facts: [String] = []
+        if shape.count >= 2 {
+            if !params.contains("channels"), let c = shape[1].value { sc.env["channels"] = c; facts.append("channels") }
+            if !params.contains("dim"), let d = shape[shape.count - 1].value { sc.env["dim"] = d; facts.append("dim") }
+        }
+        for a in args { if case .int(let n) = a.value { sc.env[a.name] = n } }
+        sc.order = facts + args.map(\.name).filter { sc.env[$0] != nil }
+        var taken: Set<String> = []
+        for name in sc.order {
+            var p = name
+            while !TorchNames.isVariable(p) || p.first!.isUppercase || taken.contains(p) { p += "_" }
+            taken.insert(p)
+            sc.python[name] = p
+        }
+        if let first = unit.inputs.first, shape.count >= 2 {
+            var w: [Int: Sym] = [:]
+            if facts.contains("channels") { w[1] = .name("channels") }
+            if facts.contains("dim") { w[shape.count - 1] = .name("dim") }
+            sc.widths[first] = w
+        }
+        return sc
+    }
+
+    /// A layer's argument: inside a block's class the spec's expression for it where that names the
+    /// block's parameters (`out`, `kernel / 2`: `kernel // 2`), else its value.
+    mutating func arg(_ n: Graph.Node, _ k: String) -> String {
+        if case .int(let v)? = n.args[k], let e = n.sources[k], let r = symbol(e, equals: v) { return r }
+        return py(n.args[k])
+    }
+
+    mutating func symbol(_ e: Expr, equals v: Int) -> String? {
+        guard let s = scope, let sym = Sym.from(e, names: Set(s.env.keys)) else { return nil }
+        return use(sym, equals: v)
+    }
+
+    /// The expression's Python where it evaluates to `v` for this use and names something.
+    mutating func use(_ sym: Sym, equals v: Int) -> String? {
+        guard let s = scope, !sym.names.isEmpty, sym.value(s.env) == v else { return nil }
+        scope!.used.formUnion(sym.names)
+        return sym.python(s.python)
+    }
+
+    /// A size of a value: inside a block's class its expression where one is known (`channels`, `out`).
+    mutating func width(_ value: Int, _ i: Int) throws -> String {
+        let n = try known(value, i)
+        let rank = graph.values[value].shape.count, axis = i < 0 ? rank + i : i
+        if let sym = scope?.widths[value]?[axis], let r = use(sym, equals: n) { return r }
+        return String(n)
+    }
+
+    /// The expressions of a layer's output channels (axis 1) and width (last axis): from the
+    /// layer's own argument (`conv 3 out`, `linear dim * 4`), or kept from its input by a layer that
+    /// keeps them (norms, activations, residual sums, pools).
+    mutating func propagate(_ n: Graph.Node) {
+        guard let sc = scope else { return }
+        let shape = graph.values[n.output].shape, rank = shape.count
+        guard rank >= 2 else { return }
+        let names = Set(sc.env.keys)
+        func src(_ k: String) -> Sym? { n.sources[k].flatMap { Sym.from($0, names: names) } }
+        var out: [Int: Sym] = [:]
+        for axis in Set([1, rank - 1]) {
+            guard let size = shape[axis].value else { continue }
+            var cand: Sym?
+            switch n.op {
+            case .linear, .mlp, .swiglu, .attention, .moe: cand = axis == rank - 1 ? src("out") : nil
+            case .conv, .convt: cand = axis == 1 ? src("out") : nil
+            case .concat:
+                let d = int(n, "dim") ?? 1
+                if (d < 0 ? rank + d : d) == axis {
+                    let parts = n.inputs.compactMap { sc.widths[$0]?[axis] }
+                    if parts.count == n.inputs.count, let first = parts.first { cand = parts.dropFirst().reduce(first) { .binary("+", $0, $1) } }
+                }
+            case .batchnorm, .layernorm, .rmsnorm, .groupnorm, .relu, .relu6, .silu, .hardswish, .gelu, .sigmoid, .tanh, .softmax,
+                 .dropout, .identity, .add, .sub, .mul, .div, .rsub, .pos, .maxpool, .avgpool, .adaptive_avgpool, .adaptive_maxpool, .upsample:
+                let g = graph
+                cand = n.inputs.compactMap { v -> Sym? in
+                    let s = g.values[v].shape
+                    return s.count == rank && s[axis] == shape[axis] ? sc.widths[v]?[axis] : nil
+                }.first
+            default: cand = nil
+            }
+            if let cand, cand.value(sc.env) == size { out[axis] = cand }
+        }
+        scope!.widths[n.output] = out
+    }
+
+    /// The expressions of a unit's output sizes in the enclosing class: those it has in its own
+    /// class, with its names replaced by the expressions the use gave them.
+    mutating func propagate(_ unit: Unit, inner: ClassScope) {
+        guard let sc = scope, let widths = inner.widths[unit.output] else { return }
+        var map: [String: Sym] = [:]
+        for name in inner.env.keys {
+            if let a = graph.modules[unit.module].arguments?.first(where: { $0.name == name }) {
+                map[name] = a.source.flatMap { Sym.from($0, names: Set(sc.env.keys)) }
+            } else if let first = unit.inputs.first {
+                let rank = graph.values[first].shape.count
+                map[name] = sc.widths[first]?[name == "channels" ? 1 : rank - 1]
+            }
+        }
+        let shape = graph.values[unit.output].shape
+        var out: [Int: Sym] = [:]
+        for (axis, sym) in widths {
+            if let s = sym.substituting(map), let size = shape[axis].value, s.value(sc.env) == size { out[axis] = s }
+        }
+        scope!.widths[unit.output] = out
+    }
+
     /// A module whose children are numbered is an nn.ModuleList, made with the modules it holds.
-    func classBody(inputs: [String], output: String, list: Bool) -> String {
+    func classBody(inputs: [String], output: String, list: Bool, parameters: [String]) -> String {
         var lines = initLines.map(\.text), made: [String] = []
         if list {
             let appends = lines.filter { $0.hasPrefix("self.append(") }.count
@@ -138,7 +275,7 @@ extension TorchEmitter.Emitter {
         let initText = compressLists([superInit] + lines).map { indent($0, 8) }
         return """
         \(list ? "(nn.ModuleList)" : "(nn.Module)")
-            def __init__(self):
+            def __init__(self\(parameters.map { ", " + $0 }.joined())):
         \(initText.joined(separator: "\n"))
 
             def forward(self, \(inputs.joined(separator: ", "))):
@@ -154,9 +291,11 @@ extension TorchEmitter.Emitter {
 
     /// The class for a block's code: the same code shares one class; the first of a block is named
     /// after it (`decoder`: Decoder), the others numbered (Decoder2).
-    mutating func className(_ block: String, body: String, arguments: [Graph.Argument]) -> String {
+    mutating func className(_ block: String, body: String, arguments: [Graph.Argument], parameters: [String]) -> String {
+        // The arguments the class is built for rather than given: those all its uses agree on.
+        let fixed = arguments.filter { !parameters.contains($0.name) }
         if let i = classes.firstIndex(where: { $0.block == block && $0.body == body }) {
-            if classes[i].arguments != arguments { classes[i].arguments = nil }
+            classes[i].arguments = classes[i].arguments?.filter { fixed.contains($0) }
             return classes[i].name
         }
         var stem = block.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
@@ -168,15 +307,16 @@ extension TorchEmitter.Emitter {
             k += 1
             name = stem + String(k)
         }
-        classes.append((name, block, body, arguments))
+        classes.append((name, block, body, fixed, arguments.map(\.name)))
         return name
     }
 
-    /// The class's definition: the block it writes, and the arguments of its uses where they all agree.
-    func classText(_ c: (name: String, block: String, body: String, arguments: [Graph.Argument]?)) -> String {
-        var doc = "block \(c.block)"
+    /// The class's definition: the block it writes, and the arguments it is built for (those not
+    /// given to `__init__`, where all its uses agree on them).
+    func classText(_ c: (name: String, block: String, body: String, arguments: [Graph.Argument]?, parameters: [String])) -> String {
+        var doc = "block \(c.block)(\(c.parameters.joined(separator: ", ")))"
         if let args = c.arguments, !args.isEmpty {
-            doc += ", used with " + args.map { "\($0.name) \($0.value)" }.joined(separator: ", ")
+            doc += ", built for " + args.map { "\($0.name) \($0.value)" }.joined(separator: ", ")
         }
         let newline = c.body.firstIndex(of: "\n")!
         let escaped = doc.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")

@@ -24,8 +24,8 @@ extension TorchEmitter.Emitter {
         case .pos, .cls: line = try positions(n)
         case .attention: line = try attention(n)
         case .mlp:
-            let d = try known(inV, -1), out = int(n, "out") ?? d, act = word(n, "act") ?? "gelu"
-            try addModule(n, "Mlp(\(d), \(int(n, "hidden")!), \(out)" + keywords([("act", act == "gelu" ? nil : TorchNames.literal(act)),
+            let d = try width(inV, -1), out = n.args["out"] == nil ? d : arg(n, "out"), act = word(n, "act") ?? "gelu"
+            try addModule(n, "Mlp(\(d), \(arg(n, "hidden")), \(out)" + keywords([("act", act == "gelu" ? nil : TorchNames.literal(act)),
                                                                                     ("bias", bool(n, "bias") ? nil : "False")]) + ")")
             helpers.insert(.mlp)
             line = "\(access(n))(\(x))"
@@ -81,7 +81,7 @@ extension TorchEmitter.Emitter {
     }
 
     mutating func linear(_ n: Graph.Node) throws -> String {
-        let x = v(n.inputs[0]), inF = try known(n.inputs[0], -1), o = int(n, "out")!
+        let x = v(n.inputs[0]), inF = try width(n.inputs[0], -1), o = arg(n, "out")
         guard let tied = n.params.first(where: { !n.ownParams.contains($0) }) else {
             try addModule(n, "nn.Linear(\(inF), \(o)\(bool(n, "bias") ? "" : ", bias=False"))")
             return "\(access(n))(\(x))"
@@ -95,19 +95,19 @@ extension TorchEmitter.Emitter {
     }
 
     mutating func convolution(_ n: Graph.Node, rank: Int) throws -> String {
-        let x = v(n.inputs[0]), c = try known(n.inputs[0], 1)
+        let x = v(n.inputs[0]), c = try width(n.inputs[0], 1)
         if n.op == .patch {
             let size = py(n.args["size"])
             try addModule(n, "nn.Conv2d(\(c), \(int(n, "dim")!), \(size), stride=\(size)\(bool(n, "bias") ? "" : ", bias=False"))")
             return bool(n, "grid") ? "\(access(n))(\(x)).permute(0, 2, 3, 1)" : "\(access(n))(\(x)).flatten(2).transpose(1, 2)"
         }
-        let groups = word(n, "groups") == "depthwise" ? "\(c)" : py(n.args["groups"])
-        let pad = word(n, "pad") == "same" ? "\"same\"" : py(n.args["pad"])
+        let groups = word(n, "groups") == "depthwise" ? "\(c)" : arg(n, "groups")
+        let pad = word(n, "pad") == "same" ? "\"same\"" : arg(n, "pad")
         func given(_ s: String, unless d: String) -> String? { s == d || s == "(\(d), \(d))" || s == "(\(d),)" ? nil : s }
-        let common: [(String, String?)] = [("stride", given(py(n.args["stride"]), unless: "1")), ("padding", given(pad, unless: "0"))]
-        let tail: [(String, String?)] = [("dilation", given(py(n.args["dilation"]), unless: "1")), ("groups", given(groups, unless: "1")),
+        let common: [(String, String?)] = [("stride", given(arg(n, "stride"), unless: "1")), ("padding", given(pad, unless: "0"))]
+        let tail: [(String, String?)] = [("dilation", given(arg(n, "dilation"), unless: "1")), ("groups", given(groups, unless: "1")),
                                          ("bias", bool(n, "bias") ? nil : "False")]
-        let spatial = rank - 2, kernel = py(n.args["kernel"]), out = int(n, "out")!
+        let spatial = rank - 2, kernel = arg(n, "kernel"), out = arg(n, "out")
         if n.op == .conv {
             try addModule(n, "nn.Conv\(spatial)d(\(c), \(out), \(kernel)" + keywords(common + tail) + ")")
         } else {
@@ -120,17 +120,17 @@ extension TorchEmitter.Emitter {
         let eps = n.args["eps"].map { py($0) }
         switch n.op {
         case .batchnorm:
-            try addModule(n, "nn.BatchNorm\(rank == 4 ? 2 : 1)d(\(try known(n.inputs[0], 1))" + keywords([("eps", eps), ("affine", bool(n, "affine") ? nil : "False")]) + ")")
+            try addModule(n, "nn.BatchNorm\(rank == 4 ? 2 : 1)d(\(try width(n.inputs[0], 1))" + keywords([("eps", eps), ("affine", bool(n, "affine") ? nil : "False")]) + ")")
             return "\(access(n))(\(v(n.inputs[0])))"
         case .groupnorm:
-            try addModule(n, "nn.GroupNorm(\(int(n, "groups")!), \(try known(n.inputs[0], 1))" + keywords([("eps", eps)]) + ")")
+            try addModule(n, "nn.GroupNorm(\(arg(n, "groups")), \(try width(n.inputs[0], 1))" + keywords([("eps", eps)]) + ")")
             return "\(access(n))(\(v(n.inputs[0])))"
         case .layernorm:
-            let width = try known(n.inputs[0], n.axis("dim", rank: rank))
+            let width = try width(n.inputs[0], n.axis("dim", rank: rank))
             try addModule(n, "nn.LayerNorm(\(width)" + keywords([("eps", eps), ("elementwise_affine", bool(n, "affine") ? nil : "False"),
                                                              ("bias", bool(n, "bias") ? nil : "False")]) + ")")
         default:
-            try addModule(n, "nn.RMSNorm(\(try known(n.inputs[0], n.axis("dim", rank: rank))), eps=\(py(n.args["eps"])))")
+            try addModule(n, "nn.RMSNorm(\(try width(n.inputs[0], n.axis("dim", rank: rank))), eps=\(py(n.args["eps"])))")
         }
         return normalised(n, rank: rank)
     }

@@ -38,9 +38,11 @@ public enum TorchEmitter {
         var names: ValueNames
         /// The uses of blocks emitted as classes, and the classes written so far.
         var units: [Unit] = []
-        var classes: [(name: String, block: String, body: String, arguments: [Graph.Argument]?)] = []
+        var classes: [(name: String, block: String, body: String, arguments: [Graph.Argument]?, parameters: [String])] = []
         /// The path of the module whose class is being written (`self` there); [] for Model.
         var base: [String] = []
+        /// The names of the block whose class is being written; nil for Model.
+        var scope: ClassScope?
 
         init(graph: Graph, lists: Set<String>) {
             self.graph = graph

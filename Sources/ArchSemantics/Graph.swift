@@ -25,6 +25,9 @@ public final class Graph: @unchecked Sendable {
         public var macs: Int?
         public var otherOps: Int?
         public var loc: SourceLoc
+        /// The expression each argument was written as on the layer's line, where one was (`out`
+        /// for `conv 3 out`: the block parameter); code generation names widths after them.
+        public var sources: [String: Expr] = [:]
     }
 
     /// A named layer or group of layers: a row of the `params` table.
@@ -43,6 +46,9 @@ public final class Graph: @unchecked Sendable {
     public struct Argument: Sendable, Equatable {
         public var name: String
         public var value: Value
+        /// The expression the using line gave it as (nil for a default).
+        public var source: Expr? = nil
+        public static func == (a: Argument, b: Argument) -> Bool { a.name == b.name && a.value == b.value }
     }
 
     public var modelName: String = ""

@@ -22,14 +22,16 @@ final class TorchEmitterTests: XCTestCase {
         for line in ["self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)", "self.fc = nn.Linear(512, 1000)",
                      "def forward(self, image):", "x = F.max_pool2d(x, 3, 2, 1)\n        for layer in self.layer1:\n            x = layer(x)\n",
                      // Each use of a block is a module of a class written for it; alike uses share one.
-                     "self.layer1 = nn.ModuleList([Basic() for _ in range(2)])", "self.layer2 = nn.ModuleList([Basic2(), Basic3()])",
-                     "class Basic(nn.Module):\n    \"\"\"block basic, used with out 64, stride 1, down off\"\"\"",
-                     "class Basic2(nn.Module):", "        self.conv1 = nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False)\n",
-                     "        self.downsample = nn.ModuleList([\n            nn.Conv2d(64, 128, 1, stride=2, bias=False),\n",
+                     "self.layer1 = nn.ModuleList([Basic(64, 64, stride=1) for _ in range(2)])",
+                     "self.layer2 = nn.ModuleList([Basic2(64, 128, stride=2), Basic(128, 128, stride=1)])",
+                     "class Basic(nn.Module):\n    \"\"\"block basic(out, stride, down), built for down off\"\"\"\n\n    def __init__(self, channels, out, stride):\n",
+                     "class Basic2(nn.Module):", "        self.conv1 = nn.Conv2d(channels, out, 3, stride=stride, padding=1, bias=False)\n",
+                     "        self.bn1 = nn.BatchNorm2d(out, eps=1e-05)\n",
+                     "        self.downsample = nn.ModuleList([\n            nn.Conv2d(channels, out, 1, stride=stride, bias=False),\n",
                      "    def forward(self, x):\n        h = self.conv1(x)\n", "        h = h + x\n        h = F.relu(h)\n        return h\n"] {
             XCTAssertTrue(py.contains(line), "\(line)\n\(py)")
         }
-        XCTAssertEqual(py.components(separatedBy: "\nclass ").count - 1, 8, "seven configurations of basic, and Model")
+        XCTAssertEqual(py.components(separatedBy: "\nclass ").count - 1, 3, "basic without and with the downsample branch, and Model")
         XCTAssertFalse(py.contains("class Attention") || py.contains("def _positions"), "only the helpers the network uses")
         // Bare parameters are registered on their owner; a tied head reads the embedding's weight.
         let vit = try TorchEmitter.emit(XCTUnwrap(Support.compileSpec("vit_b16.arch").graph))
@@ -49,14 +51,14 @@ final class TorchEmitterTests: XCTestCase {
     func testAttentionOptionsAndNames() throws {
         let llama = try TorchEmitter.emit(XCTUnwrap(Support.compileSpec("llama.arch", bindings: ["seq": 8]).graph))
         XCTAssertTrue(llama.contains("self.model = nn.Module()"))
-        XCTAssertTrue(llama.contains("self.model.layers = nn.ModuleList([LlamaLayer() for _ in range(22)])"), llama)
-        XCTAssertTrue(llama.contains(#"        self.self_attn = Attention(2048, 32, kvheads=4, bias=False, causal=True, rope="half", projections=(("q_proj", "q"), ("k_proj", "k"), ("v_proj", "v")), output="o_proj")"#), llama)
+        XCTAssertTrue(llama.contains("self.model.layers = nn.ModuleList([LlamaLayer(2048, 32) for _ in range(22)])"), llama)
+        XCTAssertTrue(llama.contains(#"        self.self_attn = Attention(dim, heads, kvheads=4, bias=False, causal=True, rope="half", projections=(("q_proj", "q"), ("k_proj", "k"), ("v_proj", "v")), output="o_proj")"#), llama)
         XCTAssertTrue(llama.contains(#"SwiGLU(2048, 5632, 2048, names=("gate_proj", "up_proj", "down_proj"), named=True)"#), llama)
         let bertSpec = Support.fixtures.appendingPathComponent("numerics/bert_masked/model.arch").path
         let bert = try TorchEmitter.emit(XCTUnwrap(Pipeline.compile(path: bertSpec, bindings: ["seq": 9]).graph))
         XCTAssertTrue(bert.contains(#"projections=(("self.query", "q"), ("self.key", "k"), ("self.value", "v")), output="output.dense")"#), bert)
         XCTAssertFalse(bert.contains("self.attention.output = nn.Module()"), "the attention's own module is used")
-        XCTAssertTrue(bert.contains("        self.attention.output.LayerNorm = nn.LayerNorm(32, eps=1e-12)"), bert)
+        XCTAssertTrue(bert.contains("        self.attention.output.LayerNorm = nn.LayerNorm(dim, eps=1e-12)"), bert)
         XCTAssertTrue(bert.contains(", mask=attention_mask)"), "the attention reads the attention_mask input")
         let opsSpec = Support.fixtures.appendingPathComponent("numerics/ops_attention_small/model.arch").path
         let ops = try TorchEmitter.emit(XCTUnwrap(Pipeline.compile(path: opsSpec, bindings: [:]).graph))

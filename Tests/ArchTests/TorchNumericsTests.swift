@@ -101,9 +101,9 @@ final class TorchNumericsTests: XCTestCase {
              ["class": 1, "lambda": 2, "None": 3, "self": 4, "F": 5, "torch": 6]),
             // Blocks become classes: named like the file's own classes, Python keywords, with labels
             // named like nn.Module's attributes, one inside another, reading a tensor from outside.
-            ("blocks", "model m\ninput x 8\ninput Model 8\nblock Model(lambda, eval = 2) {\n  forward: linear lambda\n  relu\n  add Model\n}\n"
-                + "block attention(n) {\n  self: linear n\n  residual { _modules: Model 8 }\n}\n"
-                + "block class(n) {\n  layer: linear n\n  layer_: linear n\n}\nh: Model 8 x2\na: attention 8 x2\nc: class 8\n",
+            ("blocks", "model m\ninput x 8\ninput Model 8\nblock Model(lambda, lambda_ = 8, eval = 2) {\n  forward: linear lambda\n  relu\n"
+                + "  next: linear lambda_\n  add Model\n}\nblock attention(n) {\n  self: linear n\n  residual { _modules: Model 8 }\n}\n"
+                + "block class(n, self = 1) {\n  layer: linear n * self\n  layer_: linear n\n}\nh: Model 8 x2\na: attention 8 x2\nc: class 8\n",
              ["x": 1, "Model": 2]),
         ]
         var cases: [Case] = []

@@ -159,14 +159,14 @@ class Attention(nn.Module):
 
 
 class Decoder(nn.Module):
-    """block decoder, used with heads 4, mlp 128, memory off, bias on, act gelu_tanh, eps 1e-05"""
+    """block decoder(heads, mlp, memory, bias, act, eps), built for memory off, bias on, act gelu_tanh, eps 1e-05"""
 
-    def __init__(self):
+    def __init__(self, dim, heads, mlp):
         super().__init__()
-        self.norm1 = nn.LayerNorm(32, eps=1e-05)
-        self.attn = Attention(32, 4, causal=True)
-        self.norm2 = nn.LayerNorm(32, eps=1e-05)
-        self.mlp = Mlp(32, 128, 32, act="gelu_tanh")
+        self.norm1 = nn.LayerNorm(dim, eps=1e-05)
+        self.attn = Attention(dim, heads, causal=True)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-05)
+        self.mlp = Mlp(dim, mlp, dim, act="gelu_tanh")
 
     def forward(self, x):
         h = self.norm1(x)
@@ -185,7 +185,7 @@ class Model(nn.Module):
         super().__init__()
         self.wte = nn.Embedding(100, 32)
         self.wpe = nn.Embedding(16, 32)
-        self.h = nn.ModuleList([Decoder() for _ in range(2)])
+        self.h = nn.ModuleList([Decoder(32, 4, mlp=128) for _ in range(2)])
         self.ln_f = nn.LayerNorm(32, eps=1e-05)
         self.reset_parameters()
 

@@ -5,14 +5,14 @@ import torch.nn.functional as F
 
 
 class Basic(nn.Module):
-    """block basic, used with out 8, stride 1, down off"""
+    """block basic(out, stride, down), built for down off"""
 
-    def __init__(self):
+    def __init__(self, channels, out, stride):
         super().__init__()
-        self.conv1 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(8, eps=1e-05)
-        self.conv2 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(8, eps=1e-05)
+        self.conv1 = nn.Conv2d(channels, out, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out, eps=1e-05)
+        self.conv2 = nn.Conv2d(out, out, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out, eps=1e-05)
 
     def forward(self, x):
         h = self.conv1(x)
@@ -26,17 +26,17 @@ class Basic(nn.Module):
 
 
 class Basic2(nn.Module):
-    """block basic, used with out 16, stride 2, down on"""
+    """block basic(out, stride, down), built for down on"""
 
-    def __init__(self):
+    def __init__(self, channels, out, stride):
         super().__init__()
-        self.conv1 = nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16, eps=1e-05)
-        self.conv2 = nn.Conv2d(16, 16, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(16, eps=1e-05)
+        self.conv1 = nn.Conv2d(channels, out, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out, eps=1e-05)
+        self.conv2 = nn.Conv2d(out, out, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out, eps=1e-05)
         self.downsample = nn.ModuleList([
-            nn.Conv2d(8, 16, 1, stride=2, bias=False),
-            nn.BatchNorm2d(16, eps=1e-05),
+            nn.Conv2d(channels, out, 1, stride=stride, bias=False),
+            nn.BatchNorm2d(out, eps=1e-05),
         ])
 
     def forward(self, x):
@@ -54,19 +54,19 @@ class Basic2(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """block bottleneck, used with width 8, stride 2, down on"""
+    """block bottleneck(width, stride, down), built for down on"""
 
-    def __init__(self):
+    def __init__(self, channels, width, stride):
         super().__init__()
-        self.conv1 = nn.Conv2d(16, 8, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(8, eps=1e-05)
-        self.conv2 = nn.Conv2d(8, 8, 3, stride=2, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(8, eps=1e-05)
-        self.conv3 = nn.Conv2d(8, 32, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(32, eps=1e-05)
+        self.conv1 = nn.Conv2d(channels, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width, eps=1e-05)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width, eps=1e-05)
+        self.conv3 = nn.Conv2d(width, width * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(width * 4, eps=1e-05)
         self.downsample = nn.ModuleList([
-            nn.Conv2d(16, 32, 1, stride=2, bias=False),
-            nn.BatchNorm2d(32, eps=1e-05),
+            nn.Conv2d(channels, width * 4, 1, stride=stride, bias=False),
+            nn.BatchNorm2d(width * 4, eps=1e-05),
         ])
 
     def forward(self, x):
@@ -87,16 +87,16 @@ class Bottleneck(nn.Module):
 
 
 class Bottleneck2(nn.Module):
-    """block bottleneck, used with width 8, stride 1, down off"""
+    """block bottleneck(width, stride, down), built for down off"""
 
-    def __init__(self):
+    def __init__(self, channels, width, stride):
         super().__init__()
-        self.conv1 = nn.Conv2d(32, 8, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(8, eps=1e-05)
-        self.conv2 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(8, eps=1e-05)
-        self.conv3 = nn.Conv2d(8, 32, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(32, eps=1e-05)
+        self.conv1 = nn.Conv2d(channels, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width, eps=1e-05)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width, eps=1e-05)
+        self.conv3 = nn.Conv2d(width, width * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(width * 4, eps=1e-05)
 
     def forward(self, x):
         h = self.conv1(x)
@@ -119,9 +119,9 @@ class Model(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(8, eps=1e-05)
-        self.layer1 = nn.ModuleList([Basic()])
-        self.layer2 = nn.ModuleList([Basic2()])
-        self.layer3 = nn.ModuleList([Bottleneck(), Bottleneck2()])
+        self.layer1 = nn.ModuleList([Basic(8, 8, stride=1)])
+        self.layer2 = nn.ModuleList([Basic2(8, 16, stride=2)])
+        self.layer3 = nn.ModuleList([Bottleneck(16, 8, stride=2), Bottleneck2(32, 8, stride=1)])
         self.fc = nn.Linear(32, 10)
 
     def forward(self, image):
