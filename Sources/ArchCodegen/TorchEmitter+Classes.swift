@@ -290,7 +290,8 @@ extension TorchEmitter.Emitter {
     }
 
     /// The class for a block's code: the same code shares one class; the first of a block is named
-    /// after it (`decoder`: Decoder), the others numbered (Decoder2).
+    /// after it (`decoder`: Decoder), the others after the arguments they are built for unlike it
+    /// (BasicDown), or numbered (Inverted2).
     mutating func className(_ block: String, body: String, arguments: [Graph.Argument], parameters: [String]) -> String {
         // The arguments the class is built for rather than given: those all its uses agree on.
         let fixed = arguments.filter { !parameters.contains($0.name) }
@@ -298,9 +299,23 @@ extension TorchEmitter.Emitter {
             classes[i].arguments = classes[i].arguments?.filter { fixed.contains($0) }
             return classes[i].name
         }
-        var stem = block.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        func camel(_ s: String) -> String { s.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined() }
+        var stem = camel(block)
         if !TorchNames.isIdentifier(stem) || stem.first.map({ !$0.isLetter }) == true {
             stem = "Block" + String(stem.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) })
+        }
+        // A variant is named after what it is built for unlike the block's first class (`down on`: BasicDown).
+        if let first = classes.first(where: { $0.block == block }) {
+            var suffix = ""
+            for a in fixed where first.arguments?.first(where: { $0.name == a.name }).map({ $0.value != a.value }) ?? false {
+                switch a.value {
+                case .bool(true): suffix += camel(a.name)
+                case .bool(false): suffix += "No" + camel(a.name)
+                case .word(let w): suffix += camel(w)
+                default: break
+                }
+            }
+            if TorchNames.isIdentifier(stem + suffix) { stem += suffix }
         }
         var name = stem, k = 1
         while classes.contains(where: { $0.name == name }) || !TorchNames.isClassName(name) {

@@ -23,9 +23,9 @@ final class TorchEmitterTests: XCTestCase {
                      "def forward(self, image):", "x = F.max_pool2d(x, 3, 2, 1)\n        for layer in self.layer1:\n            x = layer(x)\n",
                      // Each use of a block is a module of a class written for it; alike uses share one.
                      "self.layer1 = nn.ModuleList([Basic(64, 64, stride=1) for _ in range(2)])",
-                     "self.layer2 = nn.ModuleList([Basic2(64, 128, stride=2), Basic(128, 128, stride=1)])",
+                     "self.layer2 = nn.ModuleList([BasicDown(64, 128, stride=2), Basic(128, 128, stride=1)])",
                      "class Basic(nn.Module):\n    \"\"\"block basic(out, stride, down), built for down off\"\"\"\n\n    def __init__(self, channels, out, stride):\n",
-                     "class Basic2(nn.Module):", "        self.conv1 = nn.Conv2d(channels, out, 3, stride=stride, padding=1, bias=False)\n",
+                     "class BasicDown(nn.Module):", "        self.conv1 = nn.Conv2d(channels, out, 3, stride=stride, padding=1, bias=False)\n",
                      "        self.bn1 = nn.BatchNorm2d(out, eps=1e-05)\n",
                      "        self.downsample = nn.ModuleList([\n            nn.Conv2d(channels, out, 1, stride=stride, bias=False),\n",
                      "    def forward(self, x):\n        h = self.conv1(x)\n", "        h = h + x\n        h = F.relu(h)\n        return h\n"] {

@@ -25,7 +25,7 @@ class Basic(nn.Module):
         return h
 
 
-class Basic2(nn.Module):
+class BasicDown(nn.Module):
     """block basic(out, stride, down), built for down on"""
 
     def __init__(self, channels, out, stride):
@@ -86,7 +86,7 @@ class Bottleneck(nn.Module):
         return h
 
 
-class Bottleneck2(nn.Module):
+class BottleneckNoDown(nn.Module):
     """block bottleneck(width, stride, down), built for down off"""
 
     def __init__(self, channels, width, stride):
@@ -120,8 +120,8 @@ class Model(nn.Module):
         self.conv1 = nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(8, eps=1e-05)
         self.layer1 = nn.ModuleList([Basic(8, 8, stride=1)])
-        self.layer2 = nn.ModuleList([Basic2(8, 16, stride=2)])
-        self.layer3 = nn.ModuleList([Bottleneck(16, 8, stride=2), Bottleneck2(32, 8, stride=1)])
+        self.layer2 = nn.ModuleList([BasicDown(8, 16, stride=2)])
+        self.layer3 = nn.ModuleList([Bottleneck(16, 8, stride=2), BottleneckNoDown(32, 8, stride=1)])
         self.fc = nn.Linear(32, 10)
 
     def forward(self, image):
