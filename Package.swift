@@ -18,7 +18,8 @@ let package = Package(
         // run by the interpreter and compiled by the ahead-of-time backend.
         .target(name: "ArchIR", dependencies: ["ArchSemantics", "ArchKernels", "ArchEngine"]),
         // Driver: the one pipeline every command shares, and the reports.
-        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchIO", "ArchRuntime", "ArchCodegen", "ArchEngine"]),
+        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchIO", "ArchRuntime", "ArchCodegen", "ArchEngine",
+                                                   "ArchExport"]),
         // Tensor files: safetensors and .npy, read and written with every size checked.
         .target(name: "ArchIO"),
         // Compute kernels shared by the interpreter and the ahead-of-time backend. Always optimised and
@@ -32,6 +33,8 @@ let package = Package(
         // planned program, with the engine's sources embedded by the plugin below.
         .target(name: "ArchCodegen", dependencies: ["ArchSemantics", "ArchIR", "ArchEngine", "ArchKernels"],
                 plugins: ["EmbedEngineSources"]),
+        // ONNX export: the checked graph as an ONNX model, through its own Protocol Buffers writer.
+        .target(name: "ArchExport", dependencies: ["ArchCore", "ArchSemantics", "ArchIR", "ArchKernels"]),
         .executableTarget(name: "embed-sources", path: "Sources/embed-sources"),
         .plugin(name: "EmbedEngineSources", capability: .buildTool(), dependencies: ["embed-sources"]),
         // Runs a checked graph on real weights: weight binding, initialisation, the interpreter.
@@ -40,7 +43,8 @@ let package = Package(
         .executableTarget(name: "archc", dependencies: ["ArchDriver"]),
         .testTarget(
             name: "ArchTests",
-            dependencies: ["ArchCore", "ArchSyntax", "ArchSemantics", "ArchIR", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen", "ArchEngine"],
+            dependencies: ["ArchCore", "ArchSyntax", "ArchSemantics", "ArchIR", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen", "ArchEngine",
+                           "ArchExport"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -1,0 +1,114 @@
+import ArchSemantics
+import ArchIR
+
+/// The activations archc computes, written with opset 18's ops (GELU by its formula: the Gelu op
+/// came in opset 20).
+enum ExportActivation {
+    case relu, relu6, gelu, geluTanh, silu, sigmoid, tanh, hardswish
+}
+
+/// Normalisation, activations, softmax.
+extension Exporter {
+    /// An activation by its name in the language (`mlp act`, `decoder act`: an op's name or `gelu_tanh`).
+    static func activation(named name: String) throws -> ExportActivation {
+        switch name {
+        case "relu": return .relu
+        case "relu6": return .relu6
+        case "gelu": return .gelu
+        case "gelu_tanh": return .geluTanh
+        case "silu": return .silu
+        case "sigmoid": return .sigmoid
+        case "tanh": return .tanh
+        case "hardswish": return .hardswish
+        default:
+            throw ExportError("internal error: '\(name)' is not an activation", notes: ["this is a bug in archc; please report it with the spec"])
+        }
+    }
+
+    @discardableResult
+    mutating func activation(_ a: ExportActivation, _ x: String, into y: String? = nil) -> String {
+        switch a {
+        case .relu: return b.op("Relu", [x], out: y)
+        case .relu6: return b.op("Clip", [x, b.scalar(0), b.scalar(6)], out: y)
+        case .sigmoid: return b.op("Sigmoid", [x], out: y)
+        case .tanh: return b.op("Tanh", [x], out: y)
+        case .hardswish: return b.op("HardSwish", [x], out: y)
+        case .silu: return b.op("Mul", [x, b.op("Sigmoid", [x])], out: y)
+        case .gelu:
+            // 0.5 x (1 + erf(x / sqrt 2))
+            let erf = b.op("Erf", [b.op("Mul", [x, b.scalar(0.707_106_781_186_547_52)])])
+            return b.op("Mul", [b.op("Mul", [x, b.scalar(0.5)]), b.op("Add", [erf, b.scalar(1)])], out: y)
+        case .geluTanh:
+            // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+            let cube = b.op("Mul", [b.op("Mul", [x, x]), x])
+            let inner = b.op("Add", [x, b.op("Mul", [cube, b.scalar(0.044_715)])])
+            let t = b.op("Tanh", [b.op("Mul", [inner, b.scalar(0.797_884_560_8)])])
+            return b.op("Mul", [b.op("Mul", [x, b.scalar(0.5)]), b.op("Add", [t, b.scalar(1)])], out: y)
+        }
+    }
+
+    /// A constant of `count` ones or zeros for a norm without its affine parameters.
+    mutating func filled(_ value: Float, _ count: Int, _ what: String) -> String {
+        b.floats(Array(repeating: value, count: count), dims: [count], name: "\(what)[\(count)]")
+    }
+
+    /// The size of dimension `axis` of the node's input, which a parameter's shape fixes.
+    func channels(_ n: Graph.Node, axis: Int) throws -> Int {
+        let s = shape(n.inputs[0])
+        let a = axis < 0 ? axis + s.count : axis
+        guard let c = s[a].value else { return try known(n.inputs[0], "the channels", from: a)[0] }
+        return c
+    }
+
+    /// Inference batchnorm with the running statistics: BatchNormalization, unfolded.
+    mutating func batchnorm(_ n: Graph.Node) throws {
+        let c = try channels(n, axis: 1)
+        let scale = param("weight") ?? filled(1, c, "ones")
+        let shift = param("bias") ?? filled(0, c, "zeros")
+        b.op("BatchNormalization", [try input(n), scale, shift, try required("running_mean"), try required("running_var")],
+             [.f("epsilon", n.float("eps")!)], out: out)
+    }
+
+    mutating func layernorm(_ n: Graph.Node) throws {
+        let d = try channels(n, axis: -1)
+        let scale = param("weight") ?? filled(1, d, "ones")
+        b.op("LayerNormalization", [try input(n), scale] + (param("bias").map { [$0] } ?? []),
+             [.i("axis", -1), .f("epsilon", n.float("eps")!)], out: out)
+    }
+
+    /// x / sqrt(mean(x^2) + eps) * weight over the last dimension (RMSNormalization came in opset 23).
+    @discardableResult
+    mutating func rmsnorm(_ x: String, eps: Float, weight: String?, into y: String?) throws -> String {
+        let meanSquare = b.op("ReduceMean", [b.op("Mul", [x, x]), b.ints([-1])], [.i("keepdims", 1)])
+        let rms = b.op("Sqrt", [b.op("Add", [meanSquare, b.scalar(eps)])])
+        guard let weight else { return b.op("Div", [x, rms], out: y) }
+        return b.op("Mul", [b.op("Div", [x, rms]), weight], out: y)
+    }
+
+    /// Groups normalised by InstanceNormalization on [b, groups, rest], then the per-channel affine.
+    /// (Opset 18's GroupNormalization scales per group, not per channel, and the ONNX checker
+    /// rejects it as deprecated.)
+    mutating func groupnorm(_ n: Graph.Node) throws {
+        let x = try input(n), s = shape(n.inputs[0]), groups = n.int("groups")!
+        let grouped = reshape(x, [0, groups, -1])
+        let normed = b.op("InstanceNormalization", [grouped, filled(1, groups, "ones"), filled(0, groups, "zeros")],
+                          [.f("epsilon", n.float("eps")!)])
+        var y = b.op("Reshape", [normed, b.op("Shape", [x])])
+        let c = try channels(n, axis: 1), spread = [c] + Array(repeating: 1, count: s.count - 2)
+        let weight = param("weight"), bias = param("bias")
+        if let weight { y = b.op("Mul", [y, reshape(weight, spread)], out: bias == nil ? out : nil) }
+        if let bias { y = b.op("Add", [y, reshape(bias, spread)], out: out) }
+        if weight == nil && bias == nil { b.op("Identity", [y], out: out) }
+    }
+
+    mutating func softmax(_ n: Graph.Node) throws {
+        let axis = n.axis("dim", rank: shape(n.inputs[0]).count, default: -1)
+        b.op("Softmax", [try input(n)], [.i("axis", axis)], out: out)
+    }
+
+    /// Dropout with its ratio (the identity at inference; Netron shows the layer).
+    mutating func dropout(_ n: Graph.Node) throws {
+        let p = Float(n.float("p") ?? 0.5)
+        b.op("Dropout", [try input(n), b.scalar(p)], out: out)
+    }
+}

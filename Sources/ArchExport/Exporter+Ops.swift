@@ -1,0 +1,100 @@
+import ArchSemantics
+import ArchIR
+
+/// Every op of the language, as ONNX ops. The switch is exhaustive (no `default`): a new op makes
+/// the compiler list this place, next to lowering and the emitters.
+extension Exporter {
+    mutating func export(_ n: Graph.Node) throws {
+        try checkArguments(n)
+        switch n.op {
+        case .linear: try linearLayer(n)
+        case .embed: try embed(n)
+        case .mlp: try mlp(n)
+        case .swiglu: try swiglu(try input(n), prefix: "", into: out)
+        case .moe: try moe(n)
+        case .conv: try conv(n)
+        case .convt: try convTranspose(n)
+        case .patch: try patch(n)
+        case .maxpool, .avgpool: try pool(n)
+        case .adaptive_avgpool, .adaptive_maxpool: try adaptivePool(n)
+        case .globalpool: try globalPool(n)
+        case .upsample: try upsample(n)
+        case .batchnorm: try batchnorm(n)
+        case .layernorm: try layernorm(n)
+        case .rmsnorm: try rmsnorm(try input(n), eps: n.float("eps")!, weight: param("weight"), into: out)
+        case .groupnorm: try groupnorm(n)
+        case .relu: activation(.relu, try input(n), into: out)
+        case .relu6: activation(.relu6, try input(n), into: out)
+        case .gelu: activation(n.word("approx") == "tanh" ? .geluTanh : .gelu, try input(n), into: out)
+        case .silu: activation(.silu, try input(n), into: out)
+        case .sigmoid: activation(.sigmoid, try input(n), into: out)
+        case .tanh: activation(.tanh, try input(n), into: out)
+        case .hardswish: activation(.hardswish, try input(n), into: out)
+        case .softmax: try softmax(n)
+        case .identity: _ = b.op("Identity", [try input(n)], out: out)
+        case .dropout: try dropout(n)
+        case .flatten, .reshape: try reshapeLayer(n)
+        case .transpose, .permute: try permute(n)
+        case .pos: try positions(n)
+        case .cls: try classToken(n)
+        case .take: try take(n)
+        case .attention: try n.args["window"] == nil ? attention(n) : windowAttention(n)
+        case .sgu: try spatialGating(n)
+        case .patchmerge: try patchMerge(n)
+        case .rnn, .lstm, .gru: try recurrent(n)
+        case .add, .mul: try arithmetic(n)
+        case .concat: try concat(n)
+        case .seq, .residual, .parallel:
+            throw ExportError("internal error: a '\(n.op)' node reached the export", notes: ["this is a bug in archc; please report it with the spec"])
+        }
+    }
+
+    /// The arguments each op's export reads. An argument the op gained later (and the export does
+    /// not know) is an error rather than silently ignored; a test keeps this list in step with the
+    /// ops' signatures.
+    static func handledArguments(_ op: OpKind) -> Set<String> {
+        switch op {
+        case .linear: return ["out", "bias", "tied"]
+        case .embed: return ["vocab", "dim", "from"]
+        case .mlp: return ["hidden", "out", "act", "bias"]
+        case .swiglu: return ["hidden", "out", "bias"]
+        case .moe: return ["experts", "top", "hidden", "expert"]
+        case .conv: return ["kernel", "out", "stride", "pad", "dilation", "groups", "bias"]
+        case .convt: return ["kernel", "out", "stride", "pad", "outpad", "dilation", "groups", "bias"]
+        case .maxpool, .avgpool: return ["kernel", "stride", "pad", "ceil"]
+        case .adaptive_avgpool, .adaptive_maxpool: return ["size"]
+        case .globalpool: return ["mode", "keep"]
+        case .upsample: return ["scale", "mode"]
+        case .patch: return ["size", "dim", "grid", "bias"]
+        case .batchnorm: return ["eps", "momentum", "affine"]
+        case .layernorm: return ["eps", "bias", "affine"]
+        case .rmsnorm: return ["eps"]
+        case .groupnorm: return ["groups", "eps"]
+        case .relu, .relu6, .silu, .sigmoid, .tanh, .hardswish, .identity: return []
+        case .gelu: return ["approx"]
+        case .softmax: return ["dim"]
+        case .dropout: return ["p"]
+        case .flatten: return ["start", "end"]
+        case .reshape: return ["shape"]
+        case .transpose: return ["a", "b"]
+        case .permute: return ["dims"]
+        case .pos: return ["kind", "max"]
+        case .cls: return ["what"]
+        case .take: return ["which"]
+        case .attention: return ["heads", "dim", "out", "bias", "outbias", "causal", "qknorm", "qkv", "window", "shift", "relpos", "memory"]
+        case .sgu: return ["mode", "eps", "attn", "from"]
+        case .patchmerge: return ["eps"]
+        case .rnn, .lstm, .gru: return ["hidden", "layers", "bidirectional", "bias", "last"]
+        case .add, .mul: return ["other"]
+        case .concat: return ["other", "dim"]
+        case .seq, .residual, .parallel: return ["combine", "dim"]
+        }
+    }
+
+    func checkArguments(_ n: Graph.Node) throws {
+        let known = Self.handledArguments(n.op)
+        guard let unknown = n.args.keys.sorted().first(where: { !known.contains($0) }) else { return }
+        throw ExportError("archc export onnx does not handle the option '\(unknown)' of \(n.op) (at \(n.loc.description)) yet",
+                          notes: ["this is a gap in archc's ONNX export; please report it with the spec"])
+    }
+}
