@@ -24,6 +24,8 @@ public enum Driver {
       run FILE --weights W --input X.npy
                                run the network (interpreter) on real weights and inputs
       emit torch FILE -o M.py  a PyTorch module with the same parameter names
+      export onnx FILE -o M.onnx
+                               an ONNX model (opset 18) with the weights, for ONNX Runtime and friends
       build FILE -o PROGRAM    compile to a native executable (or --package DIR: a Swift package)
       ir FILE [--after PASS]   print the network after a pass: checked graph, lowered, fused, scheduled, buffers planned
       ops [OP] [--json]        the built-in ops with their arguments (all, or the ones named)
@@ -111,6 +113,7 @@ public enum Driver {
         "init": (initUsage, initWeights),
         "run": (runUsage, runNetwork),
         "emit": (emitUsage, emit),
+        "export": (exportUsage, exportModel),
         "ir": (irUsage, ir),
         "build": (buildUsage, build),
         "ops": (opsUsage, ops),
