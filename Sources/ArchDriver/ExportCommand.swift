@@ -67,8 +67,10 @@ extension Driver {
     static func exportBindings(spec: String, base: [String: Int], dynamic: [String]) -> BoundInputs {
         let declared = Pipeline.compile(path: spec, bindings: base, fromCommandLine: true)
         guard let g0 = declared.graph, declared.file != nil else { return .failed(Output(stderr: diagnosticsText(declared), status: 1)) }
-        var sizes: [String] = []
-        for (_, v) in g0.inputs { for d in g0.values[v].shape { for s in d.symbols where !sizes.contains(s) { sizes.append(s) } } }
+        // The sizes the inputs declare: those left symbolic, and those --set bound.
+        var declaredSizes = Set(base.keys)
+        for (_, v) in g0.inputs { for d in g0.values[v].shape { declaredSizes.formUnion(d.symbols) } }
+        let sizes = ["batch"] + declaredSizes.subtracting(["batch"]).sorted()
         var errors: [String] = []
         for name in dynamic where !sizes.contains(name) && base[name] == nil {
             let fix = sizes.isEmpty ? "note: the spec's inputs have no symbolic sizes" : "note: its sizes: " + sizes.joined(separator: ", ")

@@ -140,7 +140,7 @@ struct Exporter {
         let s = Array(shape(v).dropFirst(first))
         guard let d = s.first(where: { $0.value == nil }) else { return s.map { $0.value! } }
         throw ExportError("\(current.op) at \(current.loc.description) needs \(what) known, but the input is \(describe(shape(v)))",
-                          notes: ["bind \(d.description) with \(d.setHint) instead of keeping it symbolic with --dynamic"])
+                          notes: ["bind \(d.symbols.joined(separator: " and ")) with \(d.setHint) instead of keeping \(d.symbols.count == 1 ? "it" : "them") symbolic with --dynamic"])
     }
 
     /// The current layer's parameter named `suffix` (`weight`, `fc1.bias`; "" for the layer's bare tensor), as an initializer.

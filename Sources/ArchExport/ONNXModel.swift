@@ -123,7 +123,7 @@ public struct TensorProto: ProtoMessage, Sendable {
 }
 
 /// AttributeProto: a named float, int, string, tensor or list of floats, ints or strings.
-public struct AttributeProto: ProtoMessage, Sendable {
+public struct AttributeProto: ProtoMessage, Sendable, Equatable {
     public enum Value: Sendable, Equatable {
         case float(Float), int(Int64), string(String), tensor(TensorProto), floats([Float]), ints([Int64]), strings([String])
     }
