@@ -52,8 +52,11 @@ extension Driver {
             let source = opts.files[0] + (opts.values["--weights"].map { " with weights \($0)" } ?? " with archc init's weights (seed \(seed))")
             let model = try ONNXExport.model(of: g, weights: weights,
                                              options: .init(producerVersion: String(version.split(separator: " ").last ?? ""), source: source))
-            let bytes = try ONNXExport.serialize(model)
-            try AtomicFile.write(Data(bytes), to: path)
+            var bytes = try ONNXExport.serialize(model)
+            // The bytes go to the file as they are (a model may be hundreds of megabytes: no second copy).
+            try bytes.withUnsafeMutableBytes { raw in
+                try AtomicFile.write(Data(bytesNoCopy: raw.baseAddress!, count: raw.count, deallocator: .none), to: path)
+            }
             out.stdout = exportSummary(model, path: path, bytes: bytes.count, parameters: g.parameterCount)
         } catch {
             out.stderr += "\(error)\n"

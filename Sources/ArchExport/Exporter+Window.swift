@@ -53,7 +53,7 @@ extension Exporter {
         if g.paddedH > g.height || g.paddedW > g.width {
             y = b.op("Slice", [y, b.ints([0, 0]), b.ints([g.height, g.width]), b.ints([1, 2])])
         }
-        b.op("Identity", [y], out: out)
+        b.finish(y, as: out)
     }
 
     /// y[i] = x[(i + by) % size] along `axis` (torch.roll by -by): two slices swapped.

@@ -39,11 +39,16 @@ struct GraphBuilder {
         add(opType, inputs, attributes, out: out)[0]
     }
 
-    /// Adds an initializer under its own name (a parameter, named as in the weights file).
+    /// Adds an initializer under a unique name made from `name`.
     mutating func initializer(_ name: String, dims: [Int], _ data: TensorProto.Data) -> String {
         let n = unique(name)
         graph.initializers.append(TensorProto(name: n, dims: dims, data: data))
         return n
+    }
+
+    /// Adds an initializer under a name reserved for it (a parameter, named as in the weights file).
+    mutating func initializer(reserved name: String, dims: [Int], _ data: TensorProto.Data) {
+        graph.initializers.append(TensorProto(name: name, dims: dims, data: data))
     }
 
     /// A constant tensor shared by every node that uses the same values and shape.
@@ -82,6 +87,16 @@ struct GraphBuilder {
     mutating func output(_ info: ValueInfoProto) { graph.outputs.append(info) }
     mutating func annotate(_ info: ValueInfoProto) { graph.valueInfo.append(info) }
     mutating func reserve(_ name: String) -> String { unique(name) }
+
+    /// Gives `y`, the last node's output, the name `out` (a layer's output), or copies it there.
+    mutating func finish(_ y: String, as out: String) {
+        guard let last = graph.nodes.indices.last, graph.nodes[last].outputs.first == y, !graph.inputs.contains(where: { $0.name == y }) else {
+            op("Identity", [y], out: out)
+            return
+        }
+        graph.nodes[last].outputs[0] = out
+        graph.nodes[last].name = out
+    }
 }
 
 /// Attribute shorthands.

@@ -63,8 +63,9 @@ struct Exporter {
     var b: GraphBuilder
     /// Per graph value, its ONNX tensor (once computed).
     var names: [String?]
-    /// Per graph parameter, its initializer (once used).
+    /// Per graph parameter, its initializer (once used), and the name kept for it.
     var params: [Int: String] = [:]
+    var reservedParams: [String] = []
     /// Derived tensors shared between layers: transposed weights, masks, sizes read at run time.
     var shared: [String: String] = [:]
     /// The node being exported and its output's name.
@@ -86,6 +87,9 @@ struct Exporter {
             names[v] = n
             b.input(valueInfo(n, v))
         }
+        // Parameters keep the weights file's names: a layer named like its own tensor (`class_token:
+        // cls token`) gets `class_token_1` for its output instead.
+        reservedParams = graph.params.map { b.reserve($0.name) }
         for (i, n) in graph.nodes.enumerated() {
             node = i
             let path = n.path.joined(separator: ".")
@@ -165,7 +169,8 @@ struct Exporter {
         if let n = params[id] { return n }
         let p = graph.params[id]
         let data: TensorProto.Data = weights[id].map { .floats($0) } ?? .int64s(integerBuffer(p))
-        let n = b.initializer(p.name, dims: p.shape, data)
+        let n = reservedParams[id]
+        b.initializer(reserved: n, dims: p.shape, data)
         params[id] = n
         return n
     }

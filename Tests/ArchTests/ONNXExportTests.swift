@@ -69,6 +69,26 @@ final class ONNXExportTests: XCTestCase {
         XCTAssertEqual(model.irVersion, 8)
     }
 
+    /// Netron shows the user's names: each parameter under its state_dict name (even where a layer has
+    /// the same label, as ViT's `class_token: cls token`), each layer's output under its path.
+    func testEveryFixtureKeepsParameterAndLayerNames() throws {
+        let root = Support.fixtures.appendingPathComponent("numerics")
+        for name in try FileManager.default.contentsOfDirectory(atPath: root.path).sorted() {
+            let text = try String(contentsOfFile: root.appendingPathComponent("\(name)/model.arch").path, encoding: .utf8)
+            let model = try export(text, bindings: [:])
+            let g = try XCTUnwrap(Support.compile(text, bindings: [:]).graph)
+            let initializers = Set(model.graph.initializers.map(\.name)), outputs = Set(model.graph.nodes.flatMap(\.outputs))
+            for p in g.params where !p.name.hasSuffix("num_batches_tracked") {
+                XCTAssertTrue(initializers.contains(p.name), "\(name): \(p.name)")
+            }
+            for n in g.nodes {
+                let path = n.path.joined(separator: ".")
+                XCTAssertTrue(outputs.contains(path) || outputs.contains(path + "_1"), "\(name): \(path)")
+            }
+            XCTAssertEqual(Set(model.graph.nodes.map(\.name)).count, model.graph.nodes.count, "\(name): node names are unique")
+        }
+    }
+
     func testFixedSizesAreConstantsAndSymbolicOnesReadAtRunTime() throws {
         let text = try String(contentsOfFile: fixture("gpt2_small", "model.arch"), encoding: .utf8)
         let fixed = try export(text, bindings: ["batch": 2, "seq": 8])
