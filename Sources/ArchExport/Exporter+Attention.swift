@@ -7,7 +7,7 @@ import ArchIR
 extension Exporter {
     mutating func attention(_ n: Graph.Node) throws {
         let x = try input(n), d = try channels(n, axis: -1)
-        let heads = n.int("heads")!, di = n.int("dim") ?? d, dh = di / heads
+        let heads = try arg(n.int("heads"), "heads"), di = n.int("dim") ?? d, dh = di / heads
         let memory = n.inputs.count > 1 ? n.inputs[1] : nil
         let layout = n.word("qkv") ?? "packed"
         var (q, k, v): (String, String, String)
@@ -98,7 +98,7 @@ extension Exporter {
         let u = b.op("Slice", [x, b.ints([0]), b.ints([e]), b.ints([-1])])
         let v = b.op("Slice", [x, b.ints([e]), b.ints([2 * e]), b.ints([-1])])
         let normed = b.op("LayerNormalization", [v, try required("norm.weight"), try required("norm.bias")],
-                          [.i("axis", -1), .f("epsilon", n.float("eps")!)])
+                          [.i("axis", -1), .f("epsilon", try arg(n.float("eps"), "eps"))])
         let bias = b.op("Unsqueeze", [try required("proj.bias"), b.ints([1])])
         var mixed = b.op("Add", [b.op("MatMul", [try required("proj.weight"), normed]), bias])
         if let da = n.int("attn") {

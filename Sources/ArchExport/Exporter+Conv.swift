@@ -59,8 +59,8 @@ extension Exporter {
     /// concatenated: a mean of equal-width means is the mean over the rectangle).
     mutating func adaptivePool(_ n: Graph.Node) throws {
         let isMax = n.op == .adaptive_maxpool
-        let inShape = shape(n.inputs[0]), outShape = shape(n.output), spatial = inShape.count - 2
-        let size = outShape.dropFirst(2).map { $0.value! }
+        let spatial = shape(n.inputs[0]).count - 2
+        let size = try known(n.output, "the output size", from: 2)
         if size.allSatisfy({ $0 == 1 }) {
             b.op(isMax ? "GlobalMaxPool" : "GlobalAveragePool", [try input(n)], out: out)
             return
@@ -92,7 +92,7 @@ extension Exporter {
 
     /// Nearest (the source pixel floor(o / scale)) or bilinear (PyTorch's align_corners=False) upsampling.
     mutating func upsample(_ n: Graph.Node) throws {
-        let spatial = shape(n.inputs[0]).count - 2, scale = Float(n.int("scale")!)
+        let spatial = shape(n.inputs[0]).count - 2, scale = Float(try arg(n.int("scale"), "scale"))
         let scales = b.floats([1, 1] + Array(repeating: scale, count: spatial), dims: [spatial + 2], name: "scales")
         let attributes: [AttributeProto] = n.word("mode") == "bilinear"
             ? [.s("mode", "linear"), .s("coordinate_transformation_mode", "pytorch_half_pixel")]

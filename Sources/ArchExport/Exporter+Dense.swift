@@ -61,7 +61,7 @@ extension Exporter {
     /// every token and the outputs are summed weighted by their gates.
     mutating func moe(_ n: Graph.Node) throws {
         let x = try input(n), rank = shape(n.inputs[0]).count
-        let experts = n.int("experts")!, top = n.int("top") ?? 2
+        let experts = try arg(n.int("experts"), "experts"), top = n.int("top") ?? 2
         let logits = linear(x, rank: rank, weight: try required("gate.weight"), bias: nil)
         let probs = b.op("Softmax", [logits], [.i("axis", -1)])
         let best = b.add("TopK", [probs, b.ints([top])], [.i("axis", -1), .i("largest", 1), .i("sorted", 1)], outputs: 2)

@@ -22,7 +22,7 @@ extension Exporter {
     /// Positions added to the tokens [b, n, d]: the first n rows of a learned tensor [1, max, d] or
     /// of a table [max, d], or sinusoids (a constant table for a known n, computed for a symbolic one).
     mutating func positions(_ n: Graph.Node) throws {
-        let x = try input(n), s = shape(n.inputs[0]), tokens = s[1], width = s[2].value!
+        let x = try input(n), tokens = shape(n.inputs[0])[1], width = try channels(n, axis: -1)
         let table: String
         switch n.word("kind") ?? "learned" {
         case "sinusoidal":
@@ -74,7 +74,12 @@ extension Exporter {
     mutating func take(_ n: Graph.Node) throws {
         var x = try input(n)
         let s = shape(n.inputs[0])
-        if s.count != 3 { x = reshape(x, [0, -1, s.last!.value!]) }
+        if s.count != 3 {
+            // [b, ..., d] -> [b, tokens, d]: the width a constant, or read at run time.
+            let width = try size(s[s.count - 1])
+            let target = s[s.count - 1].value.map { b.ints([0, -1, $0]) } ?? b.op("Concat", [b.ints([0, -1]), width], [.i("axis", 0)])
+            x = b.op("Reshape", [x, target])
+        }
         switch n.word("which") {
         case "mean": b.op("ReduceMean", [x, b.ints([1])], [.i("keepdims", 0)], out: out)
         case "last": b.op("Gather", [x, b.intScalar(-1)], [.i("axis", 1)], out: out)

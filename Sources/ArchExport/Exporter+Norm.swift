@@ -66,14 +66,14 @@ extension Exporter {
         let scale = param("weight") ?? filled(1, c, "ones")
         let shift = param("bias") ?? filled(0, c, "zeros")
         b.op("BatchNormalization", [try input(n), scale, shift, try required("running_mean"), try required("running_var")],
-             [.f("epsilon", n.float("eps")!)], out: out)
+             [.f("epsilon", try arg(n.float("eps"), "eps"))], out: out)
     }
 
     mutating func layernorm(_ n: Graph.Node) throws {
         let d = try channels(n, axis: -1)
         let scale = param("weight") ?? filled(1, d, "ones")
         b.op("LayerNormalization", [try input(n), scale] + (param("bias").map { [$0] } ?? []),
-             [.i("axis", -1), .f("epsilon", n.float("eps")!)], out: out)
+             [.i("axis", -1), .f("epsilon", try arg(n.float("eps"), "eps"))], out: out)
     }
 
     /// x / sqrt(mean(x^2) + eps) * weight over the last dimension (RMSNormalization came in opset 23).
@@ -89,10 +89,10 @@ extension Exporter {
     /// (Opset 18's GroupNormalization scales per group, not per channel, and the ONNX checker
     /// rejects it as deprecated.)
     mutating func groupnorm(_ n: Graph.Node) throws {
-        let x = try input(n), s = shape(n.inputs[0]), groups = n.int("groups")!
+        let x = try input(n), s = shape(n.inputs[0]), groups = try arg(n.int("groups"), "groups")
         let grouped = reshape(x, [0, groups, -1])
         let normed = b.op("InstanceNormalization", [grouped, filled(1, groups, "ones"), filled(0, groups, "zeros")],
-                          [.f("epsilon", n.float("eps")!)])
+                          [.f("epsilon", try arg(n.float("eps"), "eps"))])
         var y = b.op("Reshape", [normed, b.op("Shape", [x])])
         let c = try channels(n, axis: 1), spread = [c] + Array(repeating: 1, count: s.count - 2)
         let weight = param("weight"), bias = param("bias")

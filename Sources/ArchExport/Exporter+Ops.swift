@@ -21,7 +21,7 @@ extension Exporter {
         case .upsample: try upsample(n)
         case .batchnorm: try batchnorm(n)
         case .layernorm: try layernorm(n)
-        case .rmsnorm: try rmsnorm(try input(n), eps: n.float("eps")!, weight: param("weight"), into: out)
+        case .rmsnorm: try rmsnorm(try input(n), eps: try arg(n.float("eps"), "eps"), weight: param("weight"), into: out)
         case .groupnorm: try groupnorm(n)
         case .relu: activation(.relu, try input(n), into: out)
         case .relu6: activation(.relu6, try input(n), into: out)

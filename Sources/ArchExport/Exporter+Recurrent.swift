@@ -7,7 +7,7 @@ import ArchIR
 /// computes n) and stacks the directions, which ONNX Runtime folds when it loads the model.
 extension Exporter {
     mutating func recurrent(_ n: Graph.Node) throws {
-        let hidden = n.int("hidden")!, layers = n.int("layers") ?? 1, directions = n.bool("bidirectional") ? 2 : 1
+        let hidden = try arg(n.int("hidden"), "hidden"), layers = n.int("layers") ?? 1, directions = n.bool("bidirectional") ? 2 : 1
         let (opType, order): (String, [Int])
         var attributes: [AttributeProto] = [.i("hidden_size", hidden), .s("direction", directions == 2 ? "bidirectional" : "forward")]
         switch n.op {

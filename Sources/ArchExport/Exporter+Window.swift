@@ -27,7 +27,7 @@ extension Exporter {
 
     mutating func windowAttention(_ n: Graph.Node) throws {
         let s = try known(n.inputs[0], "the grid's height, width and channels")
-        var g = WindowGrid(height: s[0], width: s[1], channels: s[2], window: n.int("window")!, heads: n.int("heads")!, shiftY: 0, shiftX: 0)
+        var g = WindowGrid(height: s[0], width: s[1], channels: s[2], window: try arg(n.int("window"), "window"), heads: try arg(n.int("heads"), "heads"), shiftY: 0, shiftX: 0)
         let shift = n.int("shift") ?? 0
         (g.shiftY, g.shiftX) = (g.window >= g.paddedH ? 0 : shift, g.window >= g.paddedW ? 0 : shift)
         let (t, c, dh) = (g.tokens, g.channels, g.channels / g.heads)
@@ -100,7 +100,7 @@ extension Exporter {
         }
         let gathered = b.op("Concat", parts, [.i("axis", -1)])
         let normed = b.op("LayerNormalization", [gathered, try required("norm.weight"), try required("norm.bias")],
-                          [.i("axis", -1), .f("epsilon", n.float("eps")!)])
+                          [.i("axis", -1), .f("epsilon", try arg(n.float("eps"), "eps"))])
         linear(normed, rank: 4, weight: try required("reduction.weight"), bias: nil, into: out)
     }
 }

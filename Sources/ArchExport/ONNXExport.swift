@@ -147,6 +147,15 @@ struct Exporter {
                           notes: ["bind \(d.symbols.joined(separator: " and ")) with \(d.setHint) instead of keeping \(d.symbols.count == 1 ? "it" : "them") symbolic with --dynamic"])
     }
 
+    /// An argument the op always has (the binder fills in defaults and requires the rest).
+    func arg<T>(_ value: T?, _ name: String) throws -> T {
+        guard let value else {
+            throw ExportError("internal error: \(current.op) at \(current.loc.description) has no argument '\(name)'",
+                              notes: ["this is a bug in archc; please report it with the spec"])
+        }
+        return value
+    }
+
     /// The current layer's parameter named `suffix` (`weight`, `fc1.bias`; "" for the layer's bare tensor), as an initializer.
     mutating func param(_ suffix: String) -> String? {
         let n = current
