@@ -26,6 +26,8 @@ public enum Driver {
       emit torch FILE -o M.py  a PyTorch module with the same parameter names
       export onnx FILE -o M.onnx
                                an ONNX model (opset 18) with the weights, for ONNX Runtime and friends
+      import onnx M.onnx -o FILE.arch
+                               a spec (and --weights-out W.safetensors) from an ONNX graph of archc's ops
       build FILE -o PROGRAM    compile to a native executable (or --package DIR: a Swift package)
       ir FILE [--after PASS]   print the network after a pass: checked graph, lowered, fused, scheduled, buffers planned
       ops [OP] [--json]        the built-in ops with their arguments (all, or the ones named)
@@ -114,6 +116,7 @@ public enum Driver {
         "run": (runUsage, runNetwork),
         "emit": (emitUsage, emit),
         "export": (exportUsage, exportModel),
+        "import": (importUsage, importModel),
         "ir": (irUsage, ir),
         "build": (buildUsage, build),
         "ops": (opsUsage, ops),

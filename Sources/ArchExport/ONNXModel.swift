@@ -162,7 +162,7 @@ public struct AttributeProto: ProtoMessage, Sendable, Equatable {
 
 extension TensorProto: Equatable {}
 
-public struct NodeProto: ProtoMessage, Sendable {
+public struct NodeProto: ProtoMessage, Sendable, Equatable {
     public var inputs: [String]
     public var outputs: [String]
     public var name: String
