@@ -18,8 +18,10 @@ let package = Package(
         // run by the interpreter and compiled by the ahead-of-time backend.
         .target(name: "ArchIR", dependencies: ["ArchSemantics", "ArchKernels", "ArchEngine"]),
         // Driver: the one pipeline every command shares, and the reports.
-        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchIO", "ArchRuntime", "ArchCodegen", "ArchEngine",
+        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchIO", "ArchRuntime", "ArchCodegen", "ArchEngine", "ArchGraph",
                                                    "ArchExport"]),
+        // Pictures of the network: the diagram at a depth, its layered layout, SVG, DOT and Mermaid.
+        .target(name: "ArchGraph", dependencies: ["ArchSemantics"]),
         // Tensor files: safetensors and .npy, read and written with every size checked.
         .target(name: "ArchIO"),
         // Compute kernels shared by the interpreter and the ahead-of-time backend. Always optimised and
@@ -43,7 +45,7 @@ let package = Package(
         .executableTarget(name: "archc", dependencies: ["ArchDriver"]),
         .testTarget(
             name: "ArchTests",
-            dependencies: ["ArchCore", "ArchSyntax", "ArchSemantics", "ArchIR", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen", "ArchEngine",
+            dependencies: ["ArchCore", "ArchSyntax", "ArchSemantics", "ArchIR", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen", "ArchEngine", "ArchGraph",
                            "ArchExport"],
             resources: [.copy("Fixtures")]
         ),

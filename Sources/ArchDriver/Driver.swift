@@ -28,6 +28,7 @@ public enum Driver {
                                an ONNX model (opset 18) with the weights, for ONNX Runtime and friends
       import onnx M.onnx -o FILE.arch
                                a spec (and --weights-out W.safetensors) from an ONNX graph of archc's ops
+      graph FILE -o net.svg    a picture of the network (SVG laid out by archc; --format dot, mermaid)
       build FILE -o PROGRAM    compile to a native executable (or --package DIR: a Swift package)
       ir FILE [--after PASS]   print the network after a pass: checked graph, lowered, fused, scheduled, buffers planned
       ops [OP] [--json]        the built-in ops with their arguments (all, or the ones named)
@@ -117,6 +118,7 @@ public enum Driver {
         "emit": (emitUsage, emit),
         "export": (exportUsage, exportModel),
         "import": (importUsage, importModel),
+        "graph": (graphUsage, graph),
         "ir": (irUsage, ir),
         "build": (buildUsage, build),
         "ops": (opsUsage, ops),

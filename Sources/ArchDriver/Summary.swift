@@ -29,7 +29,9 @@ public struct Summary {
     /// Symbols still unbound (MACs and memory depend on them).
     public var unboundSymbols: [String] = []
 
-    public init(_ g: Graph) throws {
+    /// `arena`: plan the program for the activation memory (when every size is bound); the
+    /// diagram, which shows no memory, leaves it out.
+    public init(_ g: Graph, arena: Bool = true) throws {
         model = g.modelName
         for p in g.params {
             // Buffers are reported for information; a sum past 64 bits saturates rather than fails.
@@ -57,7 +59,7 @@ public struct Summary {
         }
         // The arena the interpreter and built programs allocate for this machine's cores (none while
         // a size is unbound, or when the plan itself reports a problem).
-        if symbols.isEmpty, let program = try? Passes.run(g, threads: Parallel.cores) {
+        if arena, symbols.isEmpty, let program = try? Passes.run(g, threads: Parallel.cores) {
             activationBytes = program.arenaCount.multipliedReportingOverflow(by: 4).overflow ? nil : program.arenaCount * 4
             planThreads = program.threads
         }

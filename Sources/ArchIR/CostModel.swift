@@ -36,7 +36,7 @@ public struct CostModel: Sendable {
         }
         let best = options.min { $0.1 < $1.1 } ?? (.gemm, 0)
         let cout = g.outChannels / g.groups, n = g.outH * g.outW, k = g.inChannels / g.groups * g.kernelH * g.kernelW
-        let used = best.0 == .depthwise || best.0 == .winograd ? threads : gemmThreads(m: cout, n: n, k: k, threads: threads)
+        let used = best.0 == .depthwise || best.0 == .winograd || best.0 == .winograd4 ? threads : gemmThreads(m: cout, n: n, k: k, threads: threads)
         return (best.0, used, Estimate(chosen: best.0.rawValue, seconds: best.1,
                                        alternatives: options.filter { $0.0 != best.0 }.map { ($0.0.rawValue, $0.1) }))
     }
@@ -58,6 +58,17 @@ public struct CostModel: Sendable {
             let macs = 16 * Double(g.outChannels) * Double(g.inChannels) * tiles
             let perBlock = Double(Winograd.workers(g, threads: threads).perBlock)
             return macs / (gemmRate * 0.5 * min(1, perBlock / 48) * Double(threads))
+        case .winograd4:
+            // Per task (a block of tiles and a part of the output channels): 36 GEMMs [part x in] x [in x 32]
+            // on panels already in cache, and the two transforms (about 12 multiply-adds' time per value);
+            // plus the transformed filters (36/9 of the weights) read once from memory. The GEMMs run at
+            // about 1.6 times the rate of the big packed GEMMs here (no packing, the panel in L1): calibrated
+            // on ResNet-18's layers (`--tune`, 2 threads: a third of the GEMM's time on 56x56 and 28x28 maps,
+            // half on 14x14, where the one block of 16 tiles fills half of its GEMMs' 32 columns).
+            let t = Winograd4.tasks(g, threads: threads), c = Double(g.inChannels)
+            func task(_ rows: Int) -> Double { 36 * 32 * (Double(rows) * c + 12 * (Double(rows) + c)) }
+            let work = (Double(t.whole) * task(t.rows) + Double(t.split) * t.partRows.reduce(0) { $0 + task($1) }) / Double(t.workers)
+            return work / (gemmRate * 1.6) + 4 * 36 * Double(g.outChannels) * c / bandwidth
         case .depthwise:
             // Streams its planes: memory-bound.
             return max(Double(g.macs) / (gemmRate * 0.25 * Double(threads)), io / bandwidth)

@@ -155,7 +155,7 @@ extension KernelCall {
     var needsScratch: Bool {
         switch self {
         case .attention, .windowAttention, .convTranspose, .moe, .recurrent, .invertedResidual: return true
-        case .conv(let c): return c.algorithm == .winograd || c.algorithm == .depthwise
+        case .conv(let c): return c.algorithm == .winograd || c.algorithm == .winograd4 || c.algorithm == .depthwise
         case .linear, .tokenMix, .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .channelAffine,
              .activation, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather,
              .windowPartition, .windowMerge:

@@ -24,6 +24,17 @@ public enum Activation: String, Sendable, CaseIterable {
         }
     }
 
+    /// The activation as a clamp a kernel applies in registers (ReLU, ReLU6; none as an unbounded
+    /// one), or nil for the others, which run as `apply` over the stored values.
+    public var clamp: (low: Float, high: Float)? {
+        switch self {
+        case .none: return (-.infinity, .infinity)
+        case .relu: return (0, .infinity)
+        case .relu6: return (0, 6)
+        case .gelu, .geluTanh, .silu, .sigmoid, .tanh, .hardswish: return nil
+        }
+    }
+
     /// In place over `count` values, vectorised: one loop per activation, each small enough for
     /// the compiler to keep in vector registers.
     @inline(never)
@@ -35,8 +46,8 @@ public enum Activation: String, Sendable, CaseIterable {
         let zero = V(), six = V(repeating: 6)
         switch self {
         case .none: return
-        case .relu: for i in 0..<vectors { set(i, pointwiseMax(at(i), zero)) }
-        case .relu6: for i in 0..<vectors { set(i, pointwiseMin(pointwiseMax(at(i), zero), six)) }
+        case .relu: for i in 0..<vectors { set(i, at(i).atLeast(zero)) }
+        case .relu6: for i in 0..<vectors { set(i, at(i).atLeast(zero).atMost(six)) }
         case .gelu: for i in 0..<vectors { set(i, Elementwise.gelu16(at(i))) }
         case .geluTanh:
             // 0.5 x (1 + tanh(u)) = x sigmoid(2u)
@@ -44,7 +55,7 @@ public enum Activation: String, Sendable, CaseIterable {
         case .silu: for i in 0..<vectors { let x = at(i); set(i, x * Elementwise.sigmoid16(x)) }
         case .sigmoid: for i in 0..<vectors { set(i, Elementwise.sigmoid16(at(i))) }
         case .tanh: for i in 0..<vectors { set(i, Elementwise.tanh16(at(i))) }
-        case .hardswish: for i in 0..<vectors { let x = at(i); set(i, x * pointwiseMin(pointwiseMax(x + 3, zero), six) * (1 / 6)) }
+        case .hardswish: for i in 0..<vectors { let x = at(i); set(i, x * (x + 3).atLeast(zero).atMost(six) * (1 / 6)) }
         }
         for i in (vectors * 16)..<count { p[i] = apply(p[i]) }
     }

@@ -152,7 +152,7 @@ public enum AttentionKernel {
         while j < vec {
             let x = raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) * scale
             raw.storeBytes(of: x, toByteOffset: j * 4, as: V.self)
-            mv = pointwiseMax(mv, x)
+            mv = mv.atLeast(x)
             j += 16
         }
         var blockMax = mv.max()

@@ -40,6 +40,8 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     case pointwise
     /// Winograd's F(2x2, 3x3) for 3x3 stride-1 convolutions.
     case winograd
+    /// Winograd's F(4x4, 3x3) for 3x3 stride-1 convolutions: fewer multiplies, larger tiles.
+    case winograd4
     /// One filter per channel, over phase planes.
     case depthwise
 
@@ -49,6 +51,7 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
         case .gemm: return true
         case .pointwise: return g.isPointwise
         case .winograd: return Winograd.applies(g)
+        case .winograd4: return Winograd4.applies(g)
         case .depthwise: return g.isDepthwise
         }
     }
@@ -62,6 +65,7 @@ public enum Conv {
         switch algorithm {
         case .gemm, .pointwise: return g.groups * Gemm.packedACount(m: cout, k: k)
         case .winograd: return Winograd.preparedCount(g)
+        case .winograd4: return Winograd4.preparedCount(g)
         case .depthwise: return g.outChannels * g.kernelH * g.kernelW
         }
     }
@@ -75,6 +79,7 @@ public enum Conv {
             let per = Gemm.packedACount(m: cout, k: k)
             for grp in 0..<g.groups { Gemm.packA(weight + grp * cout * k, lda: k, m: cout, k: k, into: out + grp * per) }
         case .winograd: Winograd.prepare(g, weight: weight, into: out)
+        case .winograd4: Winograd4.prepare(g, weight: weight, into: out)
         case .depthwise: out.update(from: weight, count: g.outChannels * g.kernelH * g.kernelW)
         }
     }
@@ -84,6 +89,7 @@ public enum Conv {
         switch algorithm {
         case .gemm, .pointwise: return 0
         case .winograd: return Winograd.scratchCount(g, threads: threads)
+        case .winograd4: return Winograd4.scratchCount(g, threads: threads)
         case .depthwise: return Depthwise.scratchCount(g, threads: threads)
         }
     }
@@ -96,6 +102,9 @@ public enum Conv {
         case .winograd:
             Winograd.forward(g, input: input, prepared: weights, bias: bias, residual: residual, activation: activation, output: output,
                              scratch: scratch!, threads: threads)
+        case .winograd4:
+            Winograd4.forward(g, input: input, prepared: weights, bias: bias, residual: residual, activation: activation, output: output,
+                              scratch: scratch!, threads: threads)
         case .depthwise:
             Depthwise.forward(g, input: input, weight: weights, bias: bias, residual: residual, activation: activation, output: output,
                               scratch: scratch!, threads: threads)

@@ -13,7 +13,7 @@ public enum Elementwise {
     /// (Plain float arithmetic and bit casts only: the generic SIMD conversions are slow.)
     @inline(__always)
     static func exp16(_ x: V) -> V {
-        let x = pointwiseMin(pointwiseMax(x, V(repeating: -87.3)), V(repeating: 88.7))
+        let x = x.atLeast(V(repeating: -87.3)).atMost(V(repeating: 88.7))
         // n = round(x / ln 2) with the 1.5 * 2^23 trick; its integer sits in the low mantissa bits.
         let shifted = x * 1.442_695_04 + 12_582_912
         let n = shifted - 12_582_912
@@ -173,7 +173,7 @@ public enum Elementwise {
             let row = p + r * width, raw = UnsafeMutableRawPointer(row)
             var mv = V(repeating: -.infinity)
             var j = 0
-            while j < vec { mv = pointwiseMax(mv, raw.loadUnaligned(fromByteOffset: j * 4, as: V.self)); j += 16 }
+            while j < vec { mv = mv.atLeast(raw.loadUnaligned(fromByteOffset: j * 4, as: V.self)); j += 16 }
             var m = mv.max()
             while j < width { m = max(m, row[j]); j += 1 }
             let mm = V(repeating: m)

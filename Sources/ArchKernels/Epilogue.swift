@@ -47,13 +47,7 @@ public struct Epilogue {
     @inline(__always)
     func inRegisters(row: Int, column: Int) -> MicroKernel.InRegisters? {
         guard multiplier == nil else { return nil }
-        let clamp: (Float, Float)
-        switch activation {
-        case .none: clamp = (-.infinity, .infinity)
-        case .relu: clamp = (0, .infinity)
-        case .relu6: clamp = (0, 6)
-        case .gelu, .geluTanh, .silu, .sigmoid, .tanh, .hardswish: return nil
-        }
+        guard let clamp = activation.clamp else { return nil }
         return MicroKernel.InRegisters(rowBias: bias == .perRow ? biasValues.map { $0 + row } : nil,
                                        columnBias: bias == .perColumn ? biasValues.map { $0 + column } : nil, low: clamp.0, high: clamp.1)
     }

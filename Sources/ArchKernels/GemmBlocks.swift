@@ -145,13 +145,15 @@ extension Gemm {
                 if block.first, let r = epilogue.residual { (source, lds) = (r + ir * epilogue.ldr + jr, epilogue.ldr) }
                 else if !block.first || block.accumulate { (source, lds) = (UnsafePointer(cp), ldc) }
                 else { (source, lds) = (nil, 0) }
-                if mh == mr && nw == nr {
+                if nw == nr {
                     let inRegisters = block.last ? epilogue.inRegisters(row: ir, column: jr) : nil
-                    MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, source: source, lds: lds, epilogue: inRegisters)
+                    MicroKernel.run(k: kcur, a: ap, b: bp, c: cp, ldc: ldc, source: source, lds: lds, epilogue: inRegisters, rows: mh)
                     if block.last && inRegisters == nil { applyEpilogue(c: c, ldc: ldc, rows: ir..<(ir + mh), cols: jr..<(jr + nw), epilogue) }
                 } else {
-                    for i in 0..<mh { for j in 0..<nw { edge[i * nr + j] = source?[i * lds + j] ?? 0 } }
-                    MicroKernel.run(k: kcur, a: ap, b: bp, c: edge, ldc: nr, source: UnsafePointer(edge), lds: nr)
+                    // (Not `source?[...] ?? 0`: vectorised, that is a masked load from address 0 when there is no
+                    // source, which takes a microcode assist on AMD's Zen 4.)
+                    if let source { for i in 0..<mh { for j in 0..<nw { edge[i * nr + j] = source[i * lds + j] } } }
+                    MicroKernel.run(k: kcur, a: ap, b: bp, c: edge, ldc: nr, source: source == nil ? nil : UnsafePointer(edge), lds: nr)
                     for i in 0..<mh { for j in 0..<nw { cp[i * ldc + j] = edge[i * nr + j] } }
                     if block.last { applyEpilogue(c: c, ldc: ldc, rows: ir..<(ir + mh), cols: jr..<(jr + nw), epilogue) }
                 }

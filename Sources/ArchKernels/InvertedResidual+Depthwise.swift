@@ -7,6 +7,7 @@ extension InvertedResidual {
                               into out: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>?, threads: Int) {
         let chunk = max(1, s.hidden / max(1, 4 * threads))
         let first = max(0, oy0 * s.stride - 1), last = min(s.height, (oy0 + rows - 1) * s.stride + 2)
+        let clamp = w.depthwiseActivation.clamp
         Parallel.forEach((s.hidden + chunk - 1) / chunk, threads: threads) { t, _ in
             let count = (s.inputRows + 1) * s.paddedWidth
             let pad = padded ?? UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -16,8 +17,8 @@ extension InvertedResidual {
                 let plane = source + e * channelStride - firstRow * s.width
                 for y in first..<last { (pad + (y - first) * s.paddedWidth + 1).update(from: plane + y * s.width, count: s.width) }
                 channel(s, rows: pad, first: first, zero: pad + s.inputRows * s.paddedWidth, filter: w.depthwise + e * 9,
-                        bias: w.depthwiseBias?[e] ?? 0, oy0: oy0, count: rows, into: out + e * rows * s.outWidth)
-                w.depthwiseActivation.apply(out + e * rows * s.outWidth, count: rows * s.outWidth)
+                        bias: w.depthwiseBias?[e] ?? 0, clamp: clamp, oy0: oy0, count: rows, into: out + e * rows * s.outWidth)
+                if clamp == nil { w.depthwiseActivation.apply(out + e * rows * s.outWidth, count: rows * s.outWidth) }
             }
         }
     }
@@ -26,15 +27,16 @@ extension InvertedResidual {
 
     /// One channel's rows of the band: `rows` holds image rows first... zero-padded (a zero column
     /// before each, zeros after), `zero` a row of zeros for rows outside the image. Each vector of 16
-    /// outputs takes its 9 taps in registers and is stored once.
+    /// outputs takes its 9 taps in registers, is clamped there (ReLU, ReLU6) and stored once.
     @inline(never)
     static func channel(_ s: Shape, rows: UnsafePointer<Float>, first: Int, zero: UnsafePointer<Float>, filter f: UnsafePointer<Float>,
-                        bias: Float, oy0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+                        bias: Float, clamp: (low: Float, high: Float)?, oy0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
         let ow = s.outWidth, pw = s.paddedWidth, stride = s.stride
         let (w0, w1, w2) = (V(repeating: f[0]), V(repeating: f[1]), V(repeating: f[2]))
         let (w3, w4, w5) = (V(repeating: f[3]), V(repeating: f[4]), V(repeating: f[5]))
         let (w6, w7, w8) = (V(repeating: f[6]), V(repeating: f[7]), V(repeating: f[8]))
         let b = V(repeating: bias)
+        let (low, high) = (V(repeating: clamp?.low ?? -.infinity), V(repeating: clamp?.high ?? .infinity))
         for r in 0..<count {
             let oy = oy0 + r
             func row(_ ky: Int) -> UnsafePointer<Float> {
@@ -47,23 +49,20 @@ extension InvertedResidual {
             while x < ow {
                 var acc = b
                 if stride == 1 {
-                    acc += w0 * load(r0 + x); acc += w1 * load(r0 + x + 1); acc += w2 * load(r0 + x + 2)
-                    acc += w3 * load(r1 + x); acc += w4 * load(r1 + x + 1); acc += w5 * load(r1 + x + 2)
-                    acc += w6 * load(r2 + x); acc += w7 * load(r2 + x + 1); acc += w8 * load(r2 + x + 2)
+                    acc.addProduct(w0, load(r0 + x)); acc.addProduct(w1, load(r0 + x + 1)); acc.addProduct(w2, load(r0 + x + 2))
+                    acc.addProduct(w3, load(r1 + x)); acc.addProduct(w4, load(r1 + x + 1)); acc.addProduct(w5, load(r1 + x + 2))
+                    acc.addProduct(w6, load(r2 + x)); acc.addProduct(w7, load(r2 + x + 1)); acc.addProduct(w8, load(r2 + x + 2))
                 } else {
                     // Padded columns 2x ... 2x + 32: even lanes the left taps, odd lanes the centre ones.
                     let (p0, n0) = (load32(r0 + 2 * x), load32(r0 + 2 * x + 2))
                     let (p1, n1) = (load32(r1 + 2 * x), load32(r1 + 2 * x + 2))
                     let (p2, n2) = (load32(r2 + 2 * x), load32(r2 + 2 * x + 2))
-                    acc += w0 * p0.evenHalf; acc += w1 * p0.oddHalf; acc += w2 * n0.evenHalf
-                    acc += w3 * p1.evenHalf; acc += w4 * p1.oddHalf; acc += w5 * n1.evenHalf
-                    acc += w6 * p2.evenHalf; acc += w7 * p2.oddHalf; acc += w8 * n2.evenHalf
+                    acc.addProduct(w0, p0.evenHalf); acc.addProduct(w1, p0.oddHalf); acc.addProduct(w2, n0.evenHalf)
+                    acc.addProduct(w3, p1.evenHalf); acc.addProduct(w4, p1.oddHalf); acc.addProduct(w5, n1.evenHalf)
+                    acc.addProduct(w6, p2.evenHalf); acc.addProduct(w7, p2.oddHalf); acc.addProduct(w8, n2.evenHalf)
                 }
-                if x + 16 <= ow {
-                    UnsafeMutableRawPointer(dst + x).storeBytes(of: acc, as: V.self)
-                } else {
-                    for i in 0..<(ow - x) { dst[x + i] = acc[i] }
-                }
+                acc = acc.atLeast(low).atMost(high)
+                acc.store(firstLanes: ow - x, to: dst + x)
                 x += 16
             }
         }

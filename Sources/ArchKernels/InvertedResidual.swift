@@ -24,10 +24,12 @@ public enum InvertedResidual {
         /// A row with a zero column before it and zeros after it for the vectors that run past its end.
         var paddedWidth: Int { width + 2 + 48 }
 
-        /// Rows per band such that a band's expanded input and depthwise output fit in about half of L2.
+        /// Rows per band such that a band's expanded input and depthwise output fit in about 1 MB, the L2
+        /// of one core on the machines measured (longer bands make longer GEMMs; shorter ones gained
+        /// nothing there, with a 32 MB L3 behind).
         public static func bandRows(hidden: Int, width: Int, stride: Int, outHeight: Int, outWidth: Int) -> Int {
             let perRow = 4 * hidden * (width * stride + outWidth)
-            return max(1, min(outHeight, (512 << 10) / max(1, perRow)))
+            return max(1, min(outHeight, (1 << 20) / max(1, perRow)))
         }
     }
 

@@ -21,20 +21,22 @@ enum MicroKernel {
         var low: Float, high: Float
     }
 
-    /// C[6 x 32] = source + A panel x B panel (+ bias, clamped); `source` is nil (start from zero),
-    /// C itself, or the residual.
+    /// C[rows x 32] = source + A panel x B panel (+ bias, clamped); `source` is nil (start from zero),
+    /// C itself, or the residual. All 6 rows are computed (A's panel is padded with zero rows); only
+    /// the first `rows` are read from the source and stored, so a tile at the bottom edge of C (M not
+    /// a multiple of 6: 16, 32, 64 channels) is written in place.
     @inline(never)
     static func run(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-                    source: UnsafePointer<Float>?, lds: Int, epilogue: InRegisters? = nil) {
+                    source: UnsafePointer<Float>?, lds: Int, epilogue: InRegisters? = nil, rows: Int = 6) {
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
         if let s = source {
             c00 = load(s); c01 = load(s + 16)
-            c10 = load(s + lds); c11 = load(s + lds + 16)
-            c20 = load(s + 2 * lds); c21 = load(s + 2 * lds + 16)
-            c30 = load(s + 3 * lds); c31 = load(s + 3 * lds + 16)
-            c40 = load(s + 4 * lds); c41 = load(s + 4 * lds + 16)
-            c50 = load(s + 5 * lds); c51 = load(s + 5 * lds + 16)
+            if rows > 1 { c10 = load(s + lds); c11 = load(s + lds + 16) }
+            if rows > 2 { c20 = load(s + 2 * lds); c21 = load(s + 2 * lds + 16) }
+            if rows > 3 { c30 = load(s + 3 * lds); c31 = load(s + 3 * lds + 16) }
+            if rows > 4 { c40 = load(s + 4 * lds); c41 = load(s + 4 * lds + 16) }
+            if rows > 5 { c50 = load(s + 5 * lds); c51 = load(s + 5 * lds + 16) }
         }
         var ap = a, bp = b
         for _ in 0..<k {
@@ -50,12 +52,13 @@ enum MicroKernel {
         }
         if let e = epilogue {
             if let r = e.rowBias {
+                // (The bias has `rows` entries here: past them the rows are not stored.)
                 var s = V(repeating: r[0]); c00 += s; c01 += s
-                s = V(repeating: r[1]); c10 += s; c11 += s
-                s = V(repeating: r[2]); c20 += s; c21 += s
-                s = V(repeating: r[3]); c30 += s; c31 += s
-                s = V(repeating: r[4]); c40 += s; c41 += s
-                s = V(repeating: r[5]); c50 += s; c51 += s
+                if rows > 1 { s = V(repeating: r[1]); c10 += s; c11 += s }
+                if rows > 2 { s = V(repeating: r[2]); c20 += s; c21 += s }
+                if rows > 3 { s = V(repeating: r[3]); c30 += s; c31 += s }
+                if rows > 4 { s = V(repeating: r[4]); c40 += s; c41 += s }
+                if rows > 5 { s = V(repeating: r[5]); c50 += s; c51 += s }
             }
             if let col = e.columnBias {
                 let (lo, hi) = (load(col), load(col + 16))
@@ -63,16 +66,20 @@ enum MicroKernel {
                 c30 += lo; c31 += hi; c40 += lo; c41 += hi; c50 += lo; c51 += hi
             }
             let (l, h) = (V(repeating: e.low), V(repeating: e.high))
-            @inline(__always) func clamp(_ v: V) -> V { pointwiseMin(pointwiseMax(v, l), h) }
-            c00 = clamp(c00); c01 = clamp(c01); c10 = clamp(c10); c11 = clamp(c11)
-            c20 = clamp(c20); c21 = clamp(c21); c30 = clamp(c30); c31 = clamp(c31)
-            c40 = clamp(c40); c41 = clamp(c41); c50 = clamp(c50); c51 = clamp(c51)
+            // Written out: a local clamp function was outlined (despite @inline(__always)), with the
+            // accumulators spilled around each of its 12 calls.
+            c00 = c00.atLeast(l).atMost(h); c01 = c01.atLeast(l).atMost(h)
+            c10 = c10.atLeast(l).atMost(h); c11 = c11.atLeast(l).atMost(h)
+            c20 = c20.atLeast(l).atMost(h); c21 = c21.atLeast(l).atMost(h)
+            c30 = c30.atLeast(l).atMost(h); c31 = c31.atLeast(l).atMost(h)
+            c40 = c40.atLeast(l).atMost(h); c41 = c41.atLeast(l).atMost(h)
+            c50 = c50.atLeast(l).atMost(h); c51 = c51.atLeast(l).atMost(h)
         }
         store(c00, c); store(c01, c + 16)
-        store(c10, c + ldc); store(c11, c + ldc + 16)
-        store(c20, c + 2 * ldc); store(c21, c + 2 * ldc + 16)
-        store(c30, c + 3 * ldc); store(c31, c + 3 * ldc + 16)
-        store(c40, c + 4 * ldc); store(c41, c + 4 * ldc + 16)
-        store(c50, c + 5 * ldc); store(c51, c + 5 * ldc + 16)
+        if rows > 1 { store(c10, c + ldc); store(c11, c + ldc + 16) }
+        if rows > 2 { store(c20, c + 2 * ldc); store(c21, c + 2 * ldc + 16) }
+        if rows > 3 { store(c30, c + 3 * ldc); store(c31, c + 3 * ldc + 16) }
+        if rows > 4 { store(c40, c + 4 * ldc); store(c41, c + 4 * ldc + 16) }
+        if rows > 5 { store(c50, c + 5 * ldc); store(c51, c + 5 * ldc + 16) }
     }
 }

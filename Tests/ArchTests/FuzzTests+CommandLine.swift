@@ -77,7 +77,7 @@ extension FuzzTests {
                              "1e3", " 3", "0x10", "1_000", "1000001", "9223372036854775807", "18446744073709551616", "٣"]
     static let cliOptions = ["--help", "-h", "--version", "--json", "--names", "--depth", "--set", "--set=", "--set=seq=2", "--dump-graph",
                              "-o", "--seed", "--weights", "--input", "--output", "--top", "--repeat", "--profile", "--dump-ir", "--after",
-                             "--markdown", "--bogus", "-", "--", "--top=3", "-x", "--inputs", "--weight"]
+                             "--markdown", "--format", "--bogus", "-", "--", "--top=3", "-x", "--inputs", "--weight"]
     static let cliBindings = ["seq=3", "seq=0", "seq=-1", "batch=2", "batch=2147483647", "seq=2147483648", "a*b=4", "=3", "seq=", "seq",
                               "seq=3=4", "batch=1", "x=2", "seq=abc", "seq\u{1B}=2"]
 
@@ -85,13 +85,14 @@ extension FuzzTests {
     static func baseCommand(_ w: World, _ rng: inout Random) -> [String] {
         let (spec, weights, input) = rng.pick(w.runnable)
         let out = rng.pick(w.outputs)
-        switch rng.below(8) {
+        switch rng.below(9) {
         case 0: return ["check"] + (0...rng.below(2)).map { _ in rng.pick(w.specs) } + (rng.chance(30) ? ["--dump-graph"] : [])
         case 1: return ["params", rng.pick(w.specs)] + rng.pick([[], ["--json"], ["--names"], ["--depth", "1"], ["--set", "seq=4"]])
         case 2: return ["init", spec, "-o", out, "--seed", "7"] + (rng.chance(50) ? ["--set", "seq=3"] : [])
         case 3: return ["emit", "torch", spec, "-o", out]
         case 4: return ["ir", spec, "--after", rng.pick(["check", "lower", "fuse", "plan", "bogus"]), "--set", "seq=3"]
         case 5: return ["ops"] + (rng.chance(50) ? ["--markdown"] : [])
+        case 6: return ["graph", rng.pick(w.specs), "-o", rng.chance(30) ? "-" : out] + rng.pick([[], ["--depth", "1"], ["--format", "dot"], ["--format", "mermaid"], ["--set", "seq=4"]])
         default:
             var line = ["run", spec, "--weights", weights, "--input", input]
             if rng.chance(50) { line += ["--output", out] }
@@ -130,7 +131,7 @@ extension FuzzTests {
         case 9: a.insert(contentsOf: rng.chance(80) ? ["--set", rng.pick(cliBindings)] : ["--set"], at: max(1, at))
         case 10: a.insert(rng.pick(["--help", "-h"]), at: max(1, at))
         default:
-            if !a.isEmpty { a[0] = rng.pick(["check", "params", "init", "run", "emit", "ir", "ops", "chek", "help", "version", "--version", ""]) }
+            if !a.isEmpty { a[0] = rng.pick(["check", "params", "init", "run", "emit", "ir", "ops", "graph", "chek", "help", "version", "--version", ""]) }
         }
         return a
     }

@@ -7,6 +7,7 @@ import XCTest
 import ArchCore
 @testable import ArchDriver
 @testable import ArchIR
+import ArchGraph
 
 /// Deterministic fuzzing: seeded random mutations of the spec library (token swaps, deletions and
 /// duplications, edge-case numbers, truncation, random and invalid bytes, duplicated lines, lines
@@ -124,7 +125,7 @@ extension FuzzTests {
         func with<T>(_ f: (Progress) -> T) -> T { lock.lock(); defer { lock.unlock() }; return f(self) }
     }
 
-    /// Compiles one mutant through everything `archc check` and `archc params` do, and the IR's passes;
+    /// Compiles one mutant through everything `archc check`, `archc params` and `archc graph` do, and the IR's passes;
     /// returns a failure, if any.
     static func check(_ bytes: [UInt8], _ n: Int, _ progress: Progress) -> String? {
         let c = Pipeline.compile(SourceFile(path: "mutant\(n).arch", bytes: bytes), bindings: ["batch": 1, "seq": 16])
@@ -138,6 +139,8 @@ extension FuzzTests {
                 _ = ParamsReport.table(s, depth: 3)
                 _ = ParamsReport.json(s, depth: Int.max)
                 _ = ParamsReport.names(g)
+                // The picture (`archc graph`): the diagram, its layout and the SVG.
+                _ = SVGWriter.write(DiagramBuilder.build(g, moduleParams: s.rows.map(\.params), totalParams: s.params, depth: 1 + n % 4), depth: 3)
                 progress.with { $0.succeeded += 1 }
             } catch {
                 return "mutant \(n): Summary threw \(error)"

@@ -27,6 +27,36 @@ final class KernelTests: XCTestCase {
         }
     }
 
+
+    /// A vector's first lanes stored, and nothing past them, for every count.
+    func testStoringTheFirstLanesOfAVector() {
+        let v = SIMD16<Float>((0..<16).map { Float($0 + 1) })
+        for count in 0...16 {
+            var out = [Float](repeating: -1, count: 20)
+            out.withUnsafeMutableBufferPointer { v.store(firstLanes: count, to: $0.baseAddress! + 2) }
+            XCTAssertEqual(out, [-1, -1] + (0..<count).map { Float($0 + 1) } + [Float](repeating: -1, count: 18 - count), "\(count) lanes")
+        }
+    }
+
+    /// A NaN stays NaN through every activation, as in PyTorch (relu and hardtanh keep it), both in
+    /// the vectorised loops and in the clamp the GEMM applies in registers.
+    func testNaNPassesThroughActivationsAndTheGemmClamp() {
+        for a in Activation.allCases {
+            var ys = [Float](repeating: .nan, count: 35)
+            ys.withUnsafeMutableBufferPointer { a.apply($0.baseAddress!, count: $0.count) }
+            XCTAssertTrue(ys.allSatisfy(\.isNaN), "\(a) of NaN")
+        }
+        let (m, n, k) = (12, 64, 3)
+        var a = [Float](repeating: 1, count: m * k)
+        a[5 * k] = .nan  // row 5 of C is NaN
+        let b = [Float](repeating: -1, count: k * n), bias = [Float](repeating: 0.5, count: m)
+        for activation in [Activation.relu, .relu6] {
+            var c = [Float](repeating: 0, count: m * n)
+            Gemm.sgemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n, epilogue: .rows(bias, activation))
+            XCTAssertTrue(c[(5 * n)..<(6 * n)].allSatisfy(\.isNaN), "\(activation) in the epilogue keeps the NaN row")
+            XCTAssertEqual(c[0], 0, "\(activation)(1 * -3 + 0.5) elsewhere")
+        }
+    }
     /// C = act(A B + bias + residual) * multiplier, with K over several blocks (the residual is read on
     /// the first), edge tiles, both splits across workers, and the residual being C itself.
     func testEpilogueResidualAndMultiplier() {
@@ -60,7 +90,11 @@ final class KernelTests: XCTestCase {
                      (3, 100, 1, 5, 3, 0, 1, 40, 40), (9, 200, 1, 3, 1, 1, 1, 5, 4),
                      (8, 16, 1, 3, 1, 1, 1, 20, 20), (16, 12, 1, 3, 1, 0, 1, 21, 19), (8, 8, 1, 3, 1, 2, 1, 15, 14),
                      (3, 3, 3, 3, 1, 1, 1, 7, 9), (3, 3, 3, 3, 2, 1, 1, 8, 8), (3, 3, 3, 5, 1, 2, 1, 6, 5), (3, 3, 3, 3, 1, 2, 2, 7, 7),
-                     (3, 3, 3, 7, 3, 0, 1, 10, 13), (3, 3, 3, 3, 1, 0, 1, 2, 2)]
+                     (3, 3, 3, 7, 3, 0, 1, 10, 13), (3, 3, 3, 3, 1, 0, 1, 2, 2),
+                     // Winograd F(4x4, 3x3): 4x4 tiles (6x6 exactly, cropped bottom and right, pads 0-2), and a
+                     // tile row of 35 cut into runs.
+                     (8, 8, 1, 3, 1, 1, 1, 24, 24), (8, 16, 1, 3, 1, 1, 1, 26, 30), (16, 12, 1, 3, 1, 0, 1, 27, 33),
+                     (10, 20, 1, 3, 1, 2, 1, 23, 22), (8, 7, 1, 3, 1, 1, 1, 6, 140)]
         var ran: Set<ConvAlgorithm> = []
         for (cin, cout, groups, k, s, p, d, h, w) in cases {
             let oh = (h + 2 * p - d * (k - 1) - 1) / s + 1, ow = (w + 2 * p - d * (k - 1) - 1) / s + 1
@@ -75,20 +109,47 @@ final class KernelTests: XCTestCase {
                 let y = run(g, algorithm, x, f, bias, residual)
                 let worst = zip(y, want).map { abs($0 - $1) }.max()!
                 XCTAssertLessThanOrEqual(worst, 1e-4, "\(algorithm): cin \(cin) cout \(cout) groups \(groups) k \(k) s \(s) p \(p) d \(d) \(h)x\(w)")
+                // The residual may be the output itself (the schedule runs residual adds in place).
+                XCTAssertEqual(run(g, algorithm, x, f, bias, residual, inPlace: true), y,
+                               "\(algorithm) in place: cin \(cin) cout \(cout) groups \(groups) k \(k) s \(s) p \(p) d \(d) \(h)x\(w)")
             }
         }
         XCTAssertEqual(ran, Set(ConvAlgorithm.allCases), "every algorithm was tested")
     }
 
-    func run(_ g: ConvGeometry, _ algorithm: ConvAlgorithm, _ x: [Float], _ f: [Float], _ bias: [Float], _ residual: [Float]) -> [Float] {
+    /// Winograd F(4x4, 3x3) where its work is split otherwise: input channels over several KC blocks of the
+    /// GEMM, output channels split in parts (the blocks of tiles left over when shared between the workers),
+    /// tile rows cut into runs, 1 to 5 workers; against the GEMM, on filters scaled as initialised (1 / sqrt(fan-in)).
+    func testWinogradF4SplitsAgainstTheGemm() {
+        for (cin, cout, h, w, p) in [(300, 20, 20, 22, 1), (520, 13, 16, 16, 1), (9, 8, 130, 9, 2), (8, 9, 5, 300, 0)] {
+            let g = ConvGeometry(inChannels: cin, outChannels: cout, groups: 1, inH: h, inW: w, outH: h + 2 * p - 2, outW: w + 2 * p - 2,
+                                 kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padTop: p, padLeft: p, dilationH: 1, dilationW: 1)
+            XCTAssertTrue(ConvAlgorithm.winograd4.applies(to: g))
+            let x = values(g.inputCount, seed: 1), f = values(cout * cin * 9, seed: 2).map { $0 / Float(cin * 9).squareRoot() }
+            let bias = values(cout, seed: 3), residual = values(g.outputCount, seed: 4)
+            let want = run(g, .gemm, x, f, bias, residual)
+            // F(4x4, 3x3)'s rounding grows with the channels: up to 1.2e-4 on outputs up to 3.3 with 520 here.
+            let largest = want.map { abs($0) }.max()!
+            for threads in [1, 2, 3, 5] {
+                let y = run(g, .winograd4, x, f, bias, residual, threads: threads)
+                let worst = zip(y, want).map { abs($0 - $1) }.max()!
+                XCTAssertLessThanOrEqual(worst, 1e-4 * max(1, largest), "cin \(cin) cout \(cout) \(h)x\(w) pad \(p), \(threads) threads")
+            }
+        }
+    }
+
+    /// The algorithm's output; `inPlace`, with the residual given in the output's memory.
+    func run(_ g: ConvGeometry, _ algorithm: ConvAlgorithm, _ x: [Float], _ f: [Float], _ bias: [Float], _ residual: [Float],
+             inPlace: Bool = false, threads: Int = 2) -> [Float] {
         var prepared = [Float](repeating: 0, count: Conv.preparedCount(g, algorithm))
-        var scratch = [Float](repeating: 0, count: max(1, Conv.scratchCount(g, algorithm, threads: 2)))
-        var y = [Float](repeating: .nan, count: g.outputCount)
+        var scratch = [Float](repeating: 0, count: max(1, Conv.scratchCount(g, algorithm, threads: threads)))
+        var y = inPlace ? residual : [Float](repeating: .nan, count: g.outputCount)
         f.withUnsafeBufferPointer { fp in prepared.withUnsafeMutableBufferPointer { Conv.prepare(g, algorithm, weight: fp.baseAddress!, into: $0.baseAddress!) } }
         x.withUnsafeBufferPointer { xp in prepared.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
             residual.withUnsafeBufferPointer { rp in y.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer { sp in
-                Conv.forward(g, algorithm, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress, residual: rp.baseAddress,
-                             activation: .relu, output: yp.baseAddress!, scratch: sp.baseAddress!, threads: 2)
+                Conv.forward(g, algorithm, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress,
+                             residual: inPlace ? UnsafePointer(yp.baseAddress!) : rp.baseAddress,
+                             activation: .relu, output: yp.baseAddress!, scratch: sp.baseAddress!, threads: threads)
             } } }
         } } }
         return y

@@ -1,66 +1,118 @@
 import ArchKernels
 import Foundation
 
-/// Times the SGEMM on square matrices and on the layer shapes of the benchmark networks; prints the
-/// median GFLOP/s of 7 runs. Linear layers run as the interpreter runs them: the weight prepacked,
-/// and (`cold`) a different weight each call, 12 of them, so they come from memory as in a network.
-///   swift run -c release gemm-bench [threads]
+/// Times the SGEMM on the layer shapes of the benchmark networks (`benchmarks/gemm_shapes.txt`, which
+/// numpy's peer `gemm_numpy.py` reads too); prints the median GFLOP/s of 7 runs and the best time
+/// (`BENCH_RUNS=N`: of N - 1, to profile one case or to find the quiet moments of a shared machine).
+/// `BENCH_CLOCK=cpu` times by this process's CPU time instead of the wall clock: on one thread, a
+/// fair figure on a machine other jobs share (time waiting for the core is not counted). Linear
+/// layers run as the interpreter runs them: the weight prepacked, and a different weight each call,
+/// 12 of them, so they come from memory as in a network. ResNet-18's 3x3 convolutions run by each
+/// algorithm.
+///   swift run -c release gemm-bench [threads] [only the cases whose name contains this]
 let threads = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 1 : 1
+let filter = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : ""
+let cpuClock = ProcessInfo.processInfo.environment["BENCH_CLOCK"] == "cpu"
+if cpuClock && threads != 1 { print("BENCH_CLOCK=cpu sums the threads' time: use it with 1 thread"); exit(2) }
 
-func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float.random(in: -1...1) } }
+/// SplitMix64: the system generator makes a system call per number, which took longer than the benchmarks.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+nonisolated(unsafe) var generator = SplitMix()
+func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float.random(in: -1...1, using: &generator) } }
+
+func now() -> Double {
+    if cpuClock {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+    return Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+}
 
 func time(_ name: String, _ flops: Double, _ body: (Int) -> Void) {
+    if !filter.isEmpty && !name.contains(filter) { return }
     var times: [Double] = []
-    for run in 0..<8 {
-        let t = DispatchTime.now().uptimeNanoseconds
+    for run in 0..<(ProcessInfo.processInfo.environment["BENCH_RUNS"].flatMap { Int($0) } ?? 8) {
+        let t = now()
         body(run)
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+        times.append(now() - t)
     }
-    let median = times.dropFirst().sorted()[3]
-    print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %8.2f ms %8.1f GFLOP/s", median * 1e3, flops / median / 1e9))
+    let sorted = times.dropFirst().sorted(), median = sorted[(times.count - 1) / 2]
+    print(String(format: "%-40@ %8.2f ms %8.1f GFLOP/s  (best %.2f ms)", name as NSString, median * 1e3, flops / median / 1e9, sorted[0] * 1e3))
 }
 
-for (name, m, n, k) in [("square 512", 512, 512, 512), ("square 1024", 1024, 1024, 1024)] {
-    let a = random(m * k), b = random(k * n)
-    var c = [Float](repeating: 0, count: m * n)
-    time(name, 2 * Double(m * n * k)) { _ in
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            Gemm.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n, threads: threads)
-        } } }
-    }
+/// One line of gemm_shapes.txt.
+struct Shape { var name: String, m: Int, n: Int, k: Int, kind: String }
+let shapesFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("gemm_shapes.txt")
+let shapes: [Shape] = (try! String(contentsOf: shapesFile, encoding: .utf8)).split(separator: "\n").compactMap { line in
+    let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+    guard f.count == 5, !f[0].hasPrefix("#"), let m = Int(f[1]), let n = Int(f[2]), let k = Int(f[3]) else { return nil }
+    return Shape(name: f[0], m: m, n: n, k: k, kind: f[4])
 }
 
-// Linear layers: activations [m, k] times a weight [n, k] packed once.
-let linears = [("vit qkv (197x2304x768)", 197, 2304, 768), ("vit mlp fc1 (197x3072x768)", 197, 3072, 768),
-               ("vit mlp fc2 (197x768x3072)", 197, 768, 3072), ("gpt2 qkv (128x2304x768)", 128, 2304, 768),
-               ("batch 8 vit fc1 (1576x3072x768)", 1576, 3072, 768)]
-for (name, m, n, k) in linears {
-    let a = random(m * k)
+for s in shapes where filter.isEmpty || s.name.contains(filter) {
+    let (m, n, k) = (s.m, s.n, s.k)
     var c = [Float](repeating: 0, count: m * n)
-    let weights = (0..<12).map { _ -> [Float] in
-        let w = random(n * k)
-        var packed = [Float](repeating: 0, count: Gemm.packedBCount(n: n, k: k))
-        w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { Gemm.packB(transposed: wp.baseAddress!, ldb: k, n: n, k: k, into: $0.baseAddress!) } }
-        return packed
-    }
-    for cold in [false, true] {
-        time(name + (cold ? " cold" : ""), 2 * Double(m * n * k)) { run in
-            weights[cold ? run % weights.count : 0].withUnsafeBufferPointer { wp in a.withUnsafeBufferPointer { ap in c.withUnsafeMutableBufferPointer { cp in
+    switch s.kind {
+    case "plain":
+        let a = random(m * k), b = random(k * n)
+        time(s.name, 2 * Double(m * n * k)) { _ in
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                Gemm.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n, threads: threads)
+            } } }
+        }
+    case "linear":
+        let a = random(m * k)
+        let weights = (0..<12).map { _ -> [Float] in
+            let w = random(n * k)
+            var packed = [Float](repeating: 0, count: Gemm.packedBCount(n: n, k: k))
+            w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { Gemm.packB(transposed: wp.baseAddress!, ldb: k, n: n, k: k, into: $0.baseAddress!) } }
+            return packed
+        }
+        time(s.name, 2 * Double(m * n * k)) { run in
+            weights[run % weights.count].withUnsafeBufferPointer { wp in a.withUnsafeBufferPointer { ap in c.withUnsafeMutableBufferPointer { cp in
                 Gemm.sgemm(m: m, a: ap.baseAddress!, lda: k, packed: PackedB(wp.baseAddress!, n: n, k: k), c: cp.baseAddress!, ldc: n, threads: threads)
+            } } }
+        }
+    default:
+        let w = random(m * k), b = random(k * n)
+        var packed = [Float](repeating: 0, count: Gemm.packedACount(m: m, k: k))
+        w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { Gemm.packA(wp.baseAddress!, lda: k, m: m, k: k, into: $0.baseAddress!) } }
+        time(s.name, 2 * Double(m * n * k)) { _ in
+            packed.withUnsafeBufferPointer { pp in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                Gemm.sgemm(packed: PackedA(pp.baseAddress!, m: m, k: k), n: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n, threads: threads)
             } } }
         }
     }
 }
 
-// A convolution's GEMM: weights [out, in kh kw] packed once, times the image's patches (ResNet's 3x3 layers).
-for (name, m, n, k) in [("resnet conv3x3 (64x3136x576)", 64, 3136, 576), ("resnet conv3x3 (256x196x2304)", 256, 196, 2304)] {
-    let w = random(m * k), b = random(k * n)
-    var packed = [Float](repeating: 0, count: Gemm.packedACount(m: m, k: k))
-    w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { Gemm.packA(wp.baseAddress!, lda: k, m: m, k: k, into: $0.baseAddress!) } }
-    var c = [Float](repeating: 0, count: m * n)
-    time(name, 2 * Double(m * n * k)) { _ in
-        packed.withUnsafeBufferPointer { pp in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            Gemm.sgemm(packed: PackedA(pp.baseAddress!, m: m, k: k), n: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n, threads: threads)
-        } } }
+// ResNet-18's 3x3 stride-1 convolutions (batch 1) by each algorithm that computes them, weights prepared once.
+for (name, channels, size) in [("resnet 3x3 64ch 56x56", 64, 56), ("resnet 3x3 128ch 28x28", 128, 28), ("resnet 3x3 256ch 14x14", 256, 14),
+                               ("resnet 3x3 512ch 7x7", 512, 7)] {
+    let g = ConvGeometry(inChannels: channels, outChannels: channels, groups: 1, inH: size, inW: size, outH: size, outW: size,
+                         kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1)
+    let x = random(g.inputCount), w = random(g.outChannels * g.inChannels * 9), bias = random(g.outChannels)
+    var y = [Float](repeating: 0, count: g.outputCount)
+    for algorithm in ConvAlgorithm.allCases where algorithm.applies(to: g) {
+        var prepared = [Float](repeating: 0, count: Conv.preparedCount(g, algorithm))
+        var scratch = [Float](repeating: 0, count: max(1, Conv.scratchCount(g, algorithm, threads: threads)))
+        w.withUnsafeBufferPointer { wp in prepared.withUnsafeMutableBufferPointer { Conv.prepare(g, algorithm, weight: wp.baseAddress!, into: $0.baseAddress!) } }
+        time("\(name) \(algorithm)", 2 * Double(g.macs)) { _ in
+            x.withUnsafeBufferPointer { xp in prepared.withUnsafeBufferPointer { pp in bias.withUnsafeBufferPointer { bp in
+                y.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer { sp in
+                    Conv.forward(g, algorithm, input: xp.baseAddress!, weights: pp.baseAddress!, bias: bp.baseAddress, residual: nil,
+                                 activation: .relu, output: yp.baseAddress!, scratch: sp.baseAddress!, threads: threads)
+                } }
+            } } }
+        }
     }
 }
