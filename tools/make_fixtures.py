@@ -797,6 +797,155 @@ write_regression("regress_qknorm_layer_eps", "model p\ninput x 6x16\nattn: atten
 
 
 
+
+# ---------------------------------------------------------------------------------------------------
+# ISSUE 10's ATTENTION: networks as their reference code writes them, their checkpoints unchanged.
+# transformers' LlamaForCausalLM (grouped-query heads, rope half, RMSNorm, SwiGLU, tied head, a padding
+# mask) saved by save_pretrained itself; BertModel under its own names on a padded batch; and op
+# coverage in plain PyTorch with transformers' own rotary functions and timm's PVT attention.
+
+def write_pretrained(name, model, inputs, output):
+    """The checkpoint exactly as transformers writes it (save_pretrained: tied tensors once), inputs, output."""
+    known.add(name)
+    if only and name not in only:
+        return
+    import shutil
+    import tempfile
+    d = os.path.join(root, name)
+    os.makedirs(d, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        shutil.copy(os.path.join(tmp, "model.safetensors"), os.path.join(d, "weights.safetensors"))
+    for i, (k, v) in enumerate(inputs.items()):
+        np.save(os.path.join(d, "input.npy" if i == 0 else f"{k}.npy"), v.numpy())
+    np.save(os.path.join(d, "output.npy"), output.numpy())
+    print(name, tuple(output.shape), float(output.abs().max()))
+
+
+def spread(model, std=0.15, embed=1.0):
+    """Weights far from transformers' init (std 0.02, which leaves attention nearly uniform and rotary
+    positions nearly invisible); norm weights around 1."""
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if "norm" in n.lower():
+                p.uniform_(0.5, 1.5) if n.endswith("weight") else p.uniform_(-0.5, 0.5)
+            elif "embed" in n:
+                p.normal_(0, embed)
+            else:
+                p.normal_(0, std)
+    return model
+
+
+# LLaMA-3.2-style (tied head, rope base 500000) at width 64: 2 layers, 4 heads of 16, 2 key/value heads;
+# two sequences, the second right-padded (attention_mask 0 on its last 3 tokens).
+from transformers import LlamaConfig, LlamaForCausalLM
+torch.manual_seed(30)
+llama = spread(LlamaForCausalLM(LlamaConfig(vocab_size=100, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                                            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32,
+                                            rms_norm_eps=1e-5, rope_theta=500000.0, tie_word_embeddings=True))).eval()
+ids = torch.randint(0, 100, (2, 9))
+mask = torch.tensor([[1] * 9, [1] * 6 + [0] * 3])
+with torch.no_grad():
+    logits = llama(input_ids=ids, attention_mask=mask).logits
+write_pretrained("llama_small", llama, {"input_ids": ids, "attention_mask": mask}, logits)
+
+# BERT under transformers' own names (no renaming), a padded batch: the second sequence has 6 tokens and 3 of padding.
+torch.manual_seed(31)
+bert = spread(BertModel(BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+                                   max_position_embeddings=16)), std=0.2, embed=0.5).eval()
+ids = torch.randint(1, 100, (2, 9))
+ids[1, 6:] = 0
+types = torch.tensor([[0] * 4 + [1] * 5, [0] * 3 + [1] * 3 + [0] * 3])
+mask = torch.tensor([[1] * 9, [1] * 6 + [0] * 3])
+with torch.no_grad():
+    pooled = bert(input_ids=ids, token_type_ids=types, attention_mask=mask).pooler_output
+write_pretrained("bert_masked", bert, {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}, pooled)
+
+
+class RotaryAttention(nn.Module):
+    """Grouped-query attention with rotary positions in plain PyTorch, the rotations by transformers' own
+    functions (GPT-J's interleaved pairs, LLaMA's rotate_half): projections laid out as `parts` says
+    (names -> which of q, k, v each holds), q/k RMSNorm, causal and key padding masks."""
+
+    def __init__(self, d, heads, kv, parts, out, rope, base=10000.0, qknorm=False, causal=False):
+        super().__init__()
+        self._heads, self._kv, self._dh, self._rope, self._base, self._causal = heads, kv, d // heads, rope, base, causal
+        widths = {"q": d, "k": kv * self._dh, "v": kv * self._dh}
+        self._parts = parts
+        for name, ps in parts.items():
+            self.add_module(name, nn.Linear(d, sum(widths[p] for p in ps)))
+        if qknorm:
+            self.q_norm, self.k_norm = nn.RMSNorm(self._dh), nn.RMSNorm(self._dh)
+        self.add_module(out, nn.Linear(d, d))
+        self._out = out
+
+    def turn(self, t):  # t [b, n, heads, dh]
+        from transformers.models.gptj.modeling_gptj import apply_rotary_pos_emb as gptj_rotary
+        from transformers.models.llama.modeling_llama import apply_rotary_pos_emb as llama_rotary
+        n = t.shape[1]
+        inv = 1.0 / (self._base ** (torch.arange(0, self._dh, 2, dtype=torch.float) / self._dh))
+        angles = torch.arange(n, dtype=torch.float)[:, None] * inv
+        if self._rope == "interleaved":
+            return gptj_rotary(t, angles.sin()[None], angles.cos()[None])
+        emb = torch.cat([angles, angles], -1)[None]
+        return llama_rotary(t.transpose(1, 2), t.transpose(1, 2), emb.cos(), emb.sin())[0].transpose(1, 2)
+
+    def forward(self, x, keep=None):
+        y = torch.cat([getattr(self, name)(x) for name in self._parts], -1)
+        q, k, v = y.split([self._heads * self._dh, self._kv * self._dh, self._kv * self._dh], -1)
+        q, k, v = (t.unflatten(-1, (-1, self._dh)) for t in (q, k, v))  # [b, n, heads, dh]
+        if hasattr(self, "q_norm"):
+            q, k = self.q_norm(q), self.k_norm(k)
+        if self._rope:
+            q, k = self.turn(q), self.turn(k)
+        k, v = (t.repeat_interleave(self._heads // self._kv, 2) for t in (k, v))
+        s = torch.einsum("bnhd,bmhd->bhnm", q, k) / self._dh ** 0.5
+        n = x.shape[1]
+        if self._causal:
+            s = s.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf"))
+        if keep is not None:
+            s = s.masked_fill(keep[:, None, None, :] == 0, float("-inf"))
+        o = torch.einsum("bhnm,bmhd->bnhd", s.softmax(-1).nan_to_num(0.0), v)
+        return getattr(self, self._out)(o.flatten(2))
+
+
+class OpsAttention(nn.Module):
+    """ops_attention_small: GQA with GPT-J's interleaved rope, causal and padding masks (packed qkv);
+    timm's PVT v2 spatial-reduction attention (q, kv, proj, sr, norm) behind a norm; multi-query
+    attention with TNT's qk_v layout, q/k RMSNorm and LLaMA's rope half; q_kv self-attention;
+    nn.MultiheadAttention across to a memory (its in_proj_weight split between the two)."""
+
+    def __init__(self):
+        super().__init__()
+        from timm.models.pvt_v2 import Attention as PvtAttention
+        self.gqa = RotaryAttention(32, 4, 2, {"qkv": "qkv"}, "proj", "interleaved", causal=True)
+        self.norm1 = nn.LayerNorm(32)
+        self.attn = PvtAttention(32, num_heads=2, sr_ratio=2)
+        self.mqa = RotaryAttention(32, 4, 1, {"qk": "qk", "v": "v"}, "proj", "half", base=100.0, qknorm=True)
+        self.sa = RotaryAttention(32, 2, 2, {"q": "q", "kv": "kv"}, "proj", None)
+        self.cross = nn.MultiheadAttention(32, 4, batch_first=True)
+        self.head = nn.Linear(32, 6)
+
+    def forward(self, x, keep, mem):
+        x = x + self.gqa(x, keep)
+        x = x + self.attn(self.norm1(x), (4, 4))
+        x = x + self.mqa(x)
+        x = x + self.sa(x)
+        x = x + self.cross(x, mem, mem, need_weights=False)[0]
+        return self.head(x)
+
+
+torch.manual_seed(32)
+ops_attention = randomise_norms(OpsAttention())
+with torch.no_grad():  # larger q, k: attention far from uniform, rotary positions visible
+    for a in (ops_attention.gqa.qkv, ops_attention.mqa.qk, ops_attention.sa.q, ops_attention.sa.kv, ops_attention.attn.q, ops_attention.attn.kv):
+        nn.init.normal_(a.weight, std=0.4)
+    nn.init.normal_(ops_attention.cross.in_proj_weight, std=0.4)
+    ops_attention.cross.in_proj_bias.uniform_(-0.5, 0.5)
+keep = torch.tensor([[1.0] * 16, [1.0] * 5 + [0.0, 1.0, 0.0] + [1.0] * 8])  # example 2: keys 5 and 7 masked
+write_module("ops_attention_small", ops_attention, {"x": torch.randn(2, 16, 32), "keep": keep, "mem": torch.randn(2, 5, 32)})
+
+
 unknown = only - known
 if unknown:
     sys.exit(f"unknown fixture(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")

@@ -43,10 +43,12 @@ public enum TorchEmitter {
             return n
         }
 
-        /// Makes sure every level of `path` above the module exists as a Group.
+        /// Makes sure every level of `path` above the module exists as a Group (a dotted label's too:
+        /// `model.embed_tokens` needs `model`).
         mutating func ensureGroups(_ path: [String]) {
-            for i in 1..<max(1, path.count) {
-                let prefix = path[..<i].joined(separator: ".")
+            let levels = path.joined(separator: ".").split(separator: ".").map(String.init)
+            for i in 1..<max(1, levels.count) {
+                let prefix = levels[..<i].joined(separator: ".")
                 if groups.insert(prefix).inserted {
                     initLines.append("self._add(\"\(prefix)\", Group())")
                 }
@@ -77,7 +79,12 @@ public enum TorchEmitter {
 
                 def _add(self, path, module):
                     parent, _, name = path.rpartition(".")
-                    (self.get_submodule(parent) if parent else self).add_module(name, module)
+                    owner = self.get_submodule(parent) if parent else self
+                    old = owner._modules.get(name)
+                    if isinstance(old, Group):  # layers labelled under this one's name came first (PVT's attn.sr before attn)
+                        for k, v in old.named_children():
+                            module.add_module(k, v)
+                    owner.add_module(name, module)
 
                 def _param(self, path, shape):
                     parent, _, name = path.rpartition(".")
@@ -160,23 +167,12 @@ public enum TorchEmitter {
                 ensureGroups(p.name.split(separator: ".").map(String.init))
                 initLines.append("self._param(\"\(p.name)\", \(py(.list(p.shape.map { .int($0) }))))")
                 line("torch.cat([self.get_parameter(\"\(p.name)\").expand(\(x).shape[0], -1, -1), \(x)], 1)")
-            case .attention:
-                let d = try known(inV, -1)
-                let dkv = n.inputs.count > 1 ? try known(n.inputs[1], -1) : d
-                var layout = word(n, "qkv") ?? "packed"
-                if n.inputs.count > 1 && layout == "packed" { layout = "separate" }
-                let bias = bool(n, "bias"), outbias = n.args["outbias"].map { py($0) } ?? py(.bool(bias))
-                let window = n.args["window"].map { py($0) } ?? "None"
-                addModule(n.path, "Attention(\(d), \(int(n, "heads")!), \(int(n, "dim") ?? d), \(int(n, "out") ?? d), \(py(.bool(bias))), \(outbias), \"\(layout)\", \"\(word(n, "qknorm") ?? "off")\", \(py(.bool(bool(n, "causal")))), \(window), \(int(n, "shift") ?? 0), \(py(.bool(bool(n, "relpos")))), \(dkv))")
-                line(n.inputs.count > 1 ? "\(m(n))(\(x), v\(n.inputs[1]))" : "\(m(n))(\(x))")
+            case .attention: line(try attention(n))
             case .mlp:
                 let d = try known(inV, -1)
                 addModule(n.path, "Mlp(\(d), \(int(n, "hidden")!), \(int(n, "out") ?? d), \"\(word(n, "act") ?? "gelu")\", \(py(n.args["bias"])))")
                 line("\(m(n))(\(x))")
-            case .swiglu:
-                let d = try known(inV, -1)
-                addModule(n.path, "SwiGLU(\(d), \(int(n, "hidden")!), \(int(n, "out") ?? d), \(py(n.args["bias"])))")
-                line("\(m(n))(\(x))")
+            case .swiglu: line(try swiglu(n))
             case .moe:
                 addModule(n.path, "MoE(\(try known(inV, -1)), \(int(n, "experts")!), \(int(n, "top") ?? 2), \(int(n, "hidden")!), \"\(word(n, "expert") ?? "swiglu")\")")
                 line("\(m(n))(\(x))")

@@ -12,6 +12,16 @@ class Group(nn.Module):
     """A named level of the layer tree (a block, a seq)."""
 
 
+def _put(root, path, module):
+    """Adds `module` under a dotted path of `root` (BERT's `self.query`), with Groups on the way."""
+    *parents, name = path.split(".")
+    for p in parents:
+        if p not in root._modules:
+            root.add_module(p, Group())
+        root = root._modules[p]
+    root.add_module(name, module)
+
+
 def _act(x, name):
     if name == "gelu_tanh":
         return F.gelu(x, approximate="tanh")
@@ -28,12 +38,19 @@ class Mlp(nn.Module):
 
 
 class SwiGLU(nn.Module):
-    def __init__(self, d, hidden, out, bias=False):
+    """down(silu(gate x) * up x): Mixtral's w1, w3, w2 (declared w1, w2, w3), or as named (declared gate, up, down)."""
+
+    def __init__(self, d, hidden, out, bias=False, names=("w1", "w3", "w2"), named=False):
         super().__init__()
-        self.w1, self.w2, self.w3 = nn.Linear(d, hidden, bias=bias), nn.Linear(hidden, out, bias=bias), nn.Linear(d, hidden, bias=bias)
+        self._names = names
+        gate, up, down = names
+        layers = {gate: nn.Linear(d, hidden, bias=bias), up: nn.Linear(d, hidden, bias=bias), down: nn.Linear(hidden, out, bias=bias)}
+        for n in (names if named else (gate, down, up)):
+            _put(self, n, layers[n])
 
     def forward(self, x):
-        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+        gate, up, down = (self.get_submodule(n) for n in self._names)
+        return down(F.silu(gate(x)) * up(x))
 
 
 class MoE(nn.Module):
@@ -58,67 +75,99 @@ class MoE(nn.Module):
 
 
 class Attention(nn.Module):
-    """Multi-head attention with archc's layouts: packed (qkv, proj), fused (in_proj_weight, out_proj),
-    separate (q_proj, k_proj, v_proj, out_proj); optional q/k norms, causal mask, Swin windows."""
+    """Multi-head attention with archc's layouts, each projection under its name: `groups` lists them with
+    the q, k, v rows each holds (packed: qkv + proj, timm; fused: in_proj_weight + out_proj,
+    nn.MultiheadAttention; separate: q_proj, k_proj, v_proj, out_proj; q_kv: q, kv, proj, PVT; qk_v: qk,
+    v, proj, TNT; or as named); grouped-query heads, q/k norms, rotary positions (rotate_half or
+    interleaved pairs), causal and key padding masks, Swin windows."""
 
-    def __init__(self, d, heads, dim, out, bias, outbias, layout, qknorm, causal, window, shift, relpos, dkv):
+    def __init__(self, d, heads, dim, out, bias, outbias, layout, qknorm, causal, window, shift, relpos, dkv,
+                 kvheads=None, rope=None, rope_base=10000.0, groups=(("qkv", "qkv"),), out_name="proj"):
         super().__init__()
-        self.heads, self.dim, self.layout, self.causal, self.window, self.shift = heads, dim, layout, causal, window, shift
+        self._heads, self._kvheads, self._dim, self._causal, self._window, self._shift = heads, kvheads or heads, dim, causal, window, shift
+        self._fused, self._rope, self._rope_base, self._groups, self._out = layout == "fused", rope, rope_base, groups, out_name
+        self._widths = {"q": dim, "k": self._kvheads * (dim // heads), "v": self._kvheads * (dim // heads)}
         if relpos:
             self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads))
             t = torch.arange(window)
             c = torch.flatten(torch.stack(torch.meshgrid(t, t, indexing="ij")), 1)
             r = (c[:, :, None] - c[:, None, :]).permute(1, 2, 0)
             self.register_buffer("relative_position_index", ((r[:, :, 0] + window - 1) * (2 * window - 1) + r[:, :, 1] + window - 1).flatten())
-        if layout == "fused":
-            self.in_proj_weight = nn.Parameter(torch.empty(3 * dim, d))
-            self.in_proj_bias = nn.Parameter(torch.zeros(3 * dim)) if bias else None
-        elif layout == "separate":
-            self.q_proj, self.k_proj, self.v_proj = nn.Linear(d, dim, bias=bias), nn.Linear(dkv, dim, bias=bias), nn.Linear(dkv, dim, bias=bias)
-        else:
-            self.qkv = nn.Linear(d, 3 * dim, bias=bias)
+        for name, parts in groups:
+            rows, src = sum(self._widths[p] for p in parts), d if parts[0] == "q" else dkv
+            if self._fused:
+                self.register_parameter(name + "_weight", nn.Parameter(torch.zeros(rows, src)))
+                self.register_parameter(name + "_bias", nn.Parameter(torch.zeros(rows)) if bias else None)
+            else:
+                _put(self, name, nn.Linear(src, rows, bias=bias))
         if qknorm != "off":
             norm = (lambda n: nn.LayerNorm(n, bias=bias)) if qknorm == "layer" else nn.RMSNorm
             self.q_norm, self.k_norm = norm(dim // heads), norm(dim // heads)
-        if layout == "packed":
-            self.proj = nn.Linear(dim, out, bias=outbias)
-        else:
-            self.out_proj = nn.Linear(dim, out, bias=outbias)
+        _put(self, out_name, nn.Linear(dim, out, bias=outbias))
 
     def project(self, x, memory):
-        if self.layout == "separate":
-            src = x if memory is None else memory
-            return self.q_proj(x), self.k_proj(src), self.v_proj(src)
-        w, b = (self.in_proj_weight, self.in_proj_bias) if self.layout == "fused" else (self.qkv.weight, self.qkv.bias)
-        return F.linear(x, w, b).chunk(3, dim=-1)
+        """q from x, k and v from memory (or x): each projection's rows applied to their tensor."""
+        src = x if memory is None else memory
+        q, kv = [], []
+        for name, parts in self._groups:
+            if self._fused:
+                w, b = getattr(self, name + "_weight"), getattr(self, name + "_bias")
+            else:
+                w, b = self.get_submodule(name).weight, self.get_submodule(name).bias
+            at = 0
+            for p in parts:
+                rows = slice(at, at + self._widths[p])
+                (q if p == "q" else kv).append(F.linear(x if p == "q" else src, w[rows], None if b is None else b[rows]))
+                at += self._widths[p]
+        k, v = torch.cat(kv, -1).split([self._widths["k"], self._widths["v"]], -1)
+        return torch.cat(q, -1), k, v
 
-    def attend(self, q, k, v, bias=None, causal=False):
-        split = lambda t: t.unflatten(-1, (self.heads, -1)).transpose(-3, -2)
+    def rotate(self, t, start):
+        """Rotary positions start, start + 1, ... on t [..., n, dh], as transformers computes the angles."""
+        n, dh = t.shape[-2:]
+        inv = 1.0 / (self._rope_base ** (torch.arange(0, dh, 2, dtype=torch.float, device=t.device) / dh))
+        angle = torch.arange(start, start + n, dtype=torch.float, device=t.device)[:, None] * inv
+        cos, sin = angle.cos().to(t.dtype), angle.sin().to(t.dtype)
+        if self._rope == "half":
+            a, b = t[..., : dh // 2], t[..., dh // 2:]
+            return torch.cat([a * cos - b * sin, b * cos + a * sin], -1)
+        a, b = t[..., 0::2], t[..., 1::2]
+        return torch.stack([a * cos - b * sin, b * cos + a * sin], -1).flatten(-2)
+
+    def attend(self, q, k, v, bias=None, causal=False, mask=None):
+        split = lambda t: t.unflatten(-1, (-1, self._dim // self._heads)).transpose(-3, -2)
         q, k, v = split(q), split(k), split(v)
         if hasattr(self, "q_norm"):
             q, k = self.q_norm(q), self.k_norm(k)
+        n, m = q.shape[-2], k.shape[-2]
+        if self._rope:
+            q, k = self.rotate(q, m - n), self.rotate(k, 0)
+        if self._kvheads != self._heads:
+            k, v = (t.repeat_interleave(self._heads // self._kvheads, -3) for t in (k, v))
         s = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
         if bias is not None:
             s = s + bias
         if causal:
-            n, m = s.shape[-2:]
-            s = s.masked_fill(torch.ones(n, m, dtype=torch.bool, device=s.device).triu(1), float("-inf"))
-        return (s.softmax(-1) @ v).transpose(-3, -2).flatten(-2)
+            s = s.masked_fill(torch.ones(n, m, dtype=torch.bool, device=s.device).triu(m - n + 1), float("-inf"))
+        if mask is not None:
+            s = s.masked_fill(mask[:, None, None, :] == 0, float("-inf"))
+        # A row with every key masked is zeros (as archc, and transformers' SDPA attention, give it).
+        return (s.softmax(-1).nan_to_num(0.0) @ v).transpose(-3, -2).flatten(-2)
 
     def out(self, x):
-        return self.proj(x) if self.layout == "packed" else self.out_proj(x)
+        return self.get_submodule(self._out)(x)
 
-    def forward(self, x, memory=None):
-        if self.window is None:
+    def forward(self, x, memory=None, mask=None):
+        if self._window is None:
             q, k, v = self.project(x, memory)
-            return self.out(self.attend(q, k, v, causal=self.causal))
+            return self.out(self.attend(q, k, v, causal=self._causal, mask=mask))
         B, H, W, C = x.shape
-        ws = self.window
+        ws = self._window
         ph, pw = (ws - H % ws) % ws, (ws - W % ws) % ws
         x = F.pad(x, (0, 0, 0, pw, 0, ph))
         _, PH, PW, _ = x.shape
-        sy = 0 if ws >= PH else self.shift
-        sx = 0 if ws >= PW else self.shift
+        sy = 0 if ws >= PH else self._shift
+        sx = 0 if ws >= PW else self._shift
         if sy or sx:
             x = torch.roll(x, shifts=(-sy, -sx), dims=(1, 2))
         x = x.view(B, PH // ws, ws, PW // ws, ws, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, ws * ws, C)

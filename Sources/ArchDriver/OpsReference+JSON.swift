@@ -64,6 +64,7 @@ extension OpsReference {
         case .ref: return ["\"kind\": \"ref\""]
         case .ints: return ["\"kind\": \"ints\""]
         case .shape: return ["\"kind\": \"shape\""]
+        case .names: return ["\"kind\": \"names\""]
         }
     }
 

@@ -1,66 +1,134 @@
 import ArchSemantics
 import ArchKernels
 
-/// Attention and token mixing: multi-head attention (self and cross, every parameter layout, q/k
-/// norms), Swin's window attention, gMLP's gating unit, Swin's patch merging. Each is a few kernel
-/// calls: projections on the GEMM, the attention kernel reading q, k and v in place.
+/// Attention and token mixing: multi-head attention (self and cross, every parameter layout and
+/// projection name, grouped-query heads, q/k norms, rotary positions, a key padding mask), Swin's
+/// window attention, gMLP's gating unit, Swin's patch merging. Each is a few kernel calls: projections
+/// on the GEMM, the attention kernel reading q, k and v in place.
 extension Lowering {
-    /// The names of an attention's projections in each parameter layout.
-    struct ProjectionNames {
-        var query: [String], keyValue: [String], output: String
-        static func of(_ layout: String, cross: Bool) -> ProjectionNames {
-            switch (layout, cross) {
-            case ("fused", false): return ProjectionNames(query: ["in_proj_weight"], keyValue: [], output: "out_proj")
-            case ("packed", false): return ProjectionNames(query: ["qkv"], keyValue: [], output: "proj")
-            case (_, false): return ProjectionNames(query: ["q_proj", "k_proj", "v_proj"], keyValue: [], output: "out_proj")
-            case (_, true): return ProjectionNames(query: ["q_proj"], keyValue: ["k_proj", "v_proj"], output: "out_proj")
-            }
-        }
-    }
+    /// Where an attention's operands come from: the queries' tensor, the keys' and values' (the same
+    /// one for self-attention) and the key padding mask. The node's inputs are its input, then the
+    /// tensors its `.ref` options name, in the op's order: memory, queries, mask.
+    struct AttentionOperands {
+        var queries: Int, keys: Int, mask: Int?
+        /// The option that makes it cross-attention, if any.
+        var cross: String?
 
-    /// The weight and bias of projections side by side (one GEMM computes them all).
-    mutating func projection(_ names: [String], path: String) throws -> (weight: Int, bias: Int?) {
-        if names == ["in_proj_weight"] { return (try required("in_proj_weight"), param("in_proj_bias")) }
-        let weights = try names.map { try required($0 + ".weight") }
-        let biases = names.compactMap { param($0 + ".bias") }
-        let joined = names.joined(separator: "|")
-        return (concatenated(weights, name: "\(path).\(joined).weight"),
-                biases.count == names.count ? concatenated(biases, name: "\(path).\(joined).bias") : nil)
+        init(_ n: Graph.Node) {
+            var next = 1
+            func ref(_ option: String) -> Int? {
+                guard n.args[option] != nil else { return nil }
+                defer { next += 1 }
+                return n.inputs[next]
+            }
+            let memory = ref("memory"), queries = ref("queries")
+            mask = ref("mask")
+            self.queries = queries ?? n.inputs[0]
+            keys = memory ?? n.inputs[0]
+            cross = memory != nil ? "memory" : queries != nil ? "queries" : nil
+        }
     }
 
     mutating func lowerAttention(_ n: Graph.Node) throws {
-        let x = n.inputs[0], s = shape(x), (b, tokens, d) = (s[0], s[1], s[2])
-        let heads = n.int("heads")!, di = n.int("dim") ?? d, dh = di / heads
-        let memory = n.inputs.count > 1 ? n.inputs[1] : nil
-        let names = ProjectionNames.of(n.word("qkv") ?? "packed", cross: memory != nil)
-        let path = n.path.joined(separator: ".")
-        var call = AttentionCall(shape: AttentionKernel.Shape(batch: b, heads: heads, kvHeads: heads, n: tokens, m: tokens, dh: dh,
-                                                              causal: n.bool("causal")))
-        let q = try projection(names.query, path: path)
-        let qWidth = memory == nil ? 3 * di : di
-        let qv = value([b, tokens, qWidth])
-        linear(x, rows: b * tokens, inFeatures: d, outFeatures: qWidth, weight: q.weight, bias: q.bias, into: qv)
-        (call.q, call.ldq) = (qv, qWidth)
-        if let memory {
-            let ms = shape(memory)
-            let kv = try projection(names.keyValue, path: path), kvv = value([b, ms[1], 2 * di])
-            linear(memory, rows: b * ms[1], inFeatures: ms[2], outFeatures: 2 * di, weight: kv.weight, bias: kv.bias, into: kvv)
-            call.shape.m = ms[1]
-            (call.k, call.kOffset, call.ldk, call.v, call.vOffset, call.ldv) = (kvv, 0, 2 * di, kvv, di, 2 * di)
-        } else {
-            (call.k, call.kOffset, call.ldk, call.v, call.vOffset, call.ldv) = (qv, di, qWidth, qv, 2 * di, qWidth)
-        }
+        let operands = AttentionOperands(n)
+        let (qs, ks) = (shape(operands.queries), shape(operands.keys))
+        let (b, tokens, m) = (qs[0], qs[1], ks[1])
+        let heads = n.int("heads")!, kvHeads = n.int("kvheads") ?? heads
+        let di = n.int("dim") ?? qs[2], dh = di / heads
+        let p = try AttentionProjections(layout: n.word("qkv") ?? "packed", names: n.args["names"]?.words, cross: operands.cross)
+        var call = AttentionCall(shape: AttentionKernel.Shape(batch: b, heads: heads, kvHeads: kvHeads, n: tokens, m: m, dh: dh,
+                                                              causal: n.bool("causal")), mask: operands.mask)
+        try project(p, operands, widths: (di, kvHeads * dh), into: &call)
         if let norm = n.word("qknorm"), norm != "off" {
-            (call.q, call.qOffset, call.ldq) = headNorm(call.q, offset: 0, ld: call.ldq, rows: b * tokens, heads: heads, dh: dh,
+            (call.q, call.qOffset, call.ldq) = headNorm(call.q, offset: call.qOffset, ld: call.ldq, rows: b * tokens, heads: heads, dh: dh,
                                                          rms: norm == "rms", prefix: "q_norm")
-            (call.k, call.kOffset, call.ldk) = headNorm(call.k, offset: call.kOffset, ld: call.ldk, rows: b * call.shape.m, heads: heads,
+            (call.k, call.kOffset, call.ldk) = headNorm(call.k, offset: call.kOffset, ld: call.ldk, rows: b * m, heads: kvHeads,
                                                          dh: dh, rms: norm == "rms", prefix: "k_norm")
         }
+        if let pairing = n.word("rope").flatMap(Rotary.Pairing.init(rawValue:)) { rotate(&call, pairing, base: ropeBase(n)) }
         let ctx = value([b, tokens, di])
         call.output = ctx
         emit(.attention(call))
-        linear(ctx, rows: b * tokens, inFeatures: di, outFeatures: shape(n.output).last!, weight: try required(names.output + ".weight"),
-               bias: param(names.output + ".bias"), into: n.output)
+        linear(ctx, rows: b * tokens, inFeatures: di, outFeatures: shape(n.output).last!, weight: try required(p.output + ".weight"),
+               bias: param(p.output + ".bias"), into: n.output)
+    }
+
+    /// q, k and v projected: one GEMM for the three when they read one tensor (their weights side by
+    /// side, whatever the layout), else one for q and one for k and v. The attention reads each as a
+    /// column slice of its GEMM's output.
+    mutating func project(_ p: AttentionProjections, _ o: AttentionOperands, widths: (q: Int, kv: Int), into call: inout AttentionCall) throws {
+        let (b, n, m) = (call.shape.batch, call.shape.n, call.shape.m)
+        let (dq, dkv) = (shape(o.queries).last!, shape(o.keys).last!)
+        if o.cross == nil {
+            let width = widths.q + 2 * widths.kv, qkv = value([b, n, width])
+            let w = try projectionRows(p, parts: [.q, .k, .v], widths: widths, inFeatures: dq)
+            linear(o.queries, rows: b * n, inFeatures: dq, outFeatures: width, weight: w.weight, bias: w.bias, into: qkv)
+            (call.q, call.ldq) = (qkv, width)
+            (call.k, call.kOffset, call.ldk, call.v, call.vOffset, call.ldv) = (qkv, widths.q, width, qkv, widths.q + widths.kv, width)
+            return
+        }
+        let qv = value([b, n, widths.q]), kv = value([b, m, 2 * widths.kv])
+        let wq = try projectionRows(p, parts: [.q], widths: widths, inFeatures: dq)
+        linear(o.queries, rows: b * n, inFeatures: dq, outFeatures: widths.q, weight: wq.weight, bias: wq.bias, into: qv)
+        let wkv = try projectionRows(p, parts: [.k, .v], widths: widths, inFeatures: dkv)
+        linear(o.keys, rows: b * m, inFeatures: dkv, outFeatures: 2 * widths.kv, weight: wkv.weight, bias: wkv.bias, into: kv)
+        (call.q, call.ldq) = (qv, widths.q)
+        (call.k, call.kOffset, call.ldk, call.v, call.vOffset, call.ldv) = (kv, 0, 2 * widths.kv, kv, widths.kv, 2 * widths.kv)
+    }
+
+    /// The weight rows (and bias) of `parts` of the projections as one constant: the tensors holding
+    /// them side by side, or the rows of one that holds more (nn.MultiheadAttention's in_proj_weight,
+    /// whose q rows apply to the queries and k, v rows to the memory in cross-attention).
+    mutating func projectionRows(_ p: AttentionProjections, parts: [AttentionProjections.Part], widths: (q: Int, kv: Int),
+                                 inFeatures: Int) throws -> (weight: Int, bias: Int?) {
+        func rows(_ ps: [AttentionProjections.Part]) -> Int { ps.reduce(0) { $0 + ($1 == .q ? widths.q : widths.kv) } }
+        let path = current.path.joined(separator: ".")
+        var weights: [Int] = [], biases: [Int?] = [], names: [String] = []
+        for g in p.groups {
+            let wanted = g.parts.filter(parts.contains)
+            guard !wanted.isEmpty else { continue }
+            var (w, bias) = (try required(p.weight(g)), param(p.bias(g)))
+            if wanted.count < g.parts.count {
+                let before = rows(Array(g.parts.prefix { !parts.contains($0) })), count = rows(wanted)
+                let which = wanted.map(\.rawValue).joined()
+                w = derived("\(path).\(p.weight(g)) (\(which) rows)", count: count * inFeatures,
+                            .slice(w, start: before * inFeatures, count: count * inFeatures))
+                bias = bias.map { derived("\(path).\(p.bias(g)) (\(which) rows)", count: count, .slice($0, start: before, count: count)) }
+            }
+            weights.append(w)
+            biases.append(bias)
+            names.append(g.name)
+        }
+        let joined = "\(path).\(names.joined(separator: "|"))"
+        let bias = biases.allSatisfy { $0 != nil } ? concatenated(biases.compactMap { $0 }, name: joined + ".bias") : nil
+        return (concatenated(weights, name: joined + ".weight"), bias)
+    }
+
+    /// The rotary base: `rope_base`, or RoFormer's 10000.
+    func ropeBase(_ n: Graph.Node) -> Double {
+        switch n.args["rope_base"] {
+        case .float(let x)?: return x
+        case .int(let v)?: return Double(v)
+        default: return 10000
+        }
+    }
+
+    /// Rotary embeddings of q and k per head, into new values the attention then reads. Keys are at
+    /// positions 0..<m; queries at the last n of them (m - n on), as a causal mask places them; the
+    /// table (one constant for every layer of the same sizes) covers both.
+    mutating func rotate(_ call: inout AttentionCall, _ pairing: Rotary.Pairing, base: Double) {
+        let s = call.shape
+        let lo = min(0, s.m - s.n), hi = max(s.n, s.m)
+        let table = derived("rope.table[\(lo)..<\(hi), \(s.dh)] (base \(base))", count: (hi - lo) * s.dh,
+                            .rotary(positions: hi - lo, start: lo, width: s.dh, base: base))
+        func turn(_ v: Int, offset: Int, ld: Int, rows: Int, heads: Int, start: Int) -> (Int, Int, Int) {
+            let out = value([s.batch * rows, heads * s.dh])
+            emit(.rotary(RotaryCall(shape: Rotary.Shape(batch: s.batch, rows: rows, heads: heads, dh: s.dh), pairing: pairing,
+                                    input: v, inputOffset: offset, ld: ld, output: out, table: table, start: start)))
+            return (out, 0, heads * s.dh)
+        }
+        (call.q, call.qOffset, call.ldq) = turn(call.q, offset: call.qOffset, ld: call.ldq, rows: s.n, heads: s.heads, start: s.m - s.n - lo)
+        (call.k, call.kOffset, call.ldk) = turn(call.k, offset: call.kOffset, ld: call.ldk, rows: s.m, heads: s.kvHeads, start: -lo)
     }
 
     /// Each head's slice of a q or k projection normalised on its own (ViT-22B) into a new value

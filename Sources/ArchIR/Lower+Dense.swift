@@ -33,16 +33,19 @@ extension Lowering {
     }
 
     /// w2(silu(w1 x) ⊙ w3 x): w1 and w3 as one GEMM (their weights side by side), the gate, then w2.
-    mutating func swiglu(_ x: Int, prefix: String, hidden: Int, into y: Int) throws {
+    /// w2(silu(w1 x) * w3 x): the gate and up projections as one GEMM (their weights side by side),
+    /// the gate, the down projection.
+    mutating func swiglu(_ x: Int, names: SwiGLUNames, hidden: Int, into y: Int) throws {
         let d = shape(x).last!, rows = count(x) / d, path = current.path.joined(separator: ".")
-        let w13 = concatenated([try required(prefix + "w1.weight"), try required(prefix + "w3.weight")], name: "\(path).\(prefix)w1|w3.weight")
-        let b1 = param(prefix + "w1.bias"), b3 = param(prefix + "w3.bias")
-        let b13 = b1.flatMap { b1 in b3.map { concatenated([b1, $0], name: "\(path).\(prefix)w1|w3.bias") } }
+        let (gate, up, down) = (names.gate, names.up, names.down)
+        let w13 = concatenated([try required(gate + ".weight"), try required(up + ".weight")], name: "\(path).\(gate)|\(up).weight")
+        let b1 = param(gate + ".bias"), b3 = param(up + ".bias")
+        let b13 = b1.flatMap { b1 in b3.map { concatenated([b1, $0], name: "\(path).\(gate)|\(up).bias") } }
         let both = value([rows, 2 * hidden]), gated = value([rows, hidden])
         linear(x, rows: rows, inFeatures: d, outFeatures: 2 * hidden, weight: w13, bias: b13, into: both)
         emit(.gate(GateCall(rows: rows, width: hidden, input: both, output: gated, activation: .silu)))
-        linear(gated, rows: rows, inFeatures: hidden, outFeatures: shape(y).last!, weight: try required(prefix + "w2.weight"),
-               bias: param(prefix + "w2.bias"), into: y)
+        linear(gated, rows: rows, inFeatures: hidden, outFeatures: shape(y).last!, weight: try required(down + ".weight"),
+               bias: param(down + ".bias"), into: y)
     }
 
     mutating func lowerMoE(_ n: Graph.Node) throws {

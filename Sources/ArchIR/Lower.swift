@@ -77,8 +77,11 @@ struct Lowering {
     /// The current node's parameter named `suffix` (`weight`, `fc1.bias`; or the bare tensor for ""), if it has one.
     mutating func param(_ suffix: String) -> Int? {
         let n = current
+        // The layer's own tensor of that name first (projections may be named `a.q` and `q`), then any ending so.
+        let full = (n.path + [suffix]).joined(separator: ".")
         let id = suffix.isEmpty ? n.params.first
-            : n.params.first { graph.params[$0].name == suffix || graph.params[$0].name.hasSuffix("." + suffix) }
+            : n.params.first { graph.params[$0].name == full }
+            ?? n.params.first { graph.params[$0].name == suffix || graph.params[$0].name.hasSuffix("." + suffix) }
         return id.map { parameter($0) }
     }
 
@@ -110,7 +113,7 @@ struct Lowering {
         case .linear: try lowerLinear(n)
         case .embed: try lowerEmbedding(n)
         case .mlp: try lowerMLP(n)
-        case .swiglu: try swiglu(n.inputs[0], prefix: "", hidden: n.int("hidden")!, into: n.output)
+        case .swiglu: try swiglu(n.inputs[0], names: SwiGLUNames(n.args["names"]?.words), hidden: n.int("hidden")!, into: n.output)
         case .moe: try lowerMoE(n)
         case .conv: try lowerConv(n)
         case .convt: try lowerConvTranspose(n)

@@ -65,7 +65,7 @@ public enum ProgramPrinter {
     /// leaving out what is absent, zero offsets and no activation.
     static func fields(_ call: Any) -> String {
         Mirror(reflecting: call).children.compactMap { child -> String? in
-            guard let label = child.label, !["input", "output", "lhs", "rhs", "q", "k", "v", "ids", "base", "qkv", "inputs"].contains(label) else {
+            guard let label = child.label, !["input", "output", "lhs", "rhs", "q", "k", "v", "mask", "ids", "base", "qkv", "inputs"].contains(label) else {
                 return nil
             }
             let text = describe(child.value, prefix: valueFields.contains(label) ? "%" : constantFields.contains(label) ? "c" : "")
@@ -107,6 +107,8 @@ public enum ProgramPrinter {
         case .concat(let parts): return "concat(" + parts.map { "c\($0)" }.joined(separator: ", ") + ")"
         case .sinusoid(let n, let d): return "sinusoid(\(n)x\(d))"
         case .relativeBias(let t, let w, let h): return "relativeBias(c\(t), window \(w), heads \(h))"
+        case .rotary(let n, let start, let d, let base): return "rotary(\(n)x\(d) from position \(start), base \(base))"
+        case .slice(let c, let start, let count): return "slice(c\(c), \(count) from \(start))"
         }
     }
 

@@ -67,6 +67,9 @@ public enum Schedule {
             case .norm(var c):
                 c.threads = threads
                 s.kind = .norm(c)
+            case .rotary(var c):
+                c.threads = threads
+                s.kind = .rotary(c)
             case .gate, .embedding, .patchify, .adaptivePool, .upsample, .groupNorm, .channelAffine, .activation, .softmax, .binary, .view,
                  .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .windowPartition, .windowMerge, .invertedResidual:
                 break

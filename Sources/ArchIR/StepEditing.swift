@@ -34,6 +34,7 @@ extension KernelCall {
             case .take(var c): c.output = newValue; self = .take(c)
             case .patchMergeGather(var c): c.output = newValue; self = .patchMergeGather(c)
             case .attention(var c): c.output = newValue; self = .attention(c)
+            case .rotary(var c): c.output = newValue; self = .rotary(c)
             case .windowPartition(var c): c.output = newValue; self = .windowPartition(c)
             case .windowAttention(var c): c.output = newValue; self = .windowAttention(c)
             case .windowMerge(var c): c.output = newValue; self = .windowMerge(c)
@@ -53,7 +54,7 @@ extension KernelCall {
         case .channelAffine(let c): return c.activation
         case .binary(let c): return c.activation
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .softmax, .view,
-             .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .windowPartition, .windowAttention,
+             .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary, .windowPartition, .windowAttention,
              .windowMerge, .recurrent, .invertedResidual:
             return nil
         }
@@ -69,7 +70,7 @@ extension KernelCall {
         case .channelAffine(var c): c.activation = activation; return .channelAffine(c)
         case .binary(var c): c.activation = activation; return .binary(c)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .softmax, .view,
-             .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .windowPartition, .windowAttention,
+             .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary, .windowPartition, .windowAttention,
              .windowMerge, .recurrent, .invertedResidual:
             return self
         }
@@ -82,7 +83,7 @@ extension KernelCall {
         case .linear(let c): return .some(c.residual)
         case .conv(let c): return .some(c.residual)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm,
-             .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention,
+             .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary,
              .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
             return nil
         }
@@ -93,7 +94,7 @@ extension KernelCall {
         case .linear(var c): c.residual = r; return .linear(c)
         case .conv(var c): c.residual = r; return .conv(c)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm,
-             .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention,
+             .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary,
              .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
             return self
         }
@@ -113,6 +114,7 @@ extension KernelCall {
         case .linear(let c): return c.residual
         case .conv(let c): return c.residual
         case .embedding(let c): return c.base
+        case .rotary(let c): return c.inputOffset == 0 && c.ld == c.shape.heads * c.shape.dh ? c.input : nil
         case .tokenMix, .gate, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .view, .permute, .concat, .prependToken,
              .take, .patchMergeGather, .attention, .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
             return nil
@@ -136,6 +138,7 @@ extension KernelCall {
         case .positions(let c): return [c.table]
         case .prependToken(let c): return [c.token]
         case .windowAttention(let c): return c.bias.map { [$0] } ?? []
+        case .rotary(let c): return [c.table]
         case .recurrent(let c):
             return c.inputWeights + c.hiddenWeights + c.inputBiases.compactMap { $0 } + c.hiddenBiases.compactMap { $0 }
         case .invertedResidual(let c):
@@ -158,7 +161,7 @@ extension KernelCall {
         case .conv(let c): return c.algorithm == .winograd || c.algorithm == .winograd4 || c.algorithm == .depthwise
         case .linear, .tokenMix, .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .channelAffine,
              .activation, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather,
-             .windowPartition, .windowMerge:
+             .windowPartition, .windowMerge, .rotary:
             return false
         }
     }
@@ -185,7 +188,7 @@ extension KernelCall {
             let s = c.shape, out = s.outHeight * s.outWidth
             return c.batch * ((c.expandWeight == nil ? 0 : s.inChannels * s.hidden * s.height * s.width) + 9 * s.hidden * out + s.hidden * s.outChannels * out)
         case .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .channelAffine, .activation, .softmax,
-             .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .windowPartition, .windowMerge:
+             .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .windowPartition, .windowMerge, .rotary:
             return 0
         }
     }

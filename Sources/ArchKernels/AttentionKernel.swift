@@ -8,7 +8,9 @@ import Foundation
 /// block's last query are skipped. Q, K, V and the output are read and written in place with their
 /// row strides (a head is a column slice of [tokens, width] tensors, so q, k and v may be slices of
 /// one packed projection). Grouped-query attention: query head h reads key/value head
-/// h / (heads / kvHeads).
+/// h / (heads / kvHeads). A key padding mask [batch, m] of 1 and 0 (transformers' attention_mask)
+/// gives the keys marked 0 a score of -inf: they take no part in the softmax, and a row whose every
+/// key is masked is zeros (as transformers' default attention, SDPA, gives it).
 public enum AttentionKernel {
     public static let queryBlock = 64, keyBlock = 1024
 
@@ -41,9 +43,10 @@ public enum AttentionKernel {
     public static func scratchCount(_ s: Shape, threads: Int) -> Int { workers(s, threads: threads) * scratchPerWorker(s) }
 
     /// q [b, n, heads dh] with rows `ldq` apart; k, v [b, m, kvHeads dh] with rows `ldk`, `ldv` apart;
-    /// out [b, n, heads dh] with rows `ldo` apart. Each pointer is at its tensor's first head.
+    /// out [b, n, heads dh] with rows `ldo` apart. Each pointer is at its tensor's first head; `mask`,
+    /// if any, is [b, m].
     public static func forward(_ s: Shape, q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
-                               v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
+                               v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int, mask: UnsafePointer<Float>? = nil,
                                scratch: UnsafeMutablePointer<Float>, threads: Int) {
         let workers = workers(s, threads: threads), per = scratchPerWorker(s), groups = s.groups(threads: threads)
         let blocks = (s.n + queryBlock - 1) / queryBlock
@@ -52,7 +55,8 @@ public enum AttentionKernel {
             let kvh = h / (s.heads / s.kvHeads)
             let rows = min(s.n, blocks * g / groups * queryBlock)..<min(s.n, blocks * (g + 1) / groups * queryBlock)
             head(s, rows: rows, q: q + b * s.n * ldq + h * s.dh, ldq: ldq, k: k + b * s.m * ldk + kvh * s.dh, ldk: ldk,
-                 v: v + b * s.m * ldv + kvh * s.dh, ldv: ldv, out: out + b * s.n * ldo + h * s.dh, ldo: ldo, scratch: scratch + w * per)
+                 v: v + b * s.m * ldv + kvh * s.dh, ldv: ldv, out: out + b * s.n * ldo + h * s.dh, ldo: ldo, keep: mask.map { $0 + b * s.m },
+                 scratch: scratch + w * per)
         }
     }
 
@@ -60,13 +64,14 @@ public enum AttentionKernel {
     /// once for all the row blocks, and P V goes straight into the output; longer sequences take the
     /// online softmax over key blocks (`blocked`).
     static func head(_ s: Shape, rows: Range<Int>, q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
-                     v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int, scratch: UnsafeMutablePointer<Float>) {
+                     v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int, keep: UnsafePointer<Float>?,
+                     scratch: UnsafeMutablePointer<Float>) {
         guard !rows.isEmpty else { return }
         // With a causal mask, query i (its position in the sequence) sees keys 0...i + (m - n).
         let shift = s.m - s.n
         let keyEnd = s.causal ? min(s.m, rows.upperBound + shift) : s.m
         guard keyEnd <= s.keys else {
-            blocked(s, rows: rows, q: q, ldq: ldq, k: k, ldk: ldk, v: v, ldv: ldv, out: out, ldo: ldo, scratch: scratch)
+            blocked(s, rows: rows, q: q, ldq: ldq, k: k, ldk: ldk, v: v, ldv: ldv, out: out, ldo: ldo, keep: keep, scratch: scratch)
             return
         }
         let dh = s.dh, keys = s.keys
@@ -83,7 +88,7 @@ public enum AttentionKernel {
             for i in 0..<nr {
                 let visible = s.causal ? max(0, min(seen, r0 + i + shift + 1)) : seen
                 (rowMax[i], rowSum[i]) = (-.infinity, 0)
-                _ = update(row: scores + i * keys, count: seen, visible: visible, scale: s.scale, max: &rowMax[i], sum: &rowSum[i])
+                _ = update(row: scores + i * keys, count: seen, visible: visible, scale: s.scale, keep: keep, max: &rowMax[i], sum: &rowSum[i])
             }
             Gemm.sgemm(m: nr, a: scores, lda: keys, packed: PackedB(packedV, n: dh, k: seen), c: out + r0 * ldo, ldc: ldo)
             normalise(out + r0 * ldo, ld: ldo, rows: nr, dh: dh, sum: rowSum)
@@ -103,7 +108,8 @@ public enum AttentionKernel {
     /// Keys longer than one block: per query block, the key blocks in turn with the online softmax
     /// (each key block packed again for each query block).
     static func blocked(_ s: Shape, rows: Range<Int>, q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
-                        v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int, scratch: UnsafeMutablePointer<Float>) {
+                        v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int, keep: UnsafePointer<Float>?,
+                        scratch: UnsafeMutablePointer<Float>) {
         let dh = s.dh, keys = s.keys
         let packedK = scratch, packedV = packedK + Gemm.packedBCount(n: keys, k: dh)
         let scores = packedV + Gemm.packedBCount(n: dh, k: keys), acc = scores + queryBlock * keys
@@ -123,7 +129,7 @@ public enum AttentionKernel {
                 Gemm.sgemm(m: nr, a: q + r0 * ldq, lda: ldq, packed: PackedB(packedK, n: cols, k: dh), c: scores, ldc: keys)
                 for i in 0..<nr {
                     let visible = s.causal ? max(0, min(cols, r0 + i + shift + 1 - c0)) : cols
-                    let correction = update(row: scores + i * keys, count: cols, visible: visible, scale: s.scale,
+                    let correction = update(row: scores + i * keys, count: cols, visible: visible, scale: s.scale, keep: keep.map { $0 + c0 },
                                             max: &rowMax[i], sum: &rowSum[i])
                     if c0 > 0 && correction != 1 { let oi = acc + i * dh; for j in 0..<dh { oi[j] *= correction } }
                 }
@@ -139,24 +145,32 @@ public enum AttentionKernel {
         }
     }
 
-    /// The online softmax for one row of a key block: scales the scores, masks those past `visible`,
-    /// raises the running maximum, replaces the scores by exp(score - max) and adds them to the sum.
-    /// Returns the factor the row's partial output must be multiplied by (exp(old max - new max)).
+    /// The online softmax for one row of a key block: scales the scores, masks those past `visible`
+    /// and those whose `keep` entry is 0, raises the running maximum, replaces the scores by
+    /// exp(score - max) (0 where masked) and adds them to the sum. Returns the factor the row's
+    /// partial output must be multiplied by (exp(old max - new max)).
     @inline(never)
-    static func update(row: UnsafeMutablePointer<Float>, count: Int, visible: Int, scale: Float, max m: inout Float, sum: inout Float) -> Float {
+    static func update(row: UnsafeMutablePointer<Float>, count: Int, visible: Int, scale: Float, keep: UnsafePointer<Float>? = nil,
+                       max m: inout Float, sum: inout Float) -> Float {
         typealias V = SIMD16<Float>
         let raw = UnsafeMutableRawPointer(row)
+        let keepRaw = keep.map { UnsafeRawPointer($0) }
         let vec = visible / 16 * 16
         var mv = V(repeating: -.infinity)
         var j = 0
         while j < vec {
-            let x = raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) * scale
+            var x = raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) * scale
+            if let keepRaw { x.replace(with: -.infinity, where: keepRaw.loadUnaligned(fromByteOffset: j * 4, as: V.self) .== 0) }
             raw.storeBytes(of: x, toByteOffset: j * 4, as: V.self)
             mv = mv.atLeast(x)
             j += 16
         }
         var blockMax = mv.max()
-        while j < visible { row[j] *= scale; blockMax = Swift.max(blockMax, row[j]); j += 1 }
+        while j < visible {
+            row[j] = keep.map { $0[j] == 0 } == true ? -.infinity : row[j] * scale
+            blockMax = Swift.max(blockMax, row[j])
+            j += 1
+        }
         let newMax = Swift.max(m, blockMax)
         if newMax == -.infinity {
             // Nothing visible yet: the row contributes nothing.
@@ -167,7 +181,8 @@ public enum AttentionKernel {
         var sv = V()
         j = 0
         while j < vec {
-            let e = Elementwise.exp16(raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) - mm)
+            var e = Elementwise.exp16(raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) - mm)
+            if let keepRaw { e.replace(with: 0, where: keepRaw.loadUnaligned(fromByteOffset: j * 4, as: V.self) .== 0) }
             raw.storeBytes(of: e, toByteOffset: j * 4, as: V.self)
             sv += e
             j += 16

@@ -45,6 +45,13 @@ struct ArgumentBinder {
                     fail("option '\(w)' of '\(op.name)' needs a value (\(opt.kind.describe))", e.loc)
                     break
                 }
+                if case .names = opt.kind {
+                    let r = names(items, from: i + 1, option: w, op: op)
+                    if let (message, notes) = r.problem { fail(message, items[i + 1].loc, notes) } else { out.values[w] = .list(r.words) }
+                    out.locs[w] = items[i + 1].loc
+                    i = r.next
+                    continue
+                }
                 let ve = items[i + 1]
                 if let v = check(ve, opt, op: op, fail: fail) {
                     out.values[w] = v
@@ -109,6 +116,36 @@ struct ArgumentBinder {
             if let d = a.defaultValue { out.values[a.name] = d }
         }
         return out
+    }
+
+    /// The words of a `.names` option from `start`, taken literally (dotted names allowed), up to the
+    /// next word that is one of the op's options, or in brackets (`[qkv, proj]`: any names, options'
+    /// too); the index after them; what is wrong when there are none. When the first word is an
+    /// option's name, it and the bare words after it (the names meant) are passed over; anything else
+    /// that is not a name is passed over alone.
+    func names(_ items: [Expr], from start: Int, option: String, op: OpSpec)
+        -> (words: [Value], next: Int, problem: (String, [Diagnostic.Note])?) {
+        if case .list(let elements) = items[start].kind, case let words = elements.compactMap(\.word), words.count == elements.count {
+            return (words.map(Value.word), start + 1, nil)
+        }
+        let first = items[start].word
+        let optionFirst = first.map { op.option($0) != nil } == true
+        var i = optionFirst ? start + 1 : start
+        var words: [Value] = []
+        while i < items.count, let w = items[i].word, op.option(w) == nil {
+            words.append(.word(w))
+            i += 1
+        }
+        if optionFirst {
+            return ([], i, ("'\(first!)' is an option of '\(op.name)', so it is not read as one of the \(option)",
+                            [.init("write names that are also options' names in brackets: \(option) [\(first!), ...]")]))
+        }
+        if words.isEmpty {
+            let got = (try? evaluator.eval(items[start]))?.kindName ?? "none"
+            return ([], start + 1, ("option '\(option)' of '\(op.name)' needs \(ArgKind.names.describe), got \(got)",
+                                    [.init("write the names after it, separated by blanks: \(option) q_proj k_proj v_proj o_proj")]))
+        }
+        return (words, i, nil)
     }
 
     /// Evaluates an argument and checks it against its kind; reports and returns nil on a mismatch.
@@ -189,7 +226,7 @@ struct ArgumentBinder {
             if case .word = v { return v }
             if let w = e.word { return .word(w) }
             return bad()
-        case .ints:
+        case .ints, .names:
             return v
         case .shape:
             if case .int(let n) = v { return .list([.int(n)]) }

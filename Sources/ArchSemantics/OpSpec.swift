@@ -14,6 +14,7 @@ public indirect enum ArgKind: Sendable {
     case ref                      // the label of an earlier layer or an input
     case ints                     // all remaining integers (`permute 0 2 3 1`)
     case shape                    // `196x768` or `[seq, 768]`
+    case names                    // an option's words up to the next option: `names q_proj k_proj v_proj o_proj`
 
     public var describe: String {
         switch self {
@@ -29,6 +30,7 @@ public indirect enum ArgKind: Sendable {
         case .ref: return "the label of an earlier layer"
         case .ints: return "integers"
         case .shape: return "a shape such as 196x768"
+        case .names: return "one or more names"
         }
     }
 }

@@ -16,7 +16,12 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         case .float(let x): return String(x)
         case .bool(let b): return b ? "on" : "off"
         case .word(let w): return w
-        case .list(let vs): return vs.map(\.description).joined(separator: "x")
+        case .list(let vs):
+            // A list of names (`names q_proj k_proj`) in brackets; sizes as written (`3x3`).
+            if !vs.isEmpty, vs.allSatisfy({ if case .word = $0 { return true } else { return false } }) {
+                return "[" + vs.map(\.description).joined(separator: ", ") + "]"
+            }
+            return vs.map(\.description).joined(separator: "x")
         }
     }
 
@@ -26,6 +31,13 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         case .dim(let d): return d
         default: return nil
         }
+    }
+
+    /// The words of a list of names (a `.names` option), or nil.
+    public var words: [String]? {
+        guard case .list(let vs) = self else { return nil }
+        let ws = vs.compactMap { if case .word(let w) = $0 { return w } else { return nil } }
+        return ws.count == vs.count ? ws : nil
     }
 
     public var kindName: String {

@@ -12,6 +12,7 @@ extension FuzzTests {
                         "model", "input", "block", "if", "else", "residual", "shortcut", "parallel", "seq", "norm", "tokens",
                         "x2", "tied", "from", "memory", "heads", "window", "groups", "depthwise", "same", "on", "off", "index",
                         "dim", "channels", "last", "bidirectional", "ceil", "keep", "grid", "causal", "relpos", "a:", "0:", "n*:",
+                        "kvheads", "rope", "half", "mask", "names", "queries",
                         "#", "stem.proj", "conv", "linear", "attention", "lstm", "moe", "flatten", "permute 0 2 3 1", "reshape -1"]
     static let badBytes: [[UInt8]] = [[0x00], [0xFF], [0xFE], [0xC0], [0x80], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80],
                                       [0xF4, 0x90, 0x80, 0x80], [0xEF, 0xBB, 0xBF], [0x09], [0x0D], [0x0A], [0x7F]]
@@ -28,6 +29,7 @@ extension FuzzTests {
         case .ref: return labels.isEmpty ? "x" : rng.pick(labels)
         case .ints: return rng.pick(["0 2 1", "0 2 3 1", "0 1", "1 0", "0 3 1 2"])
         case .shape: return rng.pick(["[-1, 8]", "4x4", "[seq, 8]", "-1", "2x-1", "[8]"])
+        case .names: return rng.pick(["q k v o", "q_proj k_proj v_proj o_proj", "qkv proj", "q kv proj", "a.b a", "gate up down", "x", "q q o"])
         }
     }
 

@@ -8,8 +8,11 @@ import XCTest
 /// `params`'s figures), its layout (no overlaps, edges from box to box, frames around exactly their
 /// nodes), the three formats (snapshots, well-formed XML, hostile names escaped) and the command line.
 final class GraphTests: XCTestCase {
-    static let specNames = ["mlp", "alexnet", "resnet18", "resnet50", "mobilenet_v2", "vit_b16", "swin_t", "mixer_b16", "gmlp_s16",
-                            "gmlp_ti16", "convmixer_768_32", "bert_base", "bert_layer", "gpt2", "amlp", "vit22b_block", "moe", "lstm", "unet"]
+    /// Every spec of specs/, so a new one is drawn too.
+    static var specNames: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: Support.specs.path)) ?? []).filter { $0.hasSuffix(".arch") }
+            .map { String($0.dropLast(5)) }.sorted()
+    }
 
     static func graph(_ name: String, bindings: [String: Int] = [:]) throws -> Graph {
         let c = Pipeline.compile(path: Support.specs.appendingPathComponent("\(name).arch").path, bindings: bindings)
@@ -24,8 +27,7 @@ final class GraphTests: XCTestCase {
     }
 
     func testEverySpecAtEveryDepthKeepsTheLayoutInvariants() throws {
-        XCTAssertEqual(Set(Self.specNames.map { $0 + ".arch" }),
-                       Set(try FileManager.default.contentsOfDirectory(atPath: Support.specs.path).filter { $0.hasSuffix(".arch") }))
+        XCTAssertGreaterThanOrEqual(Self.specNames.count, 20, "the specs folder was found")
         for name in Self.specNames {
             let g = try Self.graph(name)
             for depth in [1, 2, 3, 5] {

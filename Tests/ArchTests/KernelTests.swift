@@ -2,8 +2,8 @@ import XCTest
 @testable import ArchKernels
 
 /// The kernels against their definitions: every activation vectorised and scalar, the GEMM's fused
-/// epilogue (residual, multiplier), each convolution algorithm with its epilogue, and attention
-/// with its online softmax, causal mask and grouped heads.
+/// epilogue (residual, multiplier), each convolution algorithm with its epilogue (attention and
+/// rotary embeddings: KernelTests+Attention.swift).
 final class KernelTests: XCTestCase {
     func values(_ n: Int, seed: Int) -> [Float] { (0..<n).map { Float((($0 + seed) * 37 + seed * 11) % 23) / 11 - 1 } }
 
@@ -172,46 +172,6 @@ final class KernelTests: XCTestCase {
             y[i] = max(sum + residual[i], 0)
         } } }
         return y
-    }
-
-    /// The online softmax over blocks of keys against softmax(q kᵀ / sqrt(dh) + mask) v computed whole:
-    /// keys over several blocks, a causal mask, grouped-query heads, queries fewer than keys, strided slices.
-    func testAttentionAgainstTheDefinition() {
-        for (b, heads, kvHeads, n, m, dh, causal) in [(2, 4, 4, 70, 70, 16, false), (1, 6, 2, 150, 300, 8, false),
-                                                     (1, 2, 1, 200, 200, 32, true), (3, 1, 1, 1, 5, 4, true),
-                                                     // Keys over several blocks (the online softmax), with and without the mask.
-                                                     (1, 2, 2, 70, 2500, 4, false), (1, 1, 1, 1100, 1100, 4, true)] {
-            let ldq = heads * dh + 3, ldkv = kvHeads * dh * 2
-            let q = values(b * n * ldq, seed: 1), kv = values(b * m * ldkv, seed: 2)
-            let shape = AttentionKernel.Shape(batch: b, heads: heads, kvHeads: kvHeads, n: n, m: m, dh: dh, causal: causal)
-            var out = [Float](repeating: .nan, count: b * n * heads * dh)
-            var scratch = [Float](repeating: 0, count: AttentionKernel.scratchCount(shape, threads: 2))
-            q.withUnsafeBufferPointer { qp in kv.withUnsafeBufferPointer { kp in out.withUnsafeMutableBufferPointer { op in
-                scratch.withUnsafeMutableBufferPointer { sp in
-                    AttentionKernel.forward(shape, q: qp.baseAddress!, ldq: ldq, k: kp.baseAddress!, ldk: ldkv, v: kp.baseAddress! + kvHeads * dh,
-                                            ldv: ldkv, out: op.baseAddress!, ldo: heads * dh, scratch: sp.baseAddress!, threads: 2)
-                }
-            } } }
-            var worst: Double = 0
-            for bi in 0..<b { for h in 0..<heads { for i in 0..<n {
-                let kvh = h / (heads / kvHeads)
-                var scores = (0..<m).map { j -> Double in
-                    if causal && j > i + (m - n) { return -.infinity }
-                    var s: Double = 0
-                    for t in 0..<dh { s += Double(q[(bi * n + i) * ldq + h * dh + t]) * Double(kv[(bi * m + j) * ldkv + kvh * dh + t]) }
-                    return s / Double(dh).squareRoot()
-                }
-                let top = scores.max()!
-                scores = scores.map { exp($0 - top) }
-                let total = scores.reduce(0, +)
-                for t in 0..<dh {
-                    var o: Double = 0
-                    for j in 0..<m { o += scores[j] / total * Double(kv[(bi * m + j) * ldkv + kvHeads * dh + kvh * dh + t]) }
-                    worst = max(worst, abs(o - Double(out[(bi * n + i) * heads * dh + h * dh + t])))
-                }
-            } } }
-            XCTAssertLessThanOrEqual(worst, 1e-5, "b \(b) heads \(heads)/\(kvHeads) n \(n) m \(m) dh \(dh) causal \(causal)")
-        }
     }
 }
 

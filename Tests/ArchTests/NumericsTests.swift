@@ -77,6 +77,16 @@ final class NumericsTests: XCTestCase {
     /// patch merging of an odd grid; aMLP's gating unit on its own input.
     func testWindowsOnUnevenGrids() throws { try runFixture("ops_window_small") }
 
+    // Issue 10's attention: networks as their reference code writes them, their checkpoints unchanged.
+    /// transformers' LlamaForCausalLM from its save_pretrained checkpoint (tied head stored once):
+    /// grouped-query heads, rope half at base 500000, RMSNorm, SwiGLU, a right-padded second sequence.
+    func testLlamaCheckpointWithPaddingMask() throws { try runFixture("llama_small") }
+    /// transformers' BertModel under its own names on a padded batch (attention_mask, token types).
+    func testBERTUnderItsOwnNamesWithPaddingMask() throws { try runFixture("bert_masked") }
+    /// GQA with GPT-J's interleaved rope and both masks, timm's PVT v2 spatial-reduction attention,
+    /// multi-query qk_v with q/k norms and rope half, q_kv, nn.MultiheadAttention across to a memory.
+    func testAttentionLayoutsRopeAndMasks() throws { try runFixture("ops_attention_small") }
+
     // Regressions: the smallest specs on which the interpreter once disagreed with PyTorch.
     /// 'pad same' with an even kernel: PyTorch pads the extra row and column at the end.
     func testSamePaddingWithEvenKernel() throws { try runFixture("regress_conv_same_even_kernel") }
@@ -88,8 +98,9 @@ final class NumericsTests: XCTestCase {
     /// Every fixture folder has a test above.
     func testEveryFixtureIsRun() throws {
         let dirs = try FileManager.default.contentsOfDirectory(atPath: Support.fixtures.appendingPathComponent("numerics").path).sorted()
-        XCTAssertEqual(dirs, ["alexnet_small", "amlp_small", "bert_small", "convmixer_small", "gmlp_small", "gpt2_short", "gpt2_small", "lstm_small", "mixer_small", "mlp_small", "mobilenet_small", "moe_small",
-                              "ops_conv1d_small", "ops_conv_small", "ops_recurrent_small", "ops_tokens_small", "ops_transformer_small",
+        XCTAssertEqual(dirs, ["alexnet_small", "amlp_small", "bert_masked", "bert_small", "convmixer_small", "gmlp_small", "gpt2_short", "gpt2_small",
+                              "llama_small", "lstm_small", "mixer_small", "mlp_small", "mobilenet_small", "moe_small",
+                              "ops_attention_small", "ops_conv1d_small", "ops_conv_small", "ops_recurrent_small", "ops_tokens_small", "ops_transformer_small",
                               "ops_window_small", "regress_conv_same_even_kernel", "regress_qknorm_layer_eps", "regress_rmsnorm_default_eps",
                               "resnet_small", "swin_small", "unet_small", "vit_small"])
     }

@@ -70,7 +70,8 @@ final class AttentionShapeRuleTests: XCTestCase {
                                   "cross.v_proj.weight [32, 16]", "cross.v_proj.bias [32]", "cross.out_proj.weight [32, 32]", "cross.out_proj.bias [32]"])
         XCTAssertEqual(c.macs, 10 * 32 * 32 + 6 * 16 * 64 + 10 * 6 * 64 + 10 * 32 * 32)
         XCTAssertEqual(c.other, 4 * 10 * 6)
-        XCTAssertEqual(Compiled.errors("input x 10x32\ninput enc 6x16\nattention heads 4 memory enc qkv fused").first, "qkv fused needs one input width")
+        XCTAssertEqual(Compiled.errors("input x 10x32\ninput enc 6x16\nattention heads 4 memory enc qkv fused").first,
+                       "qkv fused needs one input width, but the queries have 32 and the keys 16")
     }
 
     func testMLPAndSwiGLU() throws {

@@ -27,6 +27,7 @@ final class SpecLibraryTests: XCTestCase {
         Reference(spec: "convmixer_768_32.arch", params: 21_110_248, macs: 20_676_851_712, output: [1, 1000]),
         Reference(spec: "bert_base.arch", params: 109_482_240, macs: 11_174_215_680, output: [1, 768], bindings: ["seq": 128]),
         Reference(spec: "gpt2.arch", params: 124_439_808, macs: 16_114_089_984, output: [1, 128, 50257], bindings: ["seq": 128]),
+        Reference(spec: "llama.arch", params: 1_100_048_384, macs: 133_882_183_680, output: [1, 128, 32000], bindings: ["seq": 128]),
     ]
 
     func testReferenceTable() throws {

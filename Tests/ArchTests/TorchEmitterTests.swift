@@ -30,6 +30,27 @@ final class TorchEmitterTests: XCTestCase {
         XCTAssertTrue(gpt.contains(#"F.linear("#) && gpt.contains(#"self.get_parameter("wte.weight")"#))
     }
 
+    /// Attention and SwiGLU carry the spec's layout, names, key/value heads and rotary positions; layers
+    /// labelled under a dotted name join the Group the attention made for it (BERT's attention.output);
+    /// the forward call passes the tensors the layer reads (tools/check_emit_torch.py --fixtures runs
+    /// them on transformers' own checkpoints).
+    func testAttentionOptionsAndNames() throws {
+        let llama = try TorchEmitter.emit(XCTUnwrap(Support.compileSpec("llama.arch", bindings: ["seq": 8]).graph))
+        XCTAssertTrue(llama.contains(#"self._add("model", Group())"#))
+        XCTAssertTrue(llama.contains(#"self._add("model.layers.0.self_attn", Attention(2048, 32, 2048, 2048, False, False, "separate", "off", True, None, 0, False, 2048, 4, "half", 10000.0, (("q_proj", "q"), ("k_proj", "k"), ("v_proj", "v"),), "o_proj"))"#), llama)
+        XCTAssertTrue(llama.contains(#"SwiGLU(2048, 5632, 2048, False, ("gate_proj", "up_proj", "down_proj"), True)"#))
+        let bertSpec = Support.fixtures.appendingPathComponent("numerics/bert_masked/model.arch").path
+        let bert = try TorchEmitter.emit(XCTUnwrap(Pipeline.compile(path: bertSpec, bindings: ["seq": 9]).graph))
+        XCTAssertTrue(bert.contains(#"(("self.query", "q"), ("self.key", "k"), ("self.value", "v"),), "output.dense"))"#), bert)
+        XCTAssertFalse(bert.contains(#"self._add("encoder.layer.0.attention.output", Group())"#), "the attention's own Group is used")
+        XCTAssertTrue(bert.contains(#"self._add("encoder.layer.0.attention.output.LayerNorm", nn.LayerNorm(32, eps=1e-12"#))
+        XCTAssertTrue(bert.contains("mask=v2)"), "the attention reads the attention_mask input")
+        let opsSpec = Support.fixtures.appendingPathComponent("numerics/ops_attention_small/model.arch").path
+        let ops = try TorchEmitter.emit(XCTUnwrap(Pipeline.compile(path: opsSpec, bindings: [:]).graph))
+        XCTAssertTrue(ops.contains(#", 2, "interleaved", 10000.0, (("qkv", "qkv"),), "proj"))"#), ops)
+        XCTAssertTrue(ops.contains(#""fused", "off", False, None, 0, False, 32, 4, None, 10000.0, (("in_proj", "qkv"),), "out_proj"))"#), ops)
+    }
+
     func testCommandWritesTheFile() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("archc-emit-\(getpid()).py").path
         let r = Support.run("emit", "torch", Support.specs.appendingPathComponent("mlp.arch").path, "-o", out)

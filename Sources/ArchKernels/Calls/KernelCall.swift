@@ -27,6 +27,7 @@ public enum KernelCall: Sendable, Equatable {
     case take(TakeCall)
     case patchMergeGather(PatchMergeGatherCall)
     case attention(AttentionCall)
+    case rotary(RotaryCall)
     case windowPartition(WindowPartitionCall)
     case windowAttention(WindowAttentionCall)
     case windowMerge(WindowMergeCall)
@@ -61,6 +62,7 @@ public enum KernelCall: Sendable, Equatable {
         case .take(let c): return c
         case .patchMergeGather(let c): return c
         case .attention(let c): return c
+        case .rotary(let c): return c
         case .windowPartition(let c): return c
         case .windowAttention(let c): return c
         case .windowMerge(let c): return c

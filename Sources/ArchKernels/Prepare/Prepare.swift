@@ -59,6 +59,10 @@ public enum Prepare {
             } }
         case .relativeBias(let table, let window, let heads):
             WindowAttention.gatherBias(table: m[table], window: window, heads: heads, into: out)
+        case .rotary(let positions, let start, let width, let base):
+            Rotary.table(positions: positions, start: start, width: width, base: base, into: out)
+        case .slice(let c, let start, let count):
+            out.update(from: m[c] + start, count: min(n, count))
         }
     }
 

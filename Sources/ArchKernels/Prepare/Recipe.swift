@@ -29,6 +29,11 @@ public enum Recipe: Sendable, Hashable {
     case sinusoid(positions: Int, width: Int)
     /// Swin's relative position bias [heads, t, t] gathered from its table.
     case relativeBias(table: Int, window: Int, heads: Int)
+    /// Rotary embeddings' cos/sin table [positions, width] from position `start` (`Rotary.table`).
+    case rotary(positions: Int, start: Int, width: Int, base: Double)
+    /// `count` floats of a constant from `start` on: part of a weight, as the rows of
+    /// nn.MultiheadAttention's in_proj_weight that cross-attention applies to its memory.
+    case slice(Int, start: Int, count: Int)
 }
 
 /// A constant of a program: what it is called in `archc ir`, how many floats it has, how it is made,
@@ -48,13 +53,14 @@ public struct ConstantSpec: Sendable, Equatable {
     /// The constants this one is made from.
     public var sources: [Int] {
         switch recipe {
-        case .parameter, .sinusoid: return []
+        case .parameter, .sinusoid, .rotary: return []
         case .batchnormScale(let g, let v, _): return [v] + (g.map { [$0] } ?? [])
         case .batchnormShift(let b, let m, let s, let bias): return [m, s] + (b.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
         case .scaleRows(let w, let s, _): return [w, s]
         case .convWeights(let w, _, _), .linearWeights(let w, _, _), .matrixA(let w, _, _), .transposedConvWeights(let w, _): return [w]
         case .concat(let parts): return parts
         case .relativeBias(let t, _, _): return [t]
+        case .slice(let c, _, _): return [c]
         }
     }
 }

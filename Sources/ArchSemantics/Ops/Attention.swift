@@ -8,121 +8,52 @@ extension OpSpec {
         return d / heads
     }
 
-    /// Projections of one attention: q, k, v from widths dq and dkv to inner width di; output to o.
-    static func attentionParams(_ ctx: inout OpContext, prefix: String = "", layout: String, dq: Int, dkv: Int, di: Int, o: Int,
-                                bias: Bool, outBias: Bool) throws {
-        switch layout {
-        case "fused":
-            guard dq == dkv else { throw OpError("qkv fused needs one input width", argument: "qkv") }
-            try ctx.param(prefix + "in_proj_weight", [try checkedMul(3, di), dq])
-            if bias { try ctx.param(prefix + "in_proj_bias", [try checkedMul(3, di)]) }
-            try ctx.param(prefix + "out_proj.weight", [o, di])
-            if outBias { try ctx.param(prefix + "out_proj.bias", [o]) }
-        case "separate":
-            for (n, w) in [("q_proj", dq), ("k_proj", dkv), ("v_proj", dkv)] {
-                try ctx.param(prefix + n + ".weight", [di, w])
-                if bias { try ctx.param(prefix + n + ".bias", [di]) }
-            }
-            try ctx.param(prefix + "out_proj.weight", [o, di])
-            if outBias { try ctx.param(prefix + "out_proj.bias", [o]) }
-        default:
-            try ctx.param(prefix + "qkv.weight", [try checkedMul(3, di), dq])
-            if bias { try ctx.param(prefix + "qkv.bias", [try checkedMul(3, di)]) }
-            try ctx.param(prefix + "proj.weight", [o, di])
-            if outBias { try ctx.param(prefix + "proj.bias", [o]) }
+    /// Projections of one attention, as `p` lays them out: q from width dq to `widths.q`, k and v from
+    /// dkv to `widths.kv` each (fewer key/value heads than query heads: grouped-query attention); the
+    /// output from `widths.q` to o.
+    static func attentionParams(_ ctx: inout OpContext, prefix: String = "", _ p: AttentionProjections, dq: Int, dkv: Int,
+                                widths: (q: Int, kv: Int), o: Int, bias: Bool, outBias: Bool) throws {
+        for g in p.groups {
+            var rows = 0
+            for part in g.parts { rows = try checkedAdd(rows, part == .q ? widths.q : widths.kv) }
+            try ctx.param(prefix + p.weight(g), [rows, g.parts[0] == .q ? dq : dkv])
+            if bias { try ctx.param(prefix + p.bias(g), [rows]) }
         }
+        try ctx.param(prefix + p.output + ".weight", [o, widths.q])
+        if outBias { try ctx.param(prefix + p.output + ".bias", [o]) }
     }
 
     static let attentionOps: [OpSpec] = [
         OpSpec(.attention, "multi-head scaled dot-product attention with its projections",
                options: [ArgSpec("heads", .int(min: 1), nil, "number of heads (required)"),
+                         ArgSpec("kvheads", .int(min: 1), nil, "key and value heads, dividing heads (grouped-query attention; 1: multi-query); default: heads"),
                          ArgSpec("dim", .int(min: 1), nil, "inner width of q, k, v (default: input width)"),
                          ArgSpec("out", .int(min: 1), nil, "output width (default: input width)"),
                          ArgSpec("bias", .bool, .bool(true), "bias on the q, k, v projections"),
                          ArgSpec("outbias", .bool, nil, "bias on the output projection (default: as bias)"),
                          ArgSpec("causal", .flag, .bool(false), "mask future positions (GPT)"),
                          ArgSpec("qknorm", .choice(["off", "layer", "rms"]), .word("off"), "normalise q and k per head (ViT-22B)"),
-                         ArgSpec("qkv", .choice(["packed", "fused", "separate"]), .word("packed"),
-                                 "parameter layout: packed = qkv + proj (timm), fused = in_proj + out_proj (nn.MultiheadAttention), separate = q_proj, k_proj, v_proj, out_proj"),
-                         ArgSpec("window", .int(min: 1), nil, "attend within windows of window x window positions (Swin; input [b, h, w, d]; q, k, v packed at the input width, no dim, out, qknorm, causal or memory)"),
+                         ArgSpec("rope", .choice(["off", "half", "interleaved"]), .word("off"),
+                                 "rotary position embedding of q and k per head, after their projections and norms: half = the head's two halves rotated together (transformers' rotate_half: LLaMA), interleaved = pairs (0, 1), (2, 3), ... (GPT-J, RoFormer)"),
+                         ArgSpec("rope_base", .float(min: 1, max: 1e12), nil, "the rotary base theta (default 10000; LLaMA 3: 500000)"),
+                         ArgSpec("qkv", .choice(AttentionProjections.layouts), .word("packed"),
+                                 "parameter layout: packed = qkv + proj (timm), fused = in_proj + out_proj (nn.MultiheadAttention), separate = q_proj, k_proj, v_proj, out_proj, q_kv = q, kv, proj (PVT, Twins), qk_v = qk, v, proj (TNT)"),
+                         ArgSpec("names", .names, nil,
+                                 "the projections' names, one per tensor of the layout and the output last (separate: names q_proj k_proj v_proj o_proj); dotted names are submodules"),
+                         ArgSpec("window", .int(min: 1), nil, "attend within windows of window x window positions (Swin; input [b, h, w, d]; q, k, v packed at the input width; besides heads, only bias, outbias, shift and relpos)"),
                          ArgSpec("shift", .int(min: 0), .int(0), "cyclic shift of the windows (Swin's shifted windows)"),
                          ArgSpec("relpos", .flag, .bool(false), "learned relative position bias per head (Swin)"),
-                         ArgSpec("memory", .ref, nil, "attend to an earlier tensor (cross-attention): keys and values come from it")],
-               shape: "[b, n, d] -> [b, n, out]; with window: [b, h, w, d] -> [b, h, w, out]",
-               params: "packed: qkv.weight [3 dim, d], qkv.bias, proj.weight [out, dim], proj.bias; qknorm: q_norm.weight, k_norm.weight [dim / heads]; relpos: relative_position_bias_table [(2 window - 1)^2, heads]",
-               macs: "n x d x dim (q) + m x d_kv x 2 dim (k, v) + n x m x dim (QK^T) + n x m x dim (AV) + n x dim x out; m = n without memory; windowed: per window of window^2 positions") { ctx in
+                         ArgSpec("memory", .ref, nil, "attend to an earlier tensor (cross-attention): keys and values come from it"),
+                         ArgSpec("queries", .ref, nil, "take the queries from an earlier tensor; keys and values come from the layer's input (PVT's spatial reduction)"),
+                         ArgSpec("mask", .ref, nil, "key padding mask: an input [batch, keys] of 1 (attend) and 0 (padding), as transformers' attention_mask; masked keys get -inf before the softmax")],
+               shape: "[b, n, d] -> [b, n, out]; with queries Q [b, n, dq]: input [b, m, d] -> [b, n, out]; with window: [b, h, w, d] -> [b, h, w, out]",
+               params: "packed: qkv.weight [dim + 2 kv, d], qkv.bias, proj.weight [out, dim], proj.bias, where kv = kvheads x dim / heads (the other layouts split qkv; names renames); qknorm: q_norm.weight, k_norm.weight [dim / heads]; relpos: relative_position_bias_table [(2 window - 1)^2, heads]",
+               macs: "n x d x dim (q) + m x d_kv x 2 kv (k, v) + n x m x dim (QK^T) + n x m x dim (AV) + n x dim x out; m = n without memory; windowed: per window of window^2 positions") { ctx in
             try ctx.requireFloat()
             guard let heads = ctx.optionalInt("heads") else {
                 throw OpError("attention needs 'heads N'", notes: [.init("for example: attention heads 12")])
             }
-            let windowed = ctx.has("window")
-            if windowed {
-                // Window attention is Swin's: packed q/k/v at the input's width, no masks or norms of its own.
-                for (option, unsupported) in [("dim", ctx.has("dim")), ("out", ctx.has("out")), ("memory", ctx.has("memory")),
-                                              ("causal", ctx.bool("causal")), ("qknorm", ctx.word("qknorm") != "off"),
-                                              ("qkv", (ctx.word("qkv") ?? "packed") != "packed")] where unsupported {
-                    throw OpError("window attention does not take '\(option)'", notes: [.init("window attention is Swin's: q, k and v packed at the input's width, with only 'shift' and 'relpos'")],
-                                  argument: option, showsInput: false)
-                }
-            }
-            try ctx.requireRank(windowed ? 4...4 : 3...3, windowed ? "a grid [batch, height, width, channels] for window attention" : "tokens [batch, sequence, width]")
-            let d = try ctx.known(ctx.input.shape.last!, "token width")
-            let di = ctx.optionalInt("dim") ?? d, o = ctx.optionalInt("out") ?? d
-            let dh = try headsDivide(heads, di, ctx.has("dim") ? "dim" : "width")
-            let layout = ctx.word("qkv") ?? "packed"
-            let bias = ctx.bool("bias")
-            let outBias = ctx.has("outbias") ? ctx.bool("outbias") : bias
-            var dkv = d
-            var m: Dim? = nil
-            if ctx.has("memory") {
-                let mem = ctx.refs["memory"]!
-                guard mem.rank == 3 else { throw OpError("memory must be tokens [batch, sequence, width], got \(describe(mem.shape))", argument: "memory") }
-                dkv = try ctx.known(mem.shape[2], "memory width")
-                m = mem.shape[1]
-            }
-            if ctx.bool("relpos") {
-                // Swin's table of biases for every relative offset, and the index into it for every pair of positions.
-                guard let w = ctx.optionalInt("window") else { throw OpError("relpos needs 'window N'", argument: "relpos") }
-                let span = try checkedSub(try checkedMul(2, w), 1)
-                let positions = try checkedMul(w, w)
-                try ctx.param("relative_position_bias_table", [try checkedMul(span, span), heads])
-                try ctx.buffer("relative_position_index", [try checkedMul(positions, positions)], integer: true)
-            }
-            try attentionParams(&ctx, layout: m == nil ? layout : (layout == "packed" ? "separate" : layout), dq: d, dkv: dkv, di: di, o: o, bias: bias, outBias: outBias)
-            if ctx.word("qknorm") != "off" {
-                let ln = ctx.word("qknorm") == "layer"
-                // timm's order: qkv, q_norm, k_norm, proj. Our list already has proj; insert before it.
-                let projIndex = ctx.params.count - (outBias ? 2 : 1)
-                var norms: [ParamDecl] = []
-                for n in ["q_norm", "k_norm"] {
-                    norms.append(ParamDecl(localName: n + ".weight", shape: [dh], isBuffer: false, isInteger: false))
-                    if ln && bias { norms.append(ParamDecl(localName: n + ".bias", shape: [dh], isBuffer: false, isInteger: false)) }
-                }
-                ctx.params.insert(contentsOf: norms, at: projIndex)
-            }
-            let b = ctx.input.shape[0]
-            if windowed {
-                let w = ctx.int("window")
-                if ctx.int("shift") >= w { throw OpError("shift \(ctx.int("shift")) must be smaller than the window \(w)", argument: "shift", showsInput: false) }
-                let gh = try ctx.input.shape[1].dividedCeil(by: w), gw = try ctx.input.shape[2].dividedCeil(by: w)
-                let t = Dim(try checkedMul(w, w))
-                let windows = [b, gh, gw]
-                try ctx.addMACs(windows + [t, Dim(d), Dim(try checkedMul(3, di))])
-                try ctx.addMACs(windows + [t, t, Dim(try checkedMul(2, di))])
-                try ctx.addMACs(windows + [t, Dim(di), Dim(o)])
-                try ctx.addOther(windows + [Dim(heads), t, t])
-                ctx.output.shape[3] = Dim(o)
-            } else {
-                let n = ctx.input.shape[1]
-                let mm = m ?? n
-                try ctx.addMACs([b, n, Dim(d), Dim(di)])
-                try ctx.addMACs([b, mm, Dim(dkv), Dim(try checkedMul(2, di))])
-                try ctx.addMACs([b, n, mm, Dim(try checkedMul(2, di))])
-                try ctx.addMACs([b, n, Dim(di), Dim(o)])
-                try ctx.addOther([b, Dim(heads), n, mm])
-                ctx.output.shape[2] = Dim(o)
-                if ctx.has("shift") && ctx.int("shift") > 0 { throw OpError("shift needs window attention ('window N')", argument: "shift") }
-            }
+            if ctx.has("window") { try windowAttention(&ctx, heads: heads) } else { try tokenAttention(&ctx, heads: heads) }
         },
         OpSpec(.sgu, "gMLP's spatial gating unit: split channels into u, v; out = u * (proj over tokens (norm v)); aMLP adds tiny attention",
                positional: [ArgSpec("mode", .choice(["split"]), .word("split"))],
@@ -146,7 +77,8 @@ extension OpSpec {
                     throw OpError("tiny attention input \(describe(src.shape)) does not have the \(n) tokens of the gate", argument: "from")
                 }
                 let ds = try ctx.known(src.shape[2], "attention input width")
-                try attentionParams(&ctx, prefix: "attn.", layout: "packed", dq: ds, dkv: ds, di: da, o: e, bias: true, outBias: true)
+                try attentionParams(&ctx, prefix: "attn.", AttentionProjections(layout: "packed", names: nil), dq: ds, dkv: ds, widths: (da, da),
+                                    o: e, bias: true, outBias: true)
                 try ctx.addMACs([b, Dim(n), Dim(ds), Dim(try checkedMul(3, da))])
                 try ctx.addMACs([b, Dim(n), Dim(n), Dim(try checkedMul(2, da))])
                 try ctx.addMACs([b, Dim(n), Dim(da), Dim(e)])

@@ -73,11 +73,13 @@ extension OpSpec {
         OpSpec(.swiglu, "gated feed-forward: w2(silu(w1 x) * w3 x) (LLaMA, Mixtral)",
                positional: [ArgSpec("hidden", .int(min: 1), nil, "hidden width")],
                options: [ArgSpec("out", .int(min: 1), nil, "output width (default: input width)"),
-                         ArgSpec("bias", .bool, .bool(false))],
-               shape: "[..., d] -> [..., out]", params: "w1.weight [hidden, d], w2.weight [out, hidden], w3.weight [hidden, d]", macs: "tokens x (2 x d x hidden + hidden x out)") { ctx in
+                         ArgSpec("bias", .bool, .bool(false)),
+                         ArgSpec("names", .names, nil, "the gate (w1), up (w3) and down (w2) projections' names, in that order and in the parameters' order (LLaMA: names gate_proj up_proj down_proj)")],
+               shape: "[..., d] -> [..., out]", params: "w1.weight [hidden, d], w2.weight [out, hidden], w3.weight [hidden, d]; with names G U D: G.weight [hidden, d], U.weight [hidden, d], D.weight [out, hidden]", macs: "tokens x (2 x d x hidden + hidden x out)") { ctx in
             try ctx.requireFloat()
             let d = try ctx.known(ctx.input.shape.last!, "input width")
-            try swiglu(&ctx, prefix: "", d: d, h: ctx.int("hidden"), o: ctx.optionalInt("out") ?? d, bias: ctx.bool("bias"))
+            try swiglu(&ctx, prefix: "", names: try SwiGLUNames(ctx.args["names"]?.words), d: d, h: ctx.int("hidden"),
+                       o: ctx.optionalInt("out") ?? d, bias: ctx.bool("bias"))
             try ctx.addMACs(leading(ctx.input.shape) + [Dim(swigluMACs(d, ctx.int("hidden"), ctx.optionalInt("out") ?? d))])
             ctx.output.shape[ctx.input.rank - 1] = Dim(ctx.optionalInt("out") ?? d)
         },
@@ -103,7 +105,7 @@ extension OpSpec {
                     try ctx.param("experts.\(i).fc1.weight", [h, d]); try ctx.param("experts.\(i).fc1.bias", [h])
                     try ctx.param("experts.\(i).fc2.weight", [d, h]); try ctx.param("experts.\(i).fc2.bias", [d])
                 } else {
-                    try swiglu(&ctx, prefix: "experts.\(i).", d: d, h: h, o: d, bias: false)
+                    try swiglu(&ctx, prefix: "experts.\(i).", names: SwiGLUNames(), d: d, h: h, o: d, bias: false)
                 }
             }
             perToken = ctx.word("expert") == "mlp" ? try checkedMul(2, try checkedMul(d, h)) : try swigluMACs(d, h, d)
@@ -114,13 +116,43 @@ extension OpSpec {
         },
     ]
 
-    static func swiglu(_ ctx: inout OpContext, prefix: String, d: Int, h: Int, o: Int, bias: Bool) throws {
-        try ctx.param(prefix + "w1.weight", [h, d]); if bias { try ctx.param(prefix + "w1.bias", [h]) }
-        try ctx.param(prefix + "w2.weight", [o, h]); if bias { try ctx.param(prefix + "w2.bias", [o]) }
-        try ctx.param(prefix + "w3.weight", [h, d]); if bias { try ctx.param(prefix + "w3.bias", [h]) }
+    /// The parameters in the names' order: w1, w2, w3 (Mixtral's), or gate, up, down as named (LLaMA's).
+    static func swiglu(_ ctx: inout OpContext, prefix: String, names: SwiGLUNames, d: Int, h: Int, o: Int, bias: Bool) throws {
+        for (name, shape) in names.declared(d: d, hidden: h, out: o) {
+            try ctx.param(prefix + name + ".weight", shape)
+            if bias { try ctx.param(prefix + name + ".bias", [shape[0]]) }
+        }
     }
 
     static func swigluMACs(_ d: Int, _ h: Int, _ o: Int) throws -> Int {
         try checkedAdd(try checkedMul(2, try checkedMul(d, h)), try checkedMul(h, o))
+    }
+}
+
+/// The names of a SwiGLU's projections: the gate (w1: silu of it gates), up (w3) and down (w2).
+public struct SwiGLUNames: Sendable, Equatable {
+    public var gate = "w1", up = "w3", down = "w2"
+    /// Whether they were named (`names gate_proj up_proj down_proj`): then declared gate, up, down.
+    public var named = false
+
+    public init() {}
+
+    /// From `names G U D`, or the defaults.
+    public init(_ names: [String]?) throws {
+        guard let names else { return }
+        guard names.count == 3 else {
+            throw OpError("swiglu has 3 projections (gate, up, down), but 'names' lists \(names.count)",
+                          notes: [.init("for example: names gate_proj up_proj down_proj (LLaMA's; the defaults are w1 w3 w2)")],
+                          argument: "names", showsInput: false)
+        }
+        guard Set(names).count == 3 else {
+            throw OpError("'names' lists a name twice; each projection needs its own name", argument: "names", showsInput: false)
+        }
+        (gate, up, down, named) = (names[0], names[1], names[2], true)
+    }
+
+    /// Names and shapes in the state_dict's order: Mixtral declares w1, w2, w3; LLaMA gate, up, down.
+    public func declared(d: Int, hidden h: Int, out o: Int) -> [(String, [Int])] {
+        named ? [(gate, [h, d]), (up, [h, d]), (down, [o, h])] : [(gate, [h, d]), (down, [o, h]), (up, [h, d])]
     }
 }
