@@ -1,39 +1,86 @@
 import ArchSemantics
 import ArchIR
 
-/// Multi-head attention as MatMul / Softmax, in the spec's parameter layouts: q, k and v projected
-/// (one GEMM for a packed `qkv` or fused `in_proj_weight`, three for separate projections), split
-/// into heads [b, heads, n, dh], softmax(q kᵀ / sqrt(dh) + mask) v, heads merged, projected out.
+/// Multi-head attention as MatMul / Softmax, in the spec's parameter layout: q, k and v projected by
+/// the layout's tensors under their names (one GEMM per tensor, split where it holds several), split
+/// into heads [b, heads, n, dh] (k and v with kvheads heads), per-head q/k norms, rotary positions,
+/// softmax(q kᵀ / sqrt(dh) + masks) v, heads merged, projected out.
 extension Exporter {
-    mutating func attention(_ n: Graph.Node) throws {
-        let x = try input(n), d = try channels(n, axis: -1)
-        let heads = try arg(n.int("heads"), "heads"), di = n.int("dim") ?? d, dh = di / heads
-        let memory = n.inputs.count > 1 ? n.inputs[1] : nil
-        let layout = n.word("qkv") ?? "packed"
-        var (q, k, v): (String, String, String)
-        if let memory {
-            let m = try name(memory)
-            q = split(linear(x, rank: 3, weight: try required("q_proj.weight"), bias: param("q_proj.bias")), heads: heads, dh: dh)
-            k = split(linear(m, rank: 3, weight: try required("k_proj.weight"), bias: param("k_proj.bias")), heads: heads, dh: dh)
-            v = split(linear(m, rank: 3, weight: try required("v_proj.weight"), bias: param("v_proj.bias")), heads: heads, dh: dh)
-        } else if layout == "separate" {
-            q = split(linear(x, rank: 3, weight: try required("q_proj.weight"), bias: param("q_proj.bias")), heads: heads, dh: dh)
-            k = split(linear(x, rank: 3, weight: try required("k_proj.weight"), bias: param("k_proj.bias")), heads: heads, dh: dh)
-            v = split(linear(x, rank: 3, weight: try required("v_proj.weight"), bias: param("v_proj.bias")), heads: heads, dh: dh)
-        } else {
-            let fused = layout == "fused"
-            let packed = linear(x, rank: 3, weight: try required(fused ? "in_proj_weight" : "qkv.weight"),
-                                bias: param(fused ? "in_proj_bias" : "qkv.bias"))
-            (q, k, v) = splitPacked(packed, heads: heads, dh: dh)
+    /// Where an attention's operands come from. The node's inputs are its input, then the tensors its
+    /// `.ref` options name, in the op's order: memory, queries, mask (as lowering reads them).
+    struct AttentionOperands {
+        var queries: Int, keys: Int, mask: Int?
+        /// The option that makes it cross-attention, if any.
+        var cross: String?
+
+        init(_ n: Graph.Node) {
+            var next = 1
+            func ref(_ option: String) -> Int? {
+                guard n.args[option] != nil, next < n.inputs.count else { return nil }
+                defer { next += 1 }
+                return n.inputs[next]
+            }
+            let memory = ref("memory"), queries = ref("queries")
+            mask = ref("mask")
+            self.queries = queries ?? n.inputs[0]
+            keys = memory ?? n.inputs[0]
+            cross = memory != nil ? "memory" : queries != nil ? "queries" : nil
         }
+    }
+
+    mutating func attention(_ n: Graph.Node) throws {
+        let o = AttentionOperands(n)
+        let heads = try arg(n.int("heads"), "heads"), kvHeads = n.int("kvheads") ?? heads
+        let di = try n.int("dim") ?? known(o.queries, "the queries' width", from: 2)[0], dh = di / heads
+        let p: AttentionProjections
+        do { p = try AttentionProjections(layout: n.word("qkv") ?? "packed", names: n.args["names"]?.words, cross: o.cross) } catch {
+            throw ExportError("internal error: \(n.op) at \(n.loc.description) has a layout its check refused", notes: ["this is a bug in archc; please report it with the spec"])
+        }
+        let projected = try projections(p, o, widths: (di, kvHeads * dh))
+        var (q, k, v) = (split(projected.q, heads: heads, dh: dh), split(projected.k, heads: kvHeads, dh: dh), split(projected.v, heads: kvHeads, dh: dh))
         if let norm = n.word("qknorm"), norm != "off" {
             q = try headNorm(q, rms: norm == "rms", prefix: "q_norm", dh: dh)
             k = try headNorm(k, rms: norm == "rms", prefix: "k_norm", dh: dh)
         }
-        let keys = memory.map { shape($0)[1] } ?? shape(n.inputs[0])[1]
-        let context = try attend(q, k, v, dh: dh, causal: n.bool("causal"), queries: shape(n.inputs[0])[1], keys: keys)
-        let projection = memory != nil || layout != "packed" ? "out_proj" : "proj"
-        linear(merge(context, width: di), rank: 3, weight: try required(projection + ".weight"), bias: param(projection + ".bias"), into: out)
+        let (queries, keys) = (shape(o.queries)[1], shape(o.keys)[1])
+        if let rope = n.word("rope"), rope != "off" {
+            let base = ropeBase(n)
+            q = try rotate(q, interleaved: rope == "interleaved", dh: dh, base: base, positions: .queries(queries, of: keys))
+            k = try rotate(k, interleaved: rope == "interleaved", dh: dh, base: base, positions: .keys(keys))
+        }
+        let context = try attend(q, k, v, dh: dh, heads: heads, kvHeads: kvHeads, causal: n.bool("causal"), mask: o.mask,
+                                 queries: queries, keys: keys)
+        linear(merge(context, width: di), rank: 3, weight: try required(p.output + ".weight"), bias: param(p.output + ".bias"), into: out)
+    }
+
+    /// q, k and v [b, tokens, width], each from its tensor: one linear layer per weight tensor of the
+    /// layout, split when it holds several; a tensor whose rows apply to two inputs (nn.MultiheadAttention's
+    /// in_proj_weight across to a memory) is sliced by rows.
+    mutating func projections(_ p: AttentionProjections, _ o: AttentionOperands, widths: (q: Int, kv: Int)) throws
+        -> (q: String, k: String, v: String) {
+        var parts: [AttentionProjections.Part: String] = [:]
+        func width(_ part: AttentionProjections.Part) -> Int { part == .q ? widths.q : widths.kv }
+        func source(_ part: AttentionProjections.Part) -> Int { part == .q ? o.queries : o.keys }
+        for g in p.groups {
+            let (w, bias) = (try required(p.weight(g)), param(p.bias(g)))
+            if Set(g.parts.map(source)).count == 1 {
+                let y = linear(try name(source(g.parts[0])), rank: 3, weight: w, bias: bias)
+                let pieces = g.parts.count == 1 ? [y] : b.add("Split", [y, b.ints(g.parts.map(width))], [.i("axis", -1)], outputs: g.parts.count)
+                for (part, piece) in zip(g.parts, pieces) { parts[part] = piece }
+                continue
+            }
+            var row = 0
+            for part in g.parts {
+                let rows = (b.ints([row]), b.ints([row + width(part)]), b.ints([0]))
+                let wp = b.op("Slice", [w, rows.0, rows.1, rows.2]), bp = bias.map { b.op("Slice", [$0, rows.0, rows.1, rows.2]) }
+                parts[part] = linear(try name(source(part)), rank: 3, weight: wp, bias: bp)
+                row += width(part)
+            }
+        }
+        guard let q = parts[.q], let k = parts[.k], let v = parts[.v] else {
+            throw ExportError("internal error: an attention layout without q, k or v", notes: ["this is a bug in archc; please report it with the spec"])
+        }
+        return (q, k, v)
     }
 
     /// [b, n, heads dh] -> [b, heads, n, dh].
@@ -61,55 +108,12 @@ extension Exporter {
                     [.i("axis", -1), .f("epsilon", Float(OpSpec.layerNormEps))])
     }
 
-    /// softmax(q kᵀ / sqrt(dh) [+ causal mask]) v on [..., n, dh] x [..., m, dh].
-    mutating func attend(_ q: String, _ k: String, _ v: String, dh: Int, causal: Bool, queries: Dim, keys: Dim,
-                         bias: String? = nil) throws -> String {
-        var scores = b.op("Mul", [b.op("MatMul", [q, transpose(k, [0, 1, 3, 2])]), b.scalar(1 / Float(dh).squareRoot())])
-        if let bias { scores = b.op("Add", [scores, bias]) }
-        if causal { scores = b.op("Add", [scores, try causalMask(queries, keys)]) }
-        return b.op("MatMul", [b.op("Softmax", [scores], [.i("axis", -1)]), v])
-    }
-
-    /// [n, m]: 0 where query i may see key j (j <= i + m - n), -inf past it. A constant for known
-    /// sizes, else made from Range at run time; one per pair of sizes, shared by the layers.
-    mutating func causalMask(_ n: Dim, _ m: Dim) throws -> String {
-        let key = "causal \(n) \(m)"
-        if let mask = shared[key] { return mask }
-        let mask: String
-        if let rows = n.value, let cols = m.value {
-            var values = [Float](repeating: 0, count: rows * cols)
-            for i in 0..<rows { for j in 0..<cols where j > i + cols - rows { values[i * cols + j] = -.infinity } }
-            mask = b.floats(values, dims: [rows, cols], name: "causal_mask[\(rows),\(cols)]")
-        } else {
-            let (rows, cols) = (try scalarSize(n), try scalarSize(m))
-            let i = b.op("Range", [b.intScalar(0), rows, b.intScalar(1)]), j = b.op("Range", [b.intScalar(0), cols, b.intScalar(1)])
-            let last = b.op("Add", [i, b.op("Sub", [cols, rows])])
-            let hidden = b.op("Greater", [b.op("Unsqueeze", [j, b.ints([0])]), b.op("Unsqueeze", [last, b.ints([1])])])
-            mask = b.op("Where", [hidden, b.scalar(-.infinity), b.scalar(0)], out: b.reserve("causal_mask"))
+    /// The rotary base: `rope_base`, or RoFormer's 10000.
+    func ropeBase(_ n: Graph.Node) -> Double {
+        switch n.args["rope_base"] {
+        case .float(let x)?: return x
+        case .int(let v)?: return Double(v)
+        default: return 10000
         }
-        shared[key] = mask
-        return mask
-    }
-
-    /// gMLP's gating unit: u * (proj over the tokens (layernorm v) + bias), u and v the two halves of
-    /// the channels; aMLP adds a single-head tiny attention of the input (or `from`) before the gate.
-    mutating func spatialGating(_ n: Graph.Node) throws {
-        let x = try input(n), e = try channels(n, axis: -1) / 2
-        let u = b.op("Slice", [x, b.ints([0]), b.ints([e]), b.ints([-1])])
-        let v = b.op("Slice", [x, b.ints([e]), b.ints([2 * e]), b.ints([-1])])
-        let normed = b.op("LayerNormalization", [v, try required("norm.weight"), try required("norm.bias")],
-                          [.i("axis", -1), .f("epsilon", try arg(n.float("eps"), "eps"))])
-        let bias = b.op("Unsqueeze", [try required("proj.bias"), b.ints([1])])
-        var mixed = b.op("Add", [b.op("MatMul", [try required("proj.weight"), normed]), bias])
-        if let da = n.int("attn") {
-            let source = n.inputs.count > 1 ? try name(n.inputs[1]) : x
-            let packed = linear(source, rank: 3, weight: try required("attn.qkv.weight"), bias: param("attn.qkv.bias"))
-            let (q, k, v) = splitPacked(packed, heads: 1, dh: da)
-            let tokens = shape(n.inputs[0])[1]
-            let context = merge(try attend(q, k, v, dh: da, causal: false, queries: tokens, keys: tokens), width: da)
-            let attended = linear(context, rank: 3, weight: try required("attn.proj.weight"), bias: param("attn.proj.bias"))
-            mixed = b.op("Add", [attended, mixed])
-        }
-        b.op("Mul", [mixed, u], out: out)
     }
 }

@@ -45,14 +45,22 @@ extension Exporter {
         linear(h, rank: rank, weight: try required("fc2.weight"), bias: param("fc2.bias"), into: out)
     }
 
-    /// w2(silu(w1 x) * w3 x).
+    /// The gate, up and down projections' names (w1, w3, w2 unless `names` gives others).
+    func swigluNames(_ n: Graph.Node) throws -> SwiGLUNames {
+        do { return try SwiGLUNames(n.args["names"]?.words) } catch {
+            throw ExportError("internal error: \(n.op) at \(n.loc.description) has names its check refused", notes: ["this is a bug in archc; please report it with the spec"])
+        }
+    }
+
+    /// down(silu(gate x) * up x): w2(silu(w1 x) * w3 x) by default.
     @discardableResult
-    mutating func swiglu(_ x: String, prefix: String, into y: String?) throws -> String {
+    mutating func swiglu(_ x: String, prefix: String = "", names: SwiGLUNames, into y: String?) throws -> String {
         let rank = shape(current.inputs[0]).count
-        let a = linear(x, rank: rank, weight: try required(prefix + "w1.weight"), bias: param(prefix + "w1.bias"))
-        let g = linear(x, rank: rank, weight: try required(prefix + "w3.weight"), bias: param(prefix + "w3.bias"))
+        let (gate, up, down) = (prefix + names.gate, prefix + names.up, prefix + names.down)
+        let a = linear(x, rank: rank, weight: try required(gate + ".weight"), bias: param(gate + ".bias"))
+        let g = linear(x, rank: rank, weight: try required(up + ".weight"), bias: param(up + ".bias"))
         let gated = b.op("Mul", [activation(.silu, a), g])
-        return linear(gated, rank: rank, weight: try required(prefix + "w2.weight"), bias: param(prefix + "w2.bias"), into: y)
+        return linear(gated, rank: rank, weight: try required(down + ".weight"), bias: param(down + ".bias"), into: y)
     }
 
     /// Mixtral's sparse mixture, computed densely with archc's numerics: the router's softmax, the
@@ -77,7 +85,7 @@ extension Exporter {
                 let h = linear(x, rank: rank, weight: try required(p + "fc1.weight"), bias: param(p + "fc1.bias"))
                 y = linear(activation(.gelu, h), rank: rank, weight: try required(p + "fc2.weight"), bias: param(p + "fc2.bias"))
             } else {
-                y = try swiglu(x, prefix: p, into: nil)
+                y = try swiglu(x, prefix: p, names: SwiGLUNames(), into: nil)
             }
             let gate = b.op("Slice", [gates, b.ints([e]), b.ints([e + 1]), b.ints([-1])])
             terms.append(b.op("Mul", [y, gate]))

@@ -10,7 +10,7 @@ extension Exporter {
         case .linear: try linearLayer(n)
         case .embed: try embed(n)
         case .mlp: try mlp(n)
-        case .swiglu: try swiglu(try input(n), prefix: "", into: out)
+        case .swiglu: try swiglu(try input(n), names: try swigluNames(n), into: out)
         case .moe: try moe(n)
         case .conv: try conv(n)
         case .convt: try convTranspose(n)
@@ -57,7 +57,7 @@ extension Exporter {
         case .linear: return ["out", "bias", "tied"]
         case .embed: return ["vocab", "dim", "from"]
         case .mlp: return ["hidden", "out", "act", "bias"]
-        case .swiglu: return ["hidden", "out", "bias"]
+        case .swiglu: return ["hidden", "out", "bias", "names"]
         case .moe: return ["experts", "top", "hidden", "expert"]
         case .conv: return ["kernel", "out", "stride", "pad", "dilation", "groups", "bias"]
         case .convt: return ["kernel", "out", "stride", "pad", "outpad", "dilation", "groups", "bias"]
@@ -81,7 +81,8 @@ extension Exporter {
         case .pos: return ["kind", "max"]
         case .cls: return ["what"]
         case .take: return ["which"]
-        case .attention: return ["heads", "dim", "out", "bias", "outbias", "causal", "qknorm", "qkv", "window", "shift", "relpos", "memory"]
+        case .attention: return ["heads", "kvheads", "dim", "out", "bias", "outbias", "causal", "qknorm", "rope", "rope_base", "qkv", "names",
+                                 "window", "shift", "relpos", "memory", "queries", "mask"]
         case .sgu: return ["mode", "eps", "attn", "from"]
         case .patchmerge: return ["eps"]
         case .rnn, .lstm, .gru: return ["hidden", "layers", "bidirectional", "bias", "last"]
