@@ -50,9 +50,30 @@ public enum ONNXExport {
         let size = ProtoWriter.size(of: model)
         guard size <= maxModelBytes else {
             throw ExportError("the model is \(size) bytes; an ONNX file holds at most 2 GB (\(maxModelBytes) bytes)",
-                              notes: ["the weights alone take 4 bytes per parameter: export a smaller network"])
+                              notes: ["keep the weights in a file beside it (--external-data)"])
         }
         return ProtoWriter.encode(model)
+    }
+
+    /// Whether the model needs its weights in a file beside it: Protocol Buffers' 2 GB, with room for the graph.
+    public static func needsExternalData(_ model: ModelProto) -> Bool {
+        ProtoWriter.size(of: model) > maxModelBytes - (64 << 20)
+    }
+
+    /// Offsets in the external data file are multiples of this (a page: ONNX Runtime may map the file).
+    public static let externalAlignment = 4096
+
+    /// Moves every initializer of at least `threshold` bytes to the external data file `location`
+    /// (a name beside the model), one after the other at aligned offsets. Returns them in file order.
+    public static func externalize(_ model: inout ModelProto, location: String, threshold: Int = 1024) -> [TensorProto] {
+        var offset = 0, moved: [TensorProto] = []
+        for i in model.graph.initializers.indices where model.graph.initializers[i].byteCount >= threshold {
+            let length = model.graph.initializers[i].byteCount
+            model.graph.initializers[i].external = TensorProto.ExternalData(location: location, offset: offset, length: length)
+            moved.append(model.graph.initializers[i])
+            offset = (offset + length + externalAlignment - 1) / externalAlignment * externalAlignment
+        }
+        return moved
     }
 }
 

@@ -68,10 +68,18 @@ public struct ValueInfoProto: ProtoMessage, Sendable {
 /// (packed), larger ones in raw_data (little-endian bytes).
 public struct TensorProto: ProtoMessage, Sendable {
     public enum Data: Sendable, Hashable { case floats([Float]), int64s([Int64]) }
+    /// Where a tensor's bytes are when they are kept in a file beside the model (ONNX's external data).
+    public struct ExternalData: Sendable, Hashable {
+        public var location: String, offset: Int, length: Int
+        public init(location: String, offset: Int, length: Int) { self.location = location; self.offset = offset; self.length = length }
+    }
+
     public var name: String
     public var dims: [Int64]
     public var data: Data
     public var docString = ""
+    /// Set: the values are in the external data file (and `data` is what goes there).
+    public var external: ExternalData?
     /// Tensors with fewer elements than this are written as typed fields (readable in a dump).
     public static let rawThreshold = 16
 
@@ -92,17 +100,47 @@ public struct TensorProto: ProtoMessage, Sendable {
         for d in dims { w.int(1, d) }
         w.int(2, dataType.rawValue)
         switch data {
-        case .floats(let v) where v.count < Self.rawThreshold: w.packedFloats(4, v)
-        case .int64s(let v) where v.count < Self.rawThreshold: w.packedInts(7, v)
+        case .floats(let v) where v.count < Self.rawThreshold && external == nil: w.packedFloats(4, v)
+        case .int64s(let v) where v.count < Self.rawThreshold && external == nil: w.packedInts(7, v)
         default: break
         }
         w.string(8, name)
         switch data {
-        case .floats(let v) where v.count >= Self.rawThreshold: Self.raw(v, field: 9, &w)
-        case .int64s(let v) where v.count >= Self.rawThreshold: Self.raw(v, field: 9, &w)
+        case .floats(let v) where v.count >= Self.rawThreshold && external == nil: Self.raw(v, field: 9, &w)
+        case .int64s(let v) where v.count >= Self.rawThreshold && external == nil: Self.raw(v, field: 9, &w)
         default: break
         }
         if !docString.isEmpty { w.string(12, docString) }
+        if let external {
+            // external_data (13): location, offset, length; data_location (14) = EXTERNAL.
+            for (k, v) in [("location", external.location), ("offset", String(external.offset)), ("length", String(external.length))] {
+                w.message(13, StringStringEntryProto(key: k, value: v))
+            }
+            w.int(14, 1)
+        }
+    }
+
+    /// The values' bytes, little-endian (what raw_data or the external data file holds).
+    public var byteCount: Int {
+        switch data {
+        case .floats(let v): return v.count * 4
+        case .int64s(let v): return v.count * 8
+        }
+    }
+
+    /// Calls `body` with the values' little-endian bytes.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        #if _endian(little)
+        switch data {
+        case .floats(let v): return try v.withUnsafeBytes(body)
+        case .int64s(let v): return try v.withUnsafeBytes(body)
+        }
+        #else
+        switch data {
+        case .floats(let v): return try v.map { $0.bitPattern.littleEndian }.withUnsafeBytes(body)
+        case .int64s(let v): return try v.map { $0.littleEndian }.withUnsafeBytes(body)
+        }
+        #endif
     }
 
     static func raw<T: FixedWidthInteger>(_ v: [T], field: Int, _ w: inout ProtoWriter) {
@@ -119,6 +157,15 @@ public struct TensorProto: ProtoMessage, Sendable {
         #else
         v.map { $0.bitPattern.littleEndian }.withUnsafeBytes { w.bytes(field, $0) }
         #endif
+    }
+}
+
+/// StringStringEntryProto: a key and a value (a tensor's external_data).
+public struct StringStringEntryProto: ProtoMessage, Sendable {
+    public var key: String, value: String
+    public func encode(to w: inout ProtoWriter) {
+        w.string(1, key)
+        w.string(2, value)
     }
 }
 

@@ -27,6 +27,7 @@ final class ONNXCrossCheckTests: XCTestCase {
         for name in try FileManager.default.contentsOfDirectory(atPath: root.path).sorted() {
             cases += try Self.cases(fixture: root.appendingPathComponent(name), name: name, into: dir)
         }
+        cases.append(try Self.externalData(into: dir))
         XCTAssertGreaterThanOrEqual(cases.count, 30)
         let list = dir.appendingPathComponent("cases.json")
         try JSONSerialization.data(withJSONObject: ["cases": cases], options: [.prettyPrinted]).write(to: list)
@@ -60,6 +61,18 @@ final class ONNXCrossCheckTests: XCTestCase {
             result.append(try reference("\(name) (sequence \(n / 2))", spec: spec, weights: weights, model: model, inputs: shorter, dir: dir))
         }
         return result
+    }
+
+    /// ResNet with its weights in a file beside the model (ONNX's external data, as a model over 2 GB is written).
+    static func externalData(into dir: URL) throws -> [String: Any] {
+        let name = "resnet_small", fixture = Support.fixtures.appendingPathComponent("numerics/\(name)")
+        let (spec, weights) = (fixture.appendingPathComponent("model.arch").path, fixture.appendingPathComponent("weights.safetensors").path)
+        let model = dir.appendingPathComponent("external/\(name).onnx")
+        try FileManager.default.createDirectory(at: model.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let export = Driver.run(["export", "onnx", spec, "--weights", weights, "-o", model.path, "--dynamic", "batch", "--external-data"])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        return try reference("\(name) (external data)", spec: spec, weights: weights, model: model.path,
+                             inputs: ["image": try NPY.read(path: fixture.appendingPathComponent("input.npy").path)], dir: dir)
     }
 
     static func declaredHasAxis(_ t: Tensor, _ axis: Int, _ n: Int) -> Bool { t.shape.count > axis && t.shape[axis] == n }

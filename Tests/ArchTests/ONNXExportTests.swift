@@ -130,6 +130,35 @@ final class ONNXExportTests: XCTestCase {
         XCTAssertEqual(model.graph.outputs.map(\.type.shape.dims), [[.param("batch*(a*b+1)"), .value(4)]])
     }
 
+    /// ONNX's external data: tensors of 1 kB or more in MODEL.onnx.data at page-aligned offsets, the rest inline.
+    func testExternalDataKeepsTheWeightsBesideTheModel() throws {
+        let spec = fixture("resnet_small", "model.arch"), weights = fixture("resnet_small", "weights.safetensors")
+        let r = Support.run("export", "onnx", spec, "--weights", weights, "-o", path("r.onnx"), "--external-data")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("; weights in \(path("r.onnx.data")) ("), r.stdout)
+        let g = try XCTUnwrap(Pipeline.compile(path: spec, bindings: ["batch": 1]).graph)
+        var model = try ONNXExport.model(of: g, weights: try XCTUnwrap(WeightStore.bind(g, tensors: try SafeTensors.read(path: weights), file: weights).store).values,
+                                         options: .init(producerVersion: "0.1.0", source: "\(spec) with weights \(weights)"))
+        let moved = ONNXExport.externalize(&model, location: "r.onnx.data")
+        XCTAssertTrue(try Data(contentsOf: URL(fileURLWithPath: path("r.onnx"))) == Data(try ONNXExport.serialize(model)))
+        let data = try Data(contentsOf: URL(fileURLWithPath: path("r.onnx.data")))
+        XCTAssertEqual(moved.map(\.name).first, "conv1.weight")
+        for t in moved {
+            let e = try XCTUnwrap(t.external)
+            XCTAssertEqual(e.offset % 4096, 0)
+            XCTAssertEqual(e.length, t.byteCount)
+            XCTAssertGreaterThanOrEqual(t.byteCount, 1024)
+            guard case .floats(let v) = t.data else { return XCTFail(t.name) }
+            let stored = data[e.offset..<(e.offset + e.length)].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            XCTAssertEqual(stored, v, t.name)
+        }
+        XCTAssertEqual(data.count, moved.last.map { $0.external!.offset + $0.byteCount })
+        XCTAssertTrue(model.graph.initializers.contains { $0.external == nil && $0.name == "bn1.weight" }, "small tensors stay inline")
+        // A model that cannot be written leaves no weights file either.
+        XCTAssertEqual(Support.run("export", "onnx", spec, "-o", path("missing/m.onnx"), "--external-data").status, 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["r.onnx", "r.onnx.data"])
+    }
+
     func testUsageErrors() {
         let spec = fixture("mlp_small", "model.arch")
         for (args, message) in [
