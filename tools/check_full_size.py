@@ -28,7 +28,9 @@ MODELS = {"resnet18": torchvision.models.resnet18, "resnet50": torchvision.model
           "mixer_b16": lambda: timm.create_model("mixer_b16_224", pretrained=False),
           "gmlp_s16": lambda: timm.create_model("gmlp_s16_224", pretrained=False),
           "gmlp_ti16": lambda: timm.create_model("gmlp_ti16_224", pretrained=False),
-          "convmixer_768_32": lambda: timm.create_model("convmixer_768_32", pretrained=False)}
+          "convmixer_768_32": lambda: timm.create_model("convmixer_768_32", pretrained=False),
+          "densenet121": torchvision.models.densenet121, "convnext_t": torchvision.models.convnext_tiny,
+          "deit_s_distilled": lambda: timm.create_model("deit_small_distilled_patch16_224", pretrained=False)}
 
 
 
@@ -85,6 +87,9 @@ for name in args.specs or list(MODELS) + list(TEXT):
             mod.running_var.uniform_(0.5, 1.5)
             mod.weight.data.uniform_(0.5, 1.5)
             mod.bias.data.uniform_(-0.5, 0.5)
+        for pname, p in mod.named_parameters(recurse=False):
+            if pname == "layer_scale":  # ConvNeXt's starts at 1e-6: its blocks would add nothing
+                p.data.uniform_(0.1, 0.3)
         if isinstance(mod, torch.nn.Linear) and not mod.weight.any():
             # torchvision's ViT and timm's Mixer / gMLP start their heads at zero: an all-zero output.
             torch.nn.init.normal_(mod.weight, std=0.02)

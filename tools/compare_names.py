@@ -24,6 +24,9 @@ def reference_modules():
         "gmlp_s16": lambda: timm.create_model("gmlp_s16_224", pretrained=False),
         "gmlp_ti16": lambda: timm.create_model("gmlp_ti16_224", pretrained=False),
         "convmixer_768_32": lambda: timm.create_model("convmixer_768_32", pretrained=False),
+        "densenet121": lambda: tv.densenet121(),
+        "convnext_t": lambda: tv.convnext_tiny(),
+        "deit_s_distilled": lambda: timm.create_model("deit_small_distilled_patch16_224", pretrained=False),
     }
 
 

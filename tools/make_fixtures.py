@@ -720,6 +720,137 @@ with torch.no_grad():  # larger q, k: attention weights far from uniform
 write_module("ops_window_small", win, {"image": torch.randn(2, 3, 24, 28)})
 
 
+class Gate(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.fc = nn.Conv2d(c, c, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.fc(x.mean((2, 3), keepdim=True)))
+
+
+class Gated(nn.Module):
+    """A highway over channels: t = gate(x), t * dw(x) + (1 - t) * x; dw(x) is returned too (the spec reads it as g.dw)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.gate, self.dw = Gate(c), nn.Conv2d(c, c, 3, padding=1, groups=c)
+
+    def forward(self, x):
+        t, d = self.gate(x), self.dw(x)
+        return d * t + (1 - t) * x, d
+
+
+class Affine(nn.Module):
+    """timm's Affine (alpha, beta), with the shapes of the spec's learned operands."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.alpha, self.beta = nn.Parameter(1 + 0.3 * torch.randn(1, c, 1, 1)), nn.Parameter(0.3 * torch.randn(c, 1, 1))
+
+    def forward(self, x):
+        return x * self.alpha + self.beta
+
+
+class OpsDataflow(nn.Module):
+    """ops_dataflow_small: LayerNorm2d, layer scale, a highway block with a side branch and a second output,
+    arithmetic with labels, numbers and learned tensors, max/mean/sum reductions, unfold, a view folding the
+    patches into the batch and back (TNT's pixel embedding), fold, RMSNorm over channels, slices and an index."""
+
+    def __init__(self):
+        super().__init__()
+        self.pixel_pos = nn.Parameter(0.5 * torch.randn(1, 8, 2, 2))  # first in the state_dict: the spec's 'order'
+        self.layer_scale = nn.Parameter(1 + 0.3 * torch.randn(8, 1, 1))
+        self.stem = nn.Conv2d(4, 8, 3, padding=1)
+        self.ln = nn.LayerNorm(8, eps=1e-6)
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.g = Gated(8)
+        self.pix = nn.Conv2d(8, 8, 1)
+        self.affine = Affine(8)
+        self.rms = nn.RMSNorm(8, eps=1e-5)
+        self.head2 = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = self.ln(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        x = x + self.layer_scale * self.dw(x)
+        x, d = self.g(x)
+        x = 1 - (x - x.amax(1, keepdim=True)) / 4
+        b = x.shape[0]
+        t = nn.functional.unfold(x, 2, stride=2).transpose(1, 2).reshape(b * 16, 8, 2, 2)
+        t = (self.pix(t) + self.pixel_pos).reshape(b, 16, 32).transpose(1, 2)
+        x = self.affine(nn.functional.fold(t, (8, 8), 2, stride=2) + d)
+        x = self.rms(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        tokens = x.flatten(2).transpose(1, 2)
+        den = torch.sigmoid(tokens.mean(1)) + 0.5
+        y = (tokens[:, -1] - tokens[:, 1:-2:3].sum(1)) / den
+        return self.head2(y)
+
+
+torch.manual_seed(15)
+write_module("ops_dataflow_small", randomise_norms(OpsDataflow()), {"image": torch.randn(2, 4, 8, 8)})
+
+
+# The specs written with the dataflow and tensor ops, at small sizes: torchvision's DenseNet and
+# ConvNeXt, timm's distilled DeiT, and a highway network. Each reseeds.
+
+torch.manual_seed(17)
+from torchvision.models.densenet import DenseNet
+write_module("densenet_small", randomise_norms(DenseNet(growth_rate=8, block_config=(2, 3), num_init_features=16, bn_size=2, num_classes=10)),
+             {"image": torch.randn(2, 3, 32, 32)})
+
+torch.manual_seed(18)
+from torchvision.models.convnext import ConvNeXt, CNBlockConfig
+convnext = randomise_norms(ConvNeXt([CNBlockConfig(16, 32, 2), CNBlockConfig(32, None, 1)], num_classes=10))
+with torch.no_grad():  # layer_scale starts at 1e-6: the blocks would add nothing
+    for name, p in convnext.named_parameters():
+        if name.endswith("layer_scale"):
+            p.uniform_(0.3, 1.0)
+write_module("convnext_small", convnext, {"image": torch.randn(2, 3, 32, 32)})
+
+torch.manual_seed(19)
+from timm.models.deit import VisionTransformerDistilled
+deit = randomise_norms(VisionTransformerDistilled(img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, num_classes=10))
+with torch.no_grad():  # tokens, positions and heads start at zero or near it
+    for p in (deit.cls_token, deit.dist_token, deit.pos_embed):
+        nn.init.normal_(p, std=0.5)
+    for head in (deit.head, deit.head_dist):
+        nn.init.normal_(head.weight, std=0.2)
+        nn.init.normal_(head.bias, std=0.2)
+write_module("deit_small", deit, {"image": torch.randn(2, 3, 32, 32)})
+
+
+class HighwayLayer(nn.Module):
+    """Srivastava et al. 2015: y = t * relu(plain x) + (1 - t) * x, t = sigmoid(gate x)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.gate, self.plain = nn.Linear(width, width), nn.Linear(width, width)
+
+    def forward(self, x):
+        t = torch.sigmoid(self.gate(x))
+        return t * torch.relu(self.plain(x)) + (1 - t) * x
+
+
+class Highway(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(20, 16)
+        self.layers = nn.Sequential(*[HighwayLayer(16) for _ in range(3)])
+        self.head = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.head(self.layers(torch.relu(self.proj(x))))
+
+
+torch.manual_seed(20)
+highway = Highway()
+with torch.no_grad():  # the paper's negative gate bias (carry by default), spread so the gates vary
+    for layer in highway.layers:
+        layer.gate.bias.uniform_(-3, 1)
+write_module("highway_small", highway, {"x": torch.randn(3, 20)})
+
+
 # ---------------------------------------------------------------------------------------------------
 # REGRESSIONS: the smallest specs on which the interpreter once disagreed with PyTorch, found by
 # probing every op; each fixture writes its spec (model.arch) too. Two more disagreements (window

@@ -15,7 +15,8 @@ public enum TorchEmitter {
 
     struct Emitter {
         let graph: Graph
-        var initLines: [String] = []
+        /// `__init__`'s lines, each with the module or tensor it registers (for `order`).
+        var initLines: [(path: String, text: String)] = []
         var forwardLines: [String] = []
         var groups: Set<String> = [""]
         var text = ""
@@ -50,7 +51,7 @@ public enum TorchEmitter {
             for i in 1..<max(1, levels.count) {
                 let prefix = levels[..<i].joined(separator: ".")
                 if groups.insert(prefix).inserted {
-                    initLines.append("self._add(\"\(prefix)\", Group())")
+                    initLines.append((prefix, "self._add(\"\(prefix)\", Group())"))
                 }
             }
         }
@@ -58,7 +59,29 @@ public enum TorchEmitter {
         mutating func addModule(_ path: [String], _ ctor: String) {
             ensureGroups(path)
             groups.insert(path.joined(separator: "."))
-            initLines.append("self._add(\"\(path.joined(separator: "."))\", \(ctor))")
+            initLines.append((path.joined(separator: "."), "self._add(\"\(path.joined(separator: "."))\", \(ctor))"))
+        }
+
+        /// A bare nn.Parameter registered on its parent (made as a Group where it is no module yet).
+        mutating func register(_ p: Graph.Param) {
+            ensureGroups(p.name.split(separator: ".").map(String.init))
+            initLines.append((p.name, "self._param(\"\(p.name)\", \(py(.list(p.shape.map { .int($0) }))))"))
+        }
+
+        /// The lines with each name of the spec's `order` moved before its first sibling's line, so
+        /// the module's state_dict lists it first among them as `--names` does. A tensor inside a
+        /// PyTorch module (a linear layer's bias) keeps that module's order: it cannot be emitted.
+        func ordered(_ lines: [(path: String, text: String)]) throws -> [(path: String, text: String)] {
+            var out = lines
+            func parent(_ path: String) -> Substring { path.lastIndex(of: ".").map { path[..<$0] } ?? "" }
+            for name in graph.stateDictFirst.reversed() {
+                guard let from = out.firstIndex(where: { $0.path == name }) else {
+                    throw Unsupported(description: "emit torch cannot put '\(name)' first: it is a tensor of a PyTorch module, which orders its own tensors")
+                }
+                guard let to = out.firstIndex(where: { parent($0.path) == parent(name) }), to < from else { continue }
+                out.insert(out.remove(at: from), at: to)
+            }
+            return out
         }
 
         func m(_ node: Graph.Node) -> String { "self.get_submodule(\"\(node.path.joined(separator: "."))\")" }
@@ -67,6 +90,7 @@ public enum TorchEmitter {
             for (name, v) in graph.inputs { forwardLines.append("v\(v) = \(name)") }
             for node in graph.nodes { try emit(node) }
             let inputs = graph.inputs.map(\.name).joined(separator: ", ")
+            let initText = try ordered(initLines).map { "        " + $0.text }.joined(separator: "\n")
             text = TorchPrelude.source + """
 
 
@@ -75,7 +99,7 @@ public enum TorchEmitter {
 
                 def __init__(self):
                     super().__init__()
-            \(initLines.map { "        " + $0 }.joined(separator: "\n"))
+            \(initText)
 
                 def _add(self, path, module):
                     parent, _, name = path.rpartition(".")
@@ -109,8 +133,7 @@ public enum TorchEmitter {
                     let owner = graph.params[tied].name
                     var bias = "None"
                     if let b = n.ownParams.first {
-                        ensureGroups(n.path + ["bias"])
-                        initLines.append("self._param(\"\(graph.params[b].name)\", (\(o),))")
+                        register(graph.params[b])
                         bias = "self.get_parameter(\"\(graph.params[b].name)\")"
                     }
                     line("F.linear(\(x), self.get_parameter(\"\(owner)\"), \(bias))")
@@ -138,11 +161,11 @@ public enum TorchEmitter {
                 line("\(m(n))(\(x))")
             case .layernorm:
                 let eps = n.args["eps"].map { ", eps=\(py($0))" } ?? ""
-                addModule(n.path, "nn.LayerNorm(\(try known(inV, -1))\(eps), elementwise_affine=\(py(n.args["affine"])), bias=\(py(n.args["bias"])))")
-                line("\(m(n))(\(x))")
+                addModule(n.path, "nn.LayerNorm(\(try known(inV, int(n, "dim") ?? -1))\(eps), elementwise_affine=\(py(n.args["affine"])), bias=\(py(n.args["bias"])))")
+                line(normalised(n, rank: rank))
             case .rmsnorm:
-                addModule(n.path, "nn.RMSNorm(\(try known(inV, -1)), eps=\(py(n.args["eps"])))")
-                line("\(m(n))(\(x))")
+                addModule(n.path, "nn.RMSNorm(\(try known(inV, int(n, "dim") ?? -1)), eps=\(py(n.args["eps"])))")
+                line(normalised(n, rank: rank))
             case .groupnorm:
                 let eps = n.args["eps"].map { ", eps=\(py($0))" } ?? ""
                 addModule(n.path, "nn.GroupNorm(\(int(n, "groups")!), \(try known(inV, 1))\(eps))")
@@ -158,14 +181,12 @@ public enum TorchEmitter {
                     line("\(x) + \(m(n))(torch.arange(\(x).shape[1], device=\(x).device))")
                 default:
                     let p = graph.params[n.ownParams[0]]
-                    ensureGroups(p.name.split(separator: ".").map(String.init))
-                    initLines.append("self._param(\"\(p.name)\", \(py(.list(p.shape.map { .int($0) }))))")
+                    register(p)
                     line("\(x) + self.get_parameter(\"\(p.name)\")[:, :\(x).shape[1]]")
                 }
             case .cls:
                 let p = graph.params[n.ownParams[0]]
-                ensureGroups(p.name.split(separator: ".").map(String.init))
-                initLines.append("self._param(\"\(p.name)\", \(py(.list(p.shape.map { .int($0) }))))")
+                register(p)
                 line("torch.cat([self.get_parameter(\"\(p.name)\").expand(\(x).shape[0], -1, -1), \(x)], 1)")
             case .attention: line(try attention(n))
             case .mlp:
@@ -213,8 +234,8 @@ public enum TorchEmitter {
                 let f = word(n, "mode") == "max" ? "amax" : "mean"
                 line("\(x).\(f)(dim=tuple(range(2, \(x).dim())), keepdim=\(py(n.args["keep"])))")
             case .upsample: line("F.interpolate(\(x), scale_factor=\(int(n, "scale")!), mode=\(py(n.args["mode"])))")
-            case .add: line(n.inputs.map { "v\($0)" }.joined(separator: " + "))
-            case .mul: line(n.inputs.map { "v\($0)" }.joined(separator: " * "))
+            case .add, .sub, .mul, .div, .rsub: line(arithmetic(n))
+            case .sum, .mean, .max, .slice, .index, .view, .unfold, .fold: line(try tensorOp(n))
             case .concat: line("torch.cat([" + n.inputs.map { "v\($0)" }.joined(separator: ", ") + "], \(int(n, "dim") ?? 1))")
             case .seq, .residual, .parallel:
                 throw Unsupported(description: "emit torch does not know the op '\(n.op)' yet")

@@ -9,7 +9,8 @@ import ArchSemantics
 ///      "shape": "...", "params": "...", "macs": "..."}
 ///
 /// An argument's `kind` is one of int, size, padding, float, bool, flag, choice, int_or_choice,
-/// size_or_choice, ref, ints, shape; `min`, `max` and `choices` are given where the kind has them.
+/// size_or_choice, ref, ints, shape, operand, name,
+/// initializer, axes; `min`, `max` and `choices` are given where the kind has them.
 /// `default` is the value's JSON (a number, true/false, a word as a string, a list) or null.
 extension OpsReference {
     static func json(_ ops: [OpSpec]) -> String {
@@ -37,7 +38,7 @@ extension OpsReference {
         var fields = [
             "\"name\": \(Format.json(a.name))",
             "\"positional\": \(positional)",
-            "\"required\": \(positional && a.defaultValue == nil)",
+            "\"required\": \(positional && a.isRequired)",
         ]
         fields += kindFields(a.kind)
         fields += [
@@ -65,6 +66,10 @@ extension OpsReference {
         case .ints: return ["\"kind\": \"ints\""]
         case .shape: return ["\"kind\": \"shape\""]
         case .names: return ["\"kind\": \"names\""]
+        case .operand: return ["\"kind\": \"operand\""]
+        case .name: return ["\"kind\": \"name\""]
+        case .initializer: return ["\"kind\": \"initializer\"", words(["zeros", "ones", "normal", "uniform", "value"])]
+        case .axes: return ["\"kind\": \"axes\""]
         }
     }
 

@@ -4,7 +4,7 @@ import ArchSemantics
 enum OpsReference {
     static func signature(_ op: OpSpec) -> String {
         var s = op.name
-        for a in op.positional { s += a.defaultValue == nil ? " \(a.name.uppercased())" : " [\(a.name.uppercased())]" }
+        for a in op.positional { s += a.isRequired ? " \(a.name.uppercased())" : " [\(a.name.uppercased())]" }
         if op.body != .none { s += " { ... }" }
         return s
     }

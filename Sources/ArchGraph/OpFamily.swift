@@ -8,14 +8,14 @@ public enum OpFamily: String, CaseIterable, Sendable {
     public init(_ op: OpKind) {
         switch op {
         case .conv, .convt, .patch: self = .conv
-        case .maxpool, .avgpool, .adaptive_avgpool, .adaptive_maxpool, .globalpool, .upsample: self = .pool
+        case .maxpool, .avgpool, .adaptive_avgpool, .adaptive_maxpool, .globalpool, .upsample, .sum, .mean, .max: self = .pool
         case .linear, .embed, .mlp, .swiglu, .moe: self = .dense
         case .attention, .sgu, .patchmerge: self = .attention
         case .batchnorm, .layernorm, .rmsnorm, .groupnorm: self = .norm
         case .relu, .relu6, .gelu, .silu, .sigmoid, .tanh, .hardswish, .identity, .softmax, .dropout: self = .activation
-        case .flatten, .reshape, .transpose, .permute, .pos, .cls, .take: self = .layout
+        case .flatten, .reshape, .transpose, .permute, .pos, .cls, .take, .slice, .index, .view, .unfold, .fold: self = .layout
         case .rnn, .lstm, .gru: self = .recurrent
-        case .add, .mul, .concat: self = .merge
+        case .add, .sub, .mul, .div, .rsub, .concat: self = .merge
         case .seq, .residual, .parallel: self = .block
         }
     }
@@ -25,14 +25,14 @@ public enum OpFamily: String, CaseIterable, Sendable {
         switch self {
         case .input: "input, output"
         case .conv: "convolution"
-        case .pool: "pooling, resampling"
+        case .pool: "pooling, reductions, resampling"
         case .dense: "linear, embedding, MLP"
         case .attention: "attention, token mixing"
         case .norm: "normalisation"
         case .activation: "activation, dropout"
         case .layout: "reshape, tokens, position"
         case .recurrent: "recurrent"
-        case .merge: "add, multiply, concatenate"
+        case .merge: "arithmetic, concatenate"
         case .block: "block (collapsed)"
         case .output: "output"
         }

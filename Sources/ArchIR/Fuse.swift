@@ -76,7 +76,7 @@ struct Fusion {
         } else if case .activation(let a) = c.kind {
             guard p.kind.epilogueActivation == Activation.none else { return nil }
             fused.kind = p.kind.applying(a.activation)
-        } else if case .binary(let add) = c.kind, add.op == .add, add.activation == .none,
+        } else if case .binary(let add) = c.kind, add.op == .add, add.activation == .none, add.constant == nil,
                   add.lhsStrides == add.rhsStrides, add.lhsStrides == BinaryCall.strides(of: add.shape, broadcastTo: add.shape) {
             let other = add.lhs == v ? add.rhs : add.lhs
             // The other operand must be ready before the producer runs.

@@ -94,7 +94,7 @@ extension Lowering {
         case .hardswish: return .hardswish
         case .linear, .embed, .mlp, .swiglu, .moe, .conv, .convt, .maxpool, .avgpool, .adaptive_avgpool, .adaptive_maxpool, .globalpool,
              .upsample, .patch, .batchnorm, .layernorm, .rmsnorm, .groupnorm, .identity, .softmax, .dropout, .flatten, .reshape,
-             .transpose, .permute, .pos, .cls, .take, .attention, .sgu, .patchmerge, .rnn, .lstm, .gru, .add, .mul, .concat,
+             .transpose, .permute, .pos, .cls, .take, .sum, .mean, .max, .slice, .index, .view, .unfold, .fold, .attention, .sgu, .patchmerge, .rnn, .lstm, .gru, .add, .sub, .mul, .div, .rsub, .concat,
              .seq, .residual, .parallel:
             return nil
         }

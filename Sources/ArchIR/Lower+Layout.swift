@@ -31,19 +31,59 @@ extension Lowering {
                             input: n.inputs[0], output: n.output)))
     }
 
-    /// add / mul of several tensors, pairwise, broadcasting as PyTorch does. The first operand is one
-    /// with the output's shape where there is one, so the step can write over it.
+    /// Arithmetic, broadcasting as PyTorch does. Of tensors (a layer's operand, or the branches of
+    /// `parallel add|mul`), pairwise: the first operand is one with the output's shape where there
+    /// is one, so the step can write over it (a non-commutative op then runs reversed). Of a learned
+    /// tensor or a number: the constant is the right operand.
     mutating func lowerArithmetic(_ n: Graph.Node) {
-        let out = shape(n.output)
+        let out = shape(n.output), x = n.inputs[0]
+        var op = Self.binaryOp(n.op)
+        if n.inputs.count == 1 {
+            let (constant, operand): (Int, [Int])
+            if let id = n.params.first {
+                (constant, operand) = (parameter(id), graph.params[id].shape)
+            } else {
+                let number = n.float("other") ?? 0
+                (constant, operand) = (derived("\(number)", count: 1, .number(number)), [])
+            }
+            emit(.binary(BinaryCall(op: op, shape: out, lhsStrides: BinaryCall.strides(of: shape(x), broadcastTo: out),
+                                    rhsStrides: BinaryCall.strides(of: operand, broadcastTo: out), lhs: x, rhs: x, output: n.output,
+                                    constant: constant)))
+            return
+        }
         var operands = n.inputs
-        if let full = operands.firstIndex(where: { shape($0) == out }) { operands.swapAt(0, full) }
+        if let full = operands.firstIndex(where: { shape($0) == out }), full != 0 {
+            operands.swapAt(0, full)
+            op = Self.reversed(op)
+        }
         var acc = operands[0]
         for (k, other) in operands.dropFirst().enumerated() {
             let last = k == operands.count - 2
             let target = last ? n.output : value(out)
-            emit(.binary(BinaryCall(op: n.op == .mul ? .mul : .add, shape: out, lhsStrides: BinaryCall.strides(of: shape(acc), broadcastTo: out),
+            emit(.binary(BinaryCall(op: op, shape: out, lhsStrides: BinaryCall.strides(of: shape(acc), broadcastTo: out),
                                     rhsStrides: BinaryCall.strides(of: shape(other), broadcastTo: out), lhs: acc, rhs: other, output: target)))
             acc = target
+        }
+    }
+
+    static func binaryOp(_ op: OpKind) -> BinaryCall.Op {
+        switch op {
+        case .sub: return .sub
+        case .mul: return .mul
+        case .div: return .div
+        case .rsub: return .rsub
+        default: return .add
+        }
+    }
+
+    /// The op with its operands swapped: a - b = rsub(b, a).
+    static func reversed(_ op: BinaryCall.Op) -> BinaryCall.Op {
+        switch op {
+        case .add, .mul: return op
+        case .sub: return .rsub
+        case .rsub: return .sub
+        case .div: return .rdiv
+        case .rdiv: return .div
         }
     }
 

@@ -14,10 +14,21 @@ extension Lowering {
         program.steps.append(step)
     }
 
+    /// Over the last dimension, rows of the tensor; over another (`dim 1`: LayerNorm2d), between two
+    /// permutations that move that dimension last and back.
     mutating func lowerRowNorm(_ n: Graph.Node) {
-        let d = shape(n.inputs[0]).last!
+        let s = shape(n.inputs[0]), axis = n.axis("dim", rank: s.count, default: -1)
+        let last = axis == s.count - 1
+        var toLast = Array(0..<s.count), back = Array(0..<s.count)
+        toLast.append(toLast.remove(at: axis))
+        back.insert(back.removeLast(), at: axis)
+        let moved = toLast.map { s[$0] }
+        let x = last ? n.inputs[0] : value(moved), y = last ? n.output : value(moved)
+        if !last { emit(.permute(PermuteCall(shape: s, perm: toLast, input: n.inputs[0], output: x))) }
+        let d = s[axis]
         emit(.norm(NormCall(shape: Elementwise.Rows(rows: count(n.inputs[0]) / d, width: d, lds: d, ldd: d), rms: n.op == .rmsnorm,
-                            eps: n.float("eps")!, weight: param("weight"), bias: param("bias"), input: n.inputs[0], output: n.output)))
+                            eps: n.float("eps")!, weight: param("weight"), bias: param("bias"), input: x, output: y)))
+        if !last { emit(.permute(PermuteCall(shape: moved, perm: back, input: y, output: n.output))) }
     }
 
     mutating func lowerGroupNorm(_ n: Graph.Node) {

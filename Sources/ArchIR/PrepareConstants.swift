@@ -66,8 +66,8 @@ public enum PrepareConstants {
             c.hiddenWeights = c.hiddenWeights.map { packB(&p, &known, $0, n: gates * c.hidden, k: c.hidden) }
             s.kind = .recurrent(c)
         case .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .activation, .softmax, .binary, .view,
-             .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary, .windowPartition,
-             .windowAttention, .windowMerge, .invertedResidual:
+             .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary, .windowPartition, .windowAttention,
+             .windowMerge, .invertedResidual, .reduce, .slice, .unfold:
             break
         }
         p.steps[i] = s

@@ -58,7 +58,7 @@ public enum ProgramPrinter {
 
     /// Field names whose integers are values (printed `%n`) and constants (printed `cN`).
     static let valueFields: Set = ["input", "output", "lhs", "rhs", "q", "k", "v", "ids", "base", "qkv", "residual", "gate", "scratch", "inputs"]
-    static let constantFields: Set = ["weight", "bias", "table", "token", "scale", "shift", "router", "first", "firstBias", "second",
+    static let constantFields: Set = ["weight", "bias", "table", "token", "scale", "shift", "constant", "router", "first", "firstBias", "second",
                                       "secondBias", "inputWeights", "hiddenWeights", "inputBiases", "hiddenBiases"]
 
     /// A call's fields other than the values it reads (shown as its arguments) and its output,
@@ -109,6 +109,7 @@ public enum ProgramPrinter {
         case .relativeBias(let t, let w, let h): return "relativeBias(c\(t), window \(w), heads \(h))"
         case .rotary(let n, let start, let d, let base): return "rotary(\(n)x\(d) from position \(start), base \(base))"
         case .slice(let c, let start, let count): return "slice(c\(c), \(count) from \(start))"
+        case .number(let x): return "number(\(x))"
         }
     }
 

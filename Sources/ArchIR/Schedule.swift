@@ -71,7 +71,7 @@ public enum Schedule {
                 c.threads = threads
                 s.kind = .rotary(c)
             case .gate, .embedding, .patchify, .adaptivePool, .upsample, .groupNorm, .channelAffine, .activation, .softmax, .binary, .view,
-                 .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .windowPartition, .windowMerge, .invertedResidual:
+                 .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .windowPartition, .windowMerge, .invertedResidual, .reduce, .slice, .unfold:
                 break
             }
             p.steps[i] = s

@@ -40,6 +40,9 @@ extension KernelCall {
             case .windowMerge(var c): c.output = newValue; self = .windowMerge(c)
             case .recurrent(var c): c.output = newValue; self = .recurrent(c)
             case .invertedResidual(var c): c.output = newValue; self = .invertedResidual(c)
+            case .reduce(var c): c.output = newValue; self = .reduce(c)
+            case .slice(var c): c.output = newValue; self = .slice(c)
+            case .unfold(var c): c.output = newValue; self = .unfold(c)
             }
         }
     }
@@ -55,7 +58,7 @@ extension KernelCall {
         case .binary(let c): return c.activation
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .softmax, .view,
              .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary, .windowPartition, .windowAttention,
-             .windowMerge, .recurrent, .invertedResidual:
+             .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return nil
         }
     }
@@ -71,7 +74,7 @@ extension KernelCall {
         case .binary(var c): c.activation = activation; return .binary(c)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .softmax, .view,
              .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary, .windowPartition, .windowAttention,
-             .windowMerge, .recurrent, .invertedResidual:
+             .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return self
         }
     }
@@ -84,7 +87,7 @@ extension KernelCall {
         case .conv(let c): return .some(c.residual)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm,
              .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary,
-             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
+             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return nil
         }
     }
@@ -95,7 +98,7 @@ extension KernelCall {
         case .conv(var c): c.residual = r; return .conv(c)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm,
              .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary,
-             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
+             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return self
         }
     }
@@ -116,7 +119,7 @@ extension KernelCall {
         case .embedding(let c): return c.base
         case .rotary(let c): return c.inputOffset == 0 && c.ld == c.shape.heads * c.shape.dh ? c.input : nil
         case .tokenMix, .gate, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .view, .permute, .concat, .prependToken,
-             .take, .patchMergeGather, .attention, .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual:
+             .take, .patchMergeGather, .attention, .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return nil
         }
     }
@@ -143,8 +146,9 @@ extension KernelCall {
             return c.inputWeights + c.hiddenWeights + c.inputBiases.compactMap { $0 } + c.hiddenBiases.compactMap { $0 }
         case .invertedResidual(let c):
             return [c.expandWeight, c.expandBias, c.depthwiseWeight, c.depthwiseBias, c.projectWeight, c.projectBias].compactMap { $0 }
-        case .gate, .patchify, .pool, .adaptivePool, .upsample, .activation, .softmax, .binary, .view, .permute, .concat, .take,
-             .patchMergeGather, .attention, .windowPartition, .windowMerge:
+        case .binary(let c): return c.constant.map { [$0] } ?? []
+        case .gate, .patchify, .pool, .adaptivePool, .upsample, .activation, .softmax, .view, .permute, .concat, .take,
+             .patchMergeGather, .attention, .windowPartition, .windowMerge, .reduce, .slice, .unfold:
             return []
         }
     }
@@ -161,7 +165,7 @@ extension KernelCall {
         case .conv(let c): return c.algorithm == .winograd || c.algorithm == .winograd4 || c.algorithm == .depthwise
         case .linear, .tokenMix, .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .channelAffine,
              .activation, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather,
-             .windowPartition, .windowMerge, .rotary:
+             .windowPartition, .windowMerge, .rotary, .reduce, .slice, .unfold:
             return false
         }
     }
@@ -188,7 +192,8 @@ extension KernelCall {
             let s = c.shape, out = s.outHeight * s.outWidth
             return c.batch * ((c.expandWeight == nil ? 0 : s.inChannels * s.hidden * s.height * s.width) + 9 * s.hidden * out + s.hidden * s.outChannels * out)
         case .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .channelAffine, .activation, .softmax,
-             .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .windowPartition, .windowMerge, .rotary:
+             .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .windowPartition, .windowMerge, .rotary,
+             .reduce, .slice, .unfold:
             return 0
         }
     }

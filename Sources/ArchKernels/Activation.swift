@@ -9,7 +9,7 @@ public enum Activation: String, Sendable, CaseIterable {
     typealias V = SIMD16<Float>
 
     /// One value.
-    @inline(__always)
+    @inline(always)
     public func apply(_ x: Float) -> Float {
         switch self {
         case .none: return x
@@ -41,8 +41,8 @@ public enum Activation: String, Sendable, CaseIterable {
     public func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
         let vectors = count / 16
         let raw = UnsafeMutableRawPointer(p)
-        @inline(__always) func at(_ i: Int) -> V { raw.loadUnaligned(fromByteOffset: i * 64, as: V.self) }
-        @inline(__always) func set(_ i: Int, _ v: V) { raw.storeBytes(of: v, toByteOffset: i * 64, as: V.self) }
+        @inline(always) func at(_ i: Int) -> V { raw.loadUnaligned(fromByteOffset: i * 64, as: V.self) }
+        @inline(always) func set(_ i: Int, _ v: V) { raw.storeBytes(of: v, toByteOffset: i * 64, as: V.self) }
         let zero = V(), six = V(repeating: 6)
         switch self {
         case .none: return

@@ -24,6 +24,9 @@ public enum AttentionKernel {
         }
         var scale: Float { 1 / Float(dh).squareRoot() }
         var keys: Int { min(m, AttentionKernel.keyBlock) }
+        /// The distance between rows of scores: the keys rounded up to whole vectors, so the softmax
+        /// takes a row's last keys as one vector too.
+        var scoreStride: Int { (keys + 15) / 16 * 16 }
         /// Tasks: (example, head) pairs, each split into a few groups of query blocks when there are
         /// fewer pairs than workers to keep busy.
         func groups(threads: Int) -> Int {
@@ -35,7 +38,8 @@ public enum AttentionKernel {
     /// Floats of scratch per worker: the packed keys and values of a key block, a score tile, the
     /// output accumulator and the row statistics.
     static func scratchPerWorker(_ s: Shape) -> Int {
-        Gemm.packedBCount(n: s.keys, k: s.dh) + Gemm.packedBCount(n: s.dh, k: s.keys) + queryBlock * s.keys + queryBlock * s.dh + 2 * queryBlock
+        Gemm.packedBCount(n: s.keys, k: s.dh) + Gemm.packedBCount(n: s.dh, k: s.keys) + queryBlock * s.scoreStride + queryBlock * s.dh
+            + 2 * queryBlock
     }
 
     public static func workers(_ s: Shape, threads: Int) -> Int { max(1, min(threads, s.batch * s.heads * s.groups(threads: threads))) }
@@ -74,9 +78,9 @@ public enum AttentionKernel {
             blocked(s, rows: rows, q: q, ldq: ldq, k: k, ldk: ldk, v: v, ldv: ldv, out: out, ldo: ldo, keep: keep, scratch: scratch)
             return
         }
-        let dh = s.dh, keys = s.keys
+        let dh = s.dh, keys = s.keys, ld = s.scoreStride
         let packedK = scratch, packedV = packedK + Gemm.packedBCount(n: keys, k: dh)
-        let scores = packedV + Gemm.packedBCount(n: dh, k: keys), rowMax = scores + queryBlock * keys + queryBlock * dh
+        let scores = packedV + Gemm.packedBCount(n: dh, k: keys), rowMax = scores + queryBlock * ld + queryBlock * dh
         let rowSum = rowMax + queryBlock
         Gemm.packB(transposed: k, ldb: ldk, n: keyEnd, k: dh, into: packedK)
         Gemm.packB(v, ldb: ldv, k: keyEnd, n: dh, into: packedV)
@@ -84,13 +88,13 @@ public enum AttentionKernel {
         while r0 < rows.upperBound {
             let nr = min(queryBlock, rows.upperBound - r0)
             let seen = s.causal ? max(0, min(keyEnd, r0 + nr + shift)) : keyEnd
-            Gemm.sgemm(m: nr, a: q + r0 * ldq, lda: ldq, packed: PackedB(packedK, n: seen, k: dh), c: scores, ldc: keys)
+            Gemm.sgemm(m: nr, a: q + r0 * ldq, lda: ldq, packed: PackedB(packedK, n: seen, k: dh), c: scores, ldc: ld)
             for i in 0..<nr {
                 let visible = s.causal ? max(0, min(seen, r0 + i + shift + 1)) : seen
                 (rowMax[i], rowSum[i]) = (-.infinity, 0)
-                _ = update(row: scores + i * keys, count: seen, visible: visible, scale: s.scale, keep: keep, max: &rowMax[i], sum: &rowSum[i])
+                _ = update(row: scores + i * ld, count: seen, visible: visible, scale: s.scale, keep: keep, max: &rowMax[i], sum: &rowSum[i])
             }
-            Gemm.sgemm(m: nr, a: scores, lda: keys, packed: PackedB(packedV, n: dh, k: seen), c: out + r0 * ldo, ldc: ldo)
+            Gemm.sgemm(m: nr, a: scores, lda: ld, packed: PackedB(packedV, n: dh, k: seen), c: out + r0 * ldo, ldc: ldo)
             normalise(out + r0 * ldo, ld: ldo, rows: nr, dh: dh, sum: rowSum)
             r0 += nr
         }
@@ -110,9 +114,9 @@ public enum AttentionKernel {
     static func blocked(_ s: Shape, rows: Range<Int>, q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
                         v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int, keep: UnsafePointer<Float>?,
                         scratch: UnsafeMutablePointer<Float>) {
-        let dh = s.dh, keys = s.keys
+        let dh = s.dh, keys = s.keys, ld = s.scoreStride
         let packedK = scratch, packedV = packedK + Gemm.packedBCount(n: keys, k: dh)
-        let scores = packedV + Gemm.packedBCount(n: dh, k: keys), acc = scores + queryBlock * keys
+        let scores = packedV + Gemm.packedBCount(n: dh, k: keys), acc = scores + queryBlock * ld
         let rowMax = acc + queryBlock * dh, rowSum = rowMax + queryBlock
         let shift = s.m - s.n
         var r0 = rows.lowerBound
@@ -126,14 +130,14 @@ public enum AttentionKernel {
                 let cols = min(keys, keyEnd - c0)
                 Gemm.packB(transposed: k + c0 * ldk, ldb: ldk, n: cols, k: dh, into: packedK)
                 Gemm.packB(v + c0 * ldv, ldb: ldv, k: cols, n: dh, into: packedV)
-                Gemm.sgemm(m: nr, a: q + r0 * ldq, lda: ldq, packed: PackedB(packedK, n: cols, k: dh), c: scores, ldc: keys)
+                Gemm.sgemm(m: nr, a: q + r0 * ldq, lda: ldq, packed: PackedB(packedK, n: cols, k: dh), c: scores, ldc: ld)
                 for i in 0..<nr {
                     let visible = s.causal ? max(0, min(cols, r0 + i + shift + 1 - c0)) : cols
-                    let correction = update(row: scores + i * keys, count: cols, visible: visible, scale: s.scale, keep: keep.map { $0 + c0 },
+                    let correction = update(row: scores + i * ld, count: cols, visible: visible, scale: s.scale, keep: keep.map { $0 + c0 },
                                             max: &rowMax[i], sum: &rowSum[i])
                     if c0 > 0 && correction != 1 { let oi = acc + i * dh; for j in 0..<dh { oi[j] *= correction } }
                 }
-                Gemm.sgemm(m: nr, a: scores, lda: keys, packed: PackedB(packedV, n: dh, k: cols), c: acc, ldc: dh, accumulate: c0 > 0)
+                Gemm.sgemm(m: nr, a: scores, lda: ld, packed: PackedB(packedV, n: dh, k: cols), c: acc, ldc: dh, accumulate: c0 > 0)
                 c0 += cols
             }
             for i in 0..<nr {
@@ -148,30 +152,38 @@ public enum AttentionKernel {
     /// The online softmax for one row of a key block: scales the scores, masks those past `visible`
     /// and those whose `keep` entry is 0, raises the running maximum, replaces the scores by
     /// exp(score - max) (0 where masked) and adds them to the sum. Returns the factor the row's
-    /// partial output must be multiplied by (exp(old max - new max)).
+    /// partial output must be multiplied by (exp(old max - new max)). The row has room for whole
+    /// vectors (`scoreStride`): its last, partial vector is taken whole, its lanes past `visible`
+    /// masked.
     @inline(never)
     static func update(row: UnsafeMutablePointer<Float>, count: Int, visible: Int, scale: Float, keep: UnsafePointer<Float>? = nil,
                        max m: inout Float, sum: inout Float) -> Float {
         typealias V = SIMD16<Float>
         let raw = UnsafeMutableRawPointer(row)
-        let keepRaw = keep.map { UnsafeRawPointer($0) }
-        let vec = visible / 16 * 16
+        let vectors = (visible + 15) / 16
+        // Lanes of the last vector past `visible`, and those `keep` masks.
+        var dead = SIMDMask<SIMD16<Int32>>(repeating: false)
+        if visible % 16 != 0 {
+            dead = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) .>= Int32(visible % 16)
+        }
+        @inline(always) func masked(_ j: Int) -> SIMDMask<SIMD16<Int32>> {
+            var out = j == vectors - 1 ? dead : SIMDMask(repeating: false)
+            guard let keep else { return out }
+            if j < visible / 16 {
+                out = out .| (UnsafeRawPointer(keep).loadUnaligned(fromByteOffset: j * 64, as: V.self) .== 0)
+            } else {
+                for t in 0..<(visible - j * 16) where keep[j * 16 + t] == 0 { out[t] = true }
+            }
+            return out
+        }
         var mv = V(repeating: -.infinity)
-        var j = 0
-        while j < vec {
-            var x = raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) * scale
-            if let keepRaw { x.replace(with: -.infinity, where: keepRaw.loadUnaligned(fromByteOffset: j * 4, as: V.self) .== 0) }
-            raw.storeBytes(of: x, toByteOffset: j * 4, as: V.self)
+        for j in 0..<vectors {
+            var x = raw.loadUnaligned(fromByteOffset: j * 64, as: V.self) * scale
+            x.replace(with: -.infinity, where: masked(j))
+            raw.storeBytes(of: x, toByteOffset: j * 64, as: V.self)
             mv = mv.atLeast(x)
-            j += 16
         }
-        var blockMax = mv.max()
-        while j < visible {
-            row[j] = keep.map { $0[j] == 0 } == true ? -.infinity : row[j] * scale
-            blockMax = Swift.max(blockMax, row[j])
-            j += 1
-        }
-        let newMax = Swift.max(m, blockMax)
+        let newMax = Swift.max(m, mv.max())
         if newMax == -.infinity {
             // Nothing visible yet: the row contributes nothing.
             row.update(repeating: 0, count: count)
@@ -179,19 +191,15 @@ public enum AttentionKernel {
         }
         let mm = V(repeating: newMax)
         var sv = V()
-        j = 0
-        while j < vec {
-            var e = Elementwise.exp16(raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) - mm)
-            if let keepRaw { e.replace(with: 0, where: keepRaw.loadUnaligned(fromByteOffset: j * 4, as: V.self) .== 0) }
-            raw.storeBytes(of: e, toByteOffset: j * 4, as: V.self)
+        for j in 0..<vectors {
+            var e = Elementwise.exp16(raw.loadUnaligned(fromByteOffset: j * 64, as: V.self) - mm)
+            e.replace(with: 0, where: masked(j))
+            raw.storeBytes(of: e, toByteOffset: j * 64, as: V.self)
             sv += e
-            j += 16
         }
-        var total = sv.sum()
-        while j < visible { let e = expf(row[j] - newMax); row[j] = e; total += e; j += 1 }
         if visible < count { (row + visible).update(repeating: 0, count: count - visible) }
         let correction = m == -.infinity ? 0 : expf(m - newMax)
-        sum = sum * correction + total
+        sum = sum * correction + sv.sum()
         m = newMax
         return correction
     }

@@ -11,7 +11,7 @@ public enum Elementwise {
 
     /// e^x for 16 lanes: x = n ln 2 + r, e^r by Cephes' polynomial, 2^n from the exponent bits.
     /// (Plain float arithmetic and bit casts only: the generic SIMD conversions are slow.)
-    @inline(__always)
+    @inline(always)
     static func exp16(_ x: V) -> V {
         let x = x.atLeast(V(repeating: -87.3)).atMost(V(repeating: 88.7))
         // n = round(x / ln 2) with the 1.5 * 2^23 trick; its integer sits in the low mantissa bits.
@@ -31,7 +31,7 @@ public enum Elementwise {
 
     /// Exact GELU, 0.5 x (1 + erf(x / sqrt 2)), 16 lanes at a time; erf by Abramowitz & Stegun
     /// 7.1.26 (absolute error below 1.5e-7).
-    @inline(__always)
+    @inline(always)
     static func gelu16(_ x: V) -> V {
         let z = x * 0.707_106_78
         let zbits = unsafeBitCast(z, to: U.self)
@@ -48,11 +48,11 @@ public enum Elementwise {
     }
 
     /// 1 / (1 + e^-x) for 16 lanes.
-    @inline(__always)
+    @inline(always)
     static func sigmoid16(_ x: V) -> V { 1 / (1 + exp16(-x)) }
 
     /// tanh for 16 lanes: 2 sigmoid(2x) - 1, and x itself near zero where that form loses digits.
-    @inline(__always)
+    @inline(always)
     static func tanh16(_ x: V) -> V {
         let t = 2 * sigmoid16(2 * x) - 1
         let small = (x * x) .< V(repeating: 1e-6)
@@ -105,8 +105,8 @@ public enum Elementwise {
         public init(rows: Int, width: Int, segments: Int = 1, lds: Int, ldd: Int) {
             self.rows = rows; self.width = width; self.segments = segments; self.lds = lds; self.ldd = ldd
         }
-        @inline(__always) func source(_ r: Int) -> Int { r / segments * lds + r % segments * width }
-        @inline(__always) func destination(_ r: Int) -> Int { r / segments * ldd + r % segments * width }
+        @inline(always) func source(_ r: Int) -> Int { r / segments * lds + r % segments * width }
+        @inline(always) func destination(_ r: Int) -> Int { r / segments * ldd + r % segments * width }
     }
 
     /// Normalise each row: (x - mean) / sqrt(var + eps) * weight + bias (LayerNorm), or
@@ -125,7 +125,7 @@ public enum Elementwise {
         }
     }
 
-    @inline(__always)
+    @inline(always)
     static func normalizeRow(_ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, width: Int, eps: Float,
                              weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, rms: Bool, activation: Activation) {
         let raw = UnsafeRawPointer(row)

@@ -44,7 +44,7 @@ public struct Epilogue {
     /// The epilogue as the micro-kernel applies it in registers, for the tile at C[row, column]:
     /// nil when it has more than a bias and a clamp (the other activations, a multiplier), which
     /// then run on the stored tile.
-    @inline(__always)
+    @inline(always)
     func inRegisters(row: Int, column: Int) -> MicroKernel.InRegisters? {
         guard multiplier == nil else { return nil }
         guard let clamp = activation.clamp else { return nil }

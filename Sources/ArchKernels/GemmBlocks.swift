@@ -110,7 +110,7 @@ extension Gemm {
     }
 
     /// B's block of rows pc..<pc+kcur and columns jc..<jc+ncur, packed unless it was prepacked.
-    @inline(__always)
+    @inline(always)
     static func packB(_ b: BOperand, pc: Int, kcur: Int, jc: Int, ncur: Int, into packedB: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
         switch b {
         case .prepacked(let p, let columns): return p + columns * pc + jc * kcur

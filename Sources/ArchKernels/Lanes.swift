@@ -7,18 +7,18 @@
 /// PyTorch's relu, hardtanh and clamp keep it.
 extension SIMD16 where Scalar == Float {
     /// max(self, low) per lane.
-    @inline(__always)
+    @inline(always)
     public func atLeast(_ low: Self) -> Self { replacing(with: low, where: self .< low) }
 
     /// min(self, high) per lane.
-    @inline(__always)
+    @inline(always)
     public func atMost(_ high: Self) -> Self { replacing(with: high, where: high .< self) }
 }
 
 extension SIMD16 where Scalar == Float {
     /// Stores lanes 0..<count (at most 16) at `p` and nothing past them: 8, 4, 2 and 1 lanes at a
     /// time (at most four stores; taking lanes one by one went through the stack).
-    @inline(__always)
+    @inline(always)
     public func store(firstLanes count: Int, to p: UnsafeMutablePointer<Float>) {
         let raw = UnsafeMutableRawPointer(p)
         if count >= 16 { raw.storeBytes(of: self, as: Self.self); return }

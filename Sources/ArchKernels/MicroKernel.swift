@@ -9,9 +9,9 @@
 enum MicroKernel {
     typealias V = SIMD16<Float>
 
-    @inline(__always)
+    @inline(always)
     static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    @inline(__always)
+    @inline(always)
     static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
     /// What the micro-kernel applies in registers on the last block of K: a bias per row or per
@@ -66,7 +66,7 @@ enum MicroKernel {
                 c30 += lo; c31 += hi; c40 += lo; c41 += hi; c50 += lo; c51 += hi
             }
             let (l, h) = (V(repeating: e.low), V(repeating: e.high))
-            // Written out: a local clamp function was outlined (despite @inline(__always)), with the
+            // Written out: a local clamp function was outlined (despite @inline(always)), with the
             // accumulators spilled around each of its 12 calls.
             c00 = c00.atLeast(l).atMost(h); c01 = c01.atLeast(l).atMost(h)
             c10 = c10.atLeast(l).atMost(h); c11 = c11.atLeast(l).atMost(h)

@@ -41,7 +41,7 @@ public enum WindowAttention {
     }
 
     /// Every token of every window with the grid position it comes from in the rolled, padded grid.
-    @inline(__always)
+    @inline(always)
     static func forEachToken(_ g: Grid, _ body: (_ window: Int, _ ty: Int, _ tx: Int, _ si: Int, _ sj: Int, _ batch: Int) -> Void) {
         let (ph, pw, ws) = (g.paddedH, g.paddedW, g.window)
         for bi in 0..<g.batch { for wy in 0..<g.windowsY { for wx in 0..<g.windowsX {
@@ -96,7 +96,7 @@ public enum WindowAttention {
 
     /// The row of the relative position bias table for positions i and j of a window (torchvision's
     /// relative_position_index): (dy + w - 1)(2w - 1) + (dx + w - 1).
-    @inline(__always)
+    @inline(always)
     public static func relativeIndex(_ i: Int, _ j: Int, window ws: Int) -> Int {
         (i / ws - j / ws + ws - 1) * (2 * ws - 1) + (i % ws - j % ws + ws - 1)
     }

@@ -80,7 +80,7 @@ public enum Winograd4 {
         }
 
         /// Run r: its tile row, first tile, tile count, and slot in its block.
-        @inline(__always)
+        @inline(always)
         func run(_ r: Int) -> (ty: Int, tx: Int, n: Int, slot: Int) {
             let piece = Parallel.share(tilesW, r % pieces, pieces)
             return (r / pieces, piece.lowerBound, piece.count, (r % runsPerBlock) * runSlots)
@@ -217,8 +217,8 @@ public enum Winograd4 {
         }
     }
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    @inline(always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
     /// V = Bᵀ d B for one channel's stacked rows `d` (6 rows of `rowFloats`; Bᵀ d goes to the 6 rows
     /// after them): position ξ of slot j to v[ξ stride + j]. The row stage runs over whole rows; the

@@ -5,7 +5,8 @@ import ArchKernels
 
 /// Random weights as PyTorch initialises each layer, deterministic for a seed: linear and conv
 /// weights and biases uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)), norms ones and
-/// zeros, running statistics zeros and ones, embeddings, positions and tokens normal(0, 0.02).
+/// zeros, running statistics zeros and ones, embeddings, positions and tokens normal(0, 0.02), learned
+/// operands of arithmetic as their `init` says.
 public enum Initializer {
     public static func tensors(for graph: Graph, seed: UInt64) -> [(name: String, tensor: Tensor)] {
         var rng = SplitMix64(seed: seed)
@@ -24,6 +25,10 @@ public enum Initializer {
             let leaf = p.name.split(separator: ".").last.map(String.init) ?? p.name
             let op = graph.nodes[p.node].op
             var data = [Float](repeating: 0, count: count)
+            if [.add, .sub, .mul, .div, .rsub].contains(op) {
+                out.append((p.name, Tensor(shape: p.shape, floats: learnedOperand(count, graph.nodes[p.node], &rng))))
+                continue
+            }
             switch (op, leaf) {
             case (_, "running_var"), (.batchnorm, "weight"), (.layernorm, "weight"), (.rmsnorm, "weight"), (.groupnorm, "weight"):
                 data = [Float](repeating: 1, count: count)
@@ -44,6 +49,22 @@ public enum Initializer {
             out.append((p.name, Tensor(shape: p.shape, floats: data)))
         }
         return out
+    }
+
+    /// A learned operand (`mul param [96, 1, 1] init value 1e-6`) as its `init` says; without one,
+    /// the op's neutral element (ones to multiply or divide by, zeros to add or subtract).
+    static func learnedOperand(_ count: Int, _ node: Graph.Node, _ rng: inout SplitMix64) -> [Float] {
+        guard case .list(let spec)? = node.args["init"], case .word(let kind)? = spec.first else {
+            return [Float](repeating: node.op == .mul || node.op == .div ? 1 : 0, count: count)
+        }
+        let x: Double = { if case .float(let v)? = spec.dropFirst().first { return v } else { return 0 } }()
+        switch kind {
+        case "ones": return [Float](repeating: 1, count: count)
+        case "value": return [Float](repeating: Float(x), count: count)
+        case "normal": return (0..<count).map { _ in Float(x * rng.normal()) }
+        case "uniform": return (0..<count).map { _ in Float((rng.uniform() * 2 - 1) * x) }
+        default: return [Float](repeating: 0, count: count)
+        }
     }
 
     /// Swin's index into the relative position bias table for every pair of positions in a window,

@@ -5,6 +5,8 @@ import ArchSyntax
 struct ArgumentBinder {
     let evaluator: Evaluator
     let report: (Diagnostic) -> Void
+    /// The sizes bound on the command line: a shape's names (`[batch * 4, seq, 16]`) are sizes.
+    var sizes: [String: Int] = [:]
     static let maxSize = Int(Int32.max)
 
     struct Bound {
@@ -45,11 +47,12 @@ struct ArgumentBinder {
                     fail("option '\(w)' of '\(op.name)' needs a value (\(opt.kind.describe))", e.loc)
                     break
                 }
-                if case .names = opt.kind {
-                    let r = names(items, from: i + 1, option: w, op: op)
-                    if let (message, notes) = r.problem { fail(message, items[i + 1].loc, notes) } else { out.values[w] = .list(r.words) }
-                    out.locs[w] = items[i + 1].loc
-                    i = r.next
+                if let several = bindSeveral(items, from: i + 1, opt, op: op, fail: fail) {
+                    if let v = several.value {
+                        out.values[w] = v
+                        out.locs[w] = items[i + 1].loc
+                    }
+                    i = several.next
                     continue
                 }
                 let ve = items[i + 1]
@@ -106,9 +109,9 @@ struct ArgumentBinder {
             i += 1
         }
         // Defaults and missing arguments.
-        let missing = op.positional[min(pos, op.positional.count)...].filter { $0.defaultValue == nil && out.values[$0.name] == nil }
+        let missing = op.positional[min(pos, op.positional.count)...].filter { $0.isRequired && out.values[$0.name] == nil }
         if !missing.isEmpty {
-            let sig = op.positional.map { $0.defaultValue == nil ? $0.name.uppercased() : "[\($0.name.uppercased())]" }.joined(separator: " ")
+            let sig = op.positional.map { $0.isRequired ? $0.name.uppercased() : "[\($0.name.uppercased())]" }.joined(separator: " ")
             fail("'\(op.name)' needs \(missing.map(\.name).joined(separator: " and "))", opLoc,
                  [.init("usage: \(op.name) \(sig)")])
         }
@@ -148,9 +151,51 @@ struct ArgumentBinder {
         return (words, i, nil)
     }
 
+    /// Options whose value is several items: `init normal 0.02` (a kind, then its number for normal,
+    /// uniform and value), `dim 2 3` (integers up to the next option word) and `names q k v o`. The
+    /// index after them and the value (nil after an error), or nil for an option of one value.
+    func bindSeveral(_ items: [Expr], from start: Int, _ opt: ArgSpec, op: OpSpec,
+                     fail: (String, SourceLoc, [Diagnostic.Note]) -> Void) -> (next: Int, value: Value?)? {
+        var i = start
+        switch opt.kind {
+        case .initializer:
+            let kinds = ["zeros", "ones", "normal", "uniform", "value"]
+            guard let v = check(items[i], ArgSpec(opt.name, .choice(kinds)), op: op, fail: fail), case .word(let kind) = v else { return (i + 1, nil) }
+            i += 1
+            guard ["normal", "uniform", "value"].contains(kind) else { return (i, .list([v])) }
+            guard i < items.count, items[i].word.map({ op.option($0) == nil }) ?? true else {
+                fail("'init \(kind)' needs a number, as in 'init \(kind) \(kind == "value" ? "1e-6" : "0.02")'", items[i - 1].loc, [])
+                return (i, nil)
+            }
+            let range = ArgKind.float(min: kind == "value" ? -1e30 : 0, max: 1e30)
+            guard let x = check(items[i], ArgSpec(opt.name, range), op: op, fail: fail) else { return (i + 1, nil) }
+            return (i + 1, .list([v, x]))
+        case .names:
+            let r = names(items, from: start, option: opt.name, op: op)
+            if let (message, notes) = r.problem {
+                fail(message, items[start].loc, notes)
+                return (r.next, nil)
+            }
+            return (r.next, .list(r.words))
+        case .axes:
+            var axes: [Value] = [], ok = true
+            while i < items.count, items[i].word.map({ op.option($0) == nil }) ?? true {
+                if let v = check(items[i], ArgSpec(opt.name, .int(min: Int.min)), op: op, fail: fail) { axes.append(v) } else { ok = false }
+                i += 1
+            }
+            return (i, ok ? .list(axes) : nil)
+        default:
+            return nil
+        }
+    }
+
     /// Evaluates an argument and checks it against its kind; reports and returns nil on a mismatch.
     func check(_ e: Expr, _ spec: ArgSpec, op: OpSpec, fail: (String, SourceLoc, [Diagnostic.Note]) -> Void) -> Value? {
         let v: Value
+        var evaluator = self.evaluator
+        if case .shape = spec.kind {
+            evaluator = Evaluator(env: sizes.mapValues(Value.int).merging(evaluator.env) { $1 }, namesAreSizes: true, unknown: evaluator.unknown)
+        }
         do { v = try evaluator.eval(e) } catch let err as EvalError {
             fail(err.message, err.loc, [])
             return nil
@@ -226,8 +271,20 @@ struct ArgumentBinder {
             if case .word = v { return v }
             if let w = e.word { return .word(w) }
             return bad()
-        case .ints, .names:
+        case .ints, .names, .axes, .initializer:
             return v
+        case .operand:
+            switch v {
+            case .word, .int: return v
+            case .float(let x) where x.isFinite: return v
+            default:
+                if let w = e.word { return .word(w) }
+                return bad()
+            }
+        case .name:
+            if case .word(let w) = v, !w.contains(".") { return v }
+            if case .word = v { fail("'\(spec.name)' of '\(op.name)' must be one name, without '.'", e.loc, []); return nil }
+            return bad()
         case .shape:
             if case .int(let n) = v { return .list([.int(n)]) }
             if case .list(let vs) = v {

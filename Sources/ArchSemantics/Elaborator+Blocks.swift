@@ -38,8 +38,7 @@ extension Elaborator {
         trace[use].showsNote = false
         blockStack.removeLast()
         (env, unknownNames) = (savedEnv, savedUnknown)
-        closeModule(module)
-        recordLabel(label, value: out, params: labelParams(since: module))
+        closeModule(module, label: label, value: out)
         return out
     }
 

@@ -13,14 +13,61 @@ extension Elaborator {
 
     var currentPath: [String] { scopes.last!.path }
 
+    /// A label, innermost scope first; `enc.kv` is the member `kv` of the group or block labelled
+    /// `enc` (members are labels and positions: `layer1.0.conv1`). A label with dots in it
+    /// (`stem.proj: ...`) is found as written first.
     func lookupLabel(_ name: String) -> LabelInfo? {
         for s in scopes.reversed() { if let l = s.labels[name] { return l } }
+        guard name.contains(".") else { return nil }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        for cut in stride(from: parts.count - 1, through: 1, by: -1) {
+            guard var info = lookupLabel(parts[..<cut].joined(separator: ".")) else { continue }
+            var found = true
+            for p in parts[cut...] {
+                guard let m = info.members[p] else { found = false; break }
+                info = m
+            }
+            if found { return info }
+        }
         return nil
     }
 
-    func recordLabel(_ label: Identifier?, value: Int?, params: [Int]) {
+    /// For an unknown dotted reference whose first part is a group or block: the full names of that
+    /// group's members (for did-you-mean) and a note listing them.
+    func members(near name: String) -> (names: [String], note: Diagnostic.Note)? {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count > 1 else { return nil }
+        for cut in stride(from: parts.count - 1, through: 1, by: -1) {
+            let prefix = parts[..<cut].joined(separator: ".")
+            guard let info = lookupLabel(prefix) else { continue }
+            // Labels by name, then positions in order.
+            let names = info.members.keys.sorted { a, b in
+                switch (Int(a), Int(b)) {
+                case (nil, nil): return a < b
+                case (let x?, let y?): return x < y
+                case (nil, _): return true
+                case (_, nil): return false
+                }
+            }
+            if names.isEmpty { return ([], .init("'\(prefix)' is a single layer: it has no members to reach with '.'")) }
+            return (names.map { prefix + "." + $0 }, .init("'\(prefix)' has: " + names.prefix(12).joined(separator: ", ") + (names.count > 12 ? ", ..." : "")))
+        }
+        return nil
+    }
+
+    /// The tensor a reference names, or nil once the problem is reported (or follows from an earlier one).
+    func resolveReference(_ name: String, at loc: SourceLoc?) -> LabelInfo? {
+        if let info = lookupLabel(name) { return info }
+        if let loc, referenceFollowsAnError(name, at: loc) { return nil }
+        let near = members(near: name)
+        error("no earlier layer or input is labelled '\(name)'\(Suggest.didYouMean(name, in: near?.names ?? allLabels))", at: loc,
+              notes: [near?.note ?? .init("label a layer by writing 'NAME:' before it")])
+        return nil
+    }
+
+    func recordLabel(_ label: Identifier?, value: Int?, nodes: Range<Int>) {
         guard let label, let value else { return }
-        scopes[scopes.count - 1].labels[label.text] = LabelInfo(value: value, params: params, loc: label.loc)
+        scopes[scopes.count - 1].labels[label.text] = LabelInfo(value: value, nodes: nodes, loc: label.loc)
     }
 
     var allLabels: [String] { scopes.flatMap { $0.labels.keys } }
@@ -39,6 +86,7 @@ extension Elaborator {
     /// (once something is wrong) the file writes `name:` before it on a line the parser could not read.
     func referenceFollowsAnError(_ name: String, at loc: SourceLoc) -> Bool {
         if scopes.contains(where: { $0.poisoned.contains(name) }) { return true }
+        if failedLabelPrefixes.contains(where: { name.hasPrefix($0) }) { return true }
         return diags.hasErrors && Self.labelIsWritten(name, in: loc.file, before: loc.start)
     }
 

@@ -1,8 +1,9 @@
 import ArchSyntax
 
 extension Elaborator {
-    /// One layer line: an op of the closed set, a structural op with a body, or a user block; repeated xN.
-    func elaborateLayer(_ l: LayerStmt, input: Int?) -> Int? {
+    /// What a layer line uses: a user block or an op of the closed set, and its arguments (`norm
+    /// KIND` resolved). nil once an error is reported.
+    func resolveLine(_ l: LayerStmt) -> (name: String, block: BlockDecl?, op: OpSpec?, args: [Expr])? {
         var name = l.op.text
         var args = l.args
         let block = resolveBlock(l.op)
@@ -36,6 +37,19 @@ extension Elaborator {
             error("'\(op.name)' needs a body in braces", at: l.op.loc, notes: [.init("for example: \(op.name) { linear 64 }")])
             return nil
         }
+        return (name, block, op, args)
+    }
+
+    /// One layer line: an op of the closed set, a structural op with a body, or a user block; repeated
+    /// xN, each repetition on the previous one's output (the first on the running tensor or `from`'s).
+    func elaborateLayer(_ l: LayerStmt, input: Int?) -> Int? {
+        guard let (name, block, op, lineArgs) = resolveLine(l) else { return nil }
+        var args = lineArgs, current = input
+        switch takeSource(&args, op: op, block: block) {
+        case .running: break
+        case .tensor(let v): current = v
+        case .failed: return nil
+        }
         let count = l.repeatCount?.count ?? 1
         if count < 1 {
             error("a layer repeated x\(count) vanishes", at: l.repeatCount!.loc, notes: [.init("repeat at least once (x1), or delete the line")])
@@ -46,44 +60,61 @@ extension Elaborator {
             return nil
         }
         // A labelled repetition is a group named by the label whose members are 0...n-1.
-        let pattern = l.label?.text.hasSuffix("*") == true
-        let group = count > 1 && l.label != nil && !pattern
-        var groupModule: Int?
-        if group {
-            let name = nextName(label: l.label)
-            groupModule = openModule(name: name, type: "\(l.op.text) x\(count)", loc: l.loc)
-        }
-        var current = input
+        let group = count > 1 && l.label != nil && l.label?.text.hasSuffix("*") == false
+        let groupModule = group ? openModule(name: nextName(label: l.label), type: "\(l.op.text) x\(count)", loc: l.loc) : nil
         for rep in 0..<count {
-            if aborted { break }
-            steps += 1
-            if steps > limits.steps {
-                error("the network takes more than \(limits.steps) expansion steps", at: l.repeatCount?.loc ?? l.op.loc,
-                      notes: [.init("check the repetition counts")])
-                aborted = true
-                break
-            }
+            if aborted || !takeStep(l) { break }
             let repetition = count > 1 ? "repetition \(rep + 1) of x\(count)" : nil
             let note = block != nil ? "in block '\(name)' used at \(l.op.loc.description)" + (repetition.map { ", " + $0 } ?? "")
                                     : repetition.map { "in \($0) at \(l.op.loc.description)" }
             if let note { trace.append(Site(note: note, loc: l.op.loc, block: block?.name.text)) }
-            let label = group ? nil : pattern ? Identifier(String(l.label!.text.dropLast()) + String(rep), l.label!.loc) : l.label
             let savedIndex = env["index"]
             if count > 1 { env["index"] = .int(rep) }
             defer { env["index"] = savedIndex }
-            if let block {
-                current = expandBlock(block, call: l, args: args, label: label, input: current)
-            } else if let op {
-                current = op.body == .none ? applyOp(op, line: l, args: args, label: label, input: current)
-                                           : applyStructure(op, line: l, args: args, label: label, input: current)
+            if let label = group ? .some(nil) : repetitionLabel(l, rep) {
+                if let block {
+                    current = expandBlock(block, call: l, args: args, label: label, input: current)
+                } else if let op {
+                    current = op.body == .none ? applyOp(op, line: l, args: args, label: label, input: current)
+                                               : applyStructure(op, line: l, args: args, label: label, input: current)
+                }
+                if current == nil, let label, l.labelTemplate != nil, scopes[scopes.count - 1].labels[label.text] == nil {
+                    scopes[scopes.count - 1].poisoned.insert(label.text)
+                }
+            } else {
+                current = nil
             }
             if note != nil { trace.removeLast() }
             // Once a repetition fails, the next ones would only repeat its errors.
             if current == nil { break }
         }
-        if let groupModule { closeModule(groupModule) }
-        if group { recordLabel(l.label, value: current, params: labelParams(since: groupModule)) }
+        if let groupModule { closeModule(groupModule, label: l.label, value: current) }
         return current
+    }
+
+    /// Counts an expansion step; false (with an error) past the limit.
+    func takeStep(_ l: LayerStmt) -> Bool {
+        steps += 1
+        guard steps > limits.steps else { return true }
+        error("the network takes more than \(limits.steps) expansion steps", at: l.repeatCount?.loc ?? l.op.loc,
+              notes: [.init("check the repetition counts")])
+        aborted = true
+        return false
+    }
+
+    /// The label of one repetition: the line's label, `name_*`'s with the index, or the computed
+    /// label evaluated now (`.none` when that fails: reported, and references to labels starting
+    /// like it are silent).
+    func repetitionLabel(_ l: LayerStmt, _ rep: Int) -> Identifier?? {
+        if let t = l.labelTemplate {
+            guard let label = evaluateLabel(t) else {
+                if case .text(let lead)? = t.parts.first { failedLabelPrefixes.insert(lead) }
+                return .none
+            }
+            return .some(label)
+        }
+        if let label = l.label, label.text.hasSuffix("*") { return .some(Identifier(String(label.text.dropLast()) + String(rep), label.loc)) }
+        return .some(l.label)
     }
 
     /// The block a layer line uses, if its name is a block's. A block named like a built-in op
@@ -107,9 +138,16 @@ extension Elaborator {
         return graph.modules.count - 1
     }
 
-    func closeModule(_ index: Int) {
+    /// Closes a group or block. Its labels and members stay reachable by dotted references (`enc.kv`)
+    /// through its name in the enclosing scope, and through its label.
+    func closeModule(_ index: Int, label: Identifier?, value: Int?) {
         graph.modules[index].nodes = graph.modules[index].nodes.lowerBound..<graph.nodes.count
-        scopes.removeLast()
+        let scope = scopes.removeLast()
+        guard let value, let name = scope.path.last else { return }
+        let info = LabelInfo(value: value, nodes: graph.modules[index].nodes, loc: label?.loc ?? graph.modules[index].loc,
+                             members: scope.members.merging(scope.labels) { $1 })
+        scopes[scopes.count - 1].members[name] = info
+        if let label { scopes[scopes.count - 1].labels[label.text] = info }
     }
 
     /// Reports a second layer of the same name in a scope, with a note at the first; returns false when it is one.
@@ -126,15 +164,11 @@ extension Elaborator {
         return true
     }
 
-    func labelParams(since module: Int?) -> [Int] {
-        guard let module else { return [] }
-        return graph.nodes[graph.modules[module].nodes].flatMap(\.params)
-    }
 
     // MARK: ops of the closed set
 
     func applyOp(_ op: OpSpec, line l: LayerStmt, args: [Expr], label: Identifier?, input: Int?) -> Int? {
-        let binder = ArgumentBinder(evaluator: evaluator, report: report)
+        let binder = ArgumentBinder(evaluator: evaluator, report: report, sizes: bindings)
         let bound = binder.bind(args, op: op, opLoc: l.op.loc)
         // Resolve references to earlier tensors.
         var refs: [String: TensorType] = [:]
@@ -142,16 +176,14 @@ extension Elaborator {
         var tied: [(id: Int, name: String, shape: [Int])] = []
         var ok = bound.ok
         for a in op.positional + op.options {
-            guard case .ref = a.kind, case .word(let w)? = bound.values[a.name] else { continue }
-            guard let info = lookupLabel(w) else {
+            switch a.kind { case .ref, .operand: break; default: continue }
+            guard case .word(let w)? = bound.values[a.name] else { continue }
+            guard let info = resolveReference(w, at: bound.locs[a.name]) else {
                 ok = false
-                if let at = bound.locs[a.name], referenceFollowsAnError(w, at: at) { continue }
-                error("no earlier layer or input is labelled '\(w)'\(Suggest.didYouMean(w, in: allLabels))", at: bound.locs[a.name],
-                      notes: [.init("label a layer by writing 'NAME:' before it")])
                 continue
             }
             if a.name == "tied" {
-                tied = info.params.map { (id: $0, name: graph.params[$0].name, shape: graph.params[$0].shape) }
+                tied = graph.nodes[info.nodes].flatMap(\.params).map { (id: $0, name: graph.params[$0].name, shape: graph.params[$0].shape) }
             } else {
                 refs[a.name] = graph.values[info.value]
                 refValues.append(info.value)
@@ -191,7 +223,8 @@ extension Elaborator {
         for p in ctx.params {
             if let t = p.tiedTo { ids.append(t); continue }
             let full = p.localName.isEmpty ? (currentPath + [label?.text ?? op.bareTensorName ?? name]).joined(separator: ".")
-                                           : (path + [p.localName]).joined(separator: ".")
+                     : p.namedInGroup && label == nil ? (currentPath + [p.localName]).joined(separator: ".")
+                     : (path + [p.localName]).joined(separator: ".")
             let count = p.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
             if !paramNames.insert(full).inserted && uniqueLayer {
                 error("two parameters are named '\(full)'", at: label?.loc ?? l.op.loc, notes: [.init("give this layer a different label")])
@@ -211,7 +244,9 @@ extension Elaborator {
         graph.addNode(Graph.Node(op: op.kind, path: path, args: ctx.args, inputs: inputs, output: out, params: ids, ownParams: own,
                                       macs: ctx.macs, otherOps: ctx.otherOps, loc: l.loc))
         graph.modules.append(Graph.Module(path: path, type: op.name, loc: l.loc, nodes: (graph.nodes.count - 1)..<graph.nodes.count))
-        recordLabel(label, value: out, params: ids)
+        let node = (graph.nodes.count - 1)..<graph.nodes.count
+        recordLabel(label, value: out, nodes: node)
+        scopes[scopes.count - 1].members[name] = LabelInfo(value: out, nodes: node, loc: l.loc)
         warnRedundantBias(op: op)
         if op.kind == .linear { warnLinearOnSpatial(input: inputs[0], at: l.op.loc) }
         return out

@@ -3,7 +3,7 @@ import ArchSyntax
 extension Elaborator {
     /// `seq`, `residual` and `parallel`: ops whose bodies are layers.
     func applyStructure(_ op: OpSpec, line l: LayerStmt, args: [Expr], label: Identifier?, input: Int?) -> Int? {
-        let bound = ArgumentBinder(evaluator: evaluator, report: report).bind(args, op: op, opLoc: l.op.loc)
+        let bound = ArgumentBinder(evaluator: evaluator, report: report, sizes: bindings).bind(args, op: op, opLoc: l.op.loc)
         let allowed = op.body == .residual ? ["shortcut"] : []
         for b in l.bodies.dropFirst() {
             guard let kw = b.keyword, allowed.contains(kw.text) else {
@@ -16,9 +16,8 @@ extension Elaborator {
         let module = named ? openModule(name: nextName(label: label), type: op.name, loc: l.loc) : nil
         defer {
             if let module {
-                closeModule(module)
-                recordLabel(label, value: graph.modules[module].nodes.isEmpty ? input : graph.nodes[graph.modules[module].nodes.upperBound - 1].output,
-                            params: labelParams(since: module))
+                let nodes = graph.nodes.count > graph.modules[module].nodes.lowerBound
+                closeModule(module, label: label, value: nodes ? graph.nodes[graph.nodes.count - 1].output : input)
             }
         }
         switch op.body {

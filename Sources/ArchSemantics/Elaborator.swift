@@ -12,6 +12,8 @@ public final class Elaborator {
     var env: [String: Value] = [:]
     /// Names whose values an earlier error left unknown (`dim` after a failed layer): using one is silent.
     var unknownNames: Set<String> = []
+    /// The leading text of computed labels that failed to evaluate: references to such labels are silent.
+    var failedLabelPrefixes: Set<String> = []
     /// Innermost last: where the current code was expanded from (see `Site`).
     var trace: [Site] = []
     var blockStack: [String] = []
@@ -33,12 +35,18 @@ public final class Elaborator {
         var poisoned: Set<String> = []
         /// The names of the layers so far, and where each was given.
         var names: [String: SourceLoc] = [:]
+        /// Every layer and group of the scope by its name (label or position), for dotted references.
+        var members: [String: LabelInfo] = [:]
     }
 
     struct LabelInfo {
         var value: Int
-        var params: [Int]
+        /// The graph nodes that compute it (a layer, a group's or a branch's layers), whose
+        /// parameters a `tied` reference shares.
+        var nodes: Range<Int>
         var loc: SourceLoc
+        /// A group's or block's own labels and members, reached by a dotted reference (`enc.kv`).
+        var members: [String: LabelInfo] = [:]
     }
 
     /// Whether a binding of a size the spec does not declare is an error (the command line's
@@ -56,6 +64,7 @@ public final class Elaborator {
 
     public func elaborate(_ unit: SourceUnit) -> Graph {
         var layers: [Stmt] = []
+        var orders: [OrderStmt] = []
         var modelSeen: SourceLoc?
         var preludeNames: Set<String> = []
         for b in Prelude.blocks {
@@ -81,7 +90,8 @@ public final class Elaborator {
                     blocks[b.name.text] = b
                 }
             case .input(let d): declareInput(d)
-            case .layer, .ifStmt: layers.append(s)
+            case .order(let o): orders.append(o)
+            case .layer, .ifStmt, .branch: layers.append(s)
             }
         }
         if graph.modelName.isEmpty {
@@ -89,7 +99,7 @@ public final class Elaborator {
         }
         checkBindingsAreDeclared(inputsDeclared: unit.stmts.filter { if case .input = $0 { return true } else { return false } }.count)
         scopes = [Scope(path: [])]
-        for (name, v) in graph.inputs { scopes[0].labels[name] = LabelInfo(value: v, params: [], loc: SourceLoc(unit.file, 0..<0)) }
+        for (name, v) in graph.inputs { scopes[0].labels[name] = LabelInfo(value: v, nodes: 0..<0, loc: SourceLoc(unit.file, 0..<0)) }
         if graph.inputs.isEmpty {
             if diags.hasErrors { return graph }  // an earlier error (a failed input line, say) explains it
             let loc = layers.first?.loc ?? SourceLoc(unit.file, 0..<0)
@@ -101,6 +111,7 @@ public final class Elaborator {
             error("the network has no layers", at: unit.stmts.last?.loc, notes: [.init("add layers after the input, one per line, as in 'linear 10'")])
         }
         graph.output = elaborateSequence(layers, input: graph.inputs[0].value)
+        applyOrder(orders)
         checkTotals()
         for (name, b) in blocks.sorted(by: { $0.value.loc.start < $1.value.loc.start })
             where !usedBlocks.contains(name) && b.name.loc.file !== Prelude.file {
@@ -209,6 +220,9 @@ public final class Elaborator {
                 current = elaborateLayer(l, input: current)
                 poisonLabelIfFailed(l)
             case .ifStmt(let i): current = elaborateIf(i, input: current)
+            case .branch(let b): elaborateBranch(b, input: current)
+            case .order(let o): error("'order' belongs at the top level of the file", at: o.loc,
+                                      notes: [.init("it names tensors by their full names, as --names lists them")])
             case .model(let id): error("'model' belongs at the top of the file", at: id.loc)
             case .input(let d): error("'input' belongs at the top of the file, outside blocks", at: d.loc)
             case .block(let b): error("block '\(b.name.text)' must be defined at the top level", at: b.loc)

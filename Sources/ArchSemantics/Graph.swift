@@ -43,6 +43,8 @@ public final class Graph: @unchecked Sendable {
     public var params: [Param] = []
     public var modules: [Module] = []
     public var output: Int?
+    /// Tensors and modules the spec's `order` lists first among their siblings in the state_dict.
+    public var stateDictFirst: [String] = []
     /// The node that computes each value (nil for inputs).
     public private(set) var producer: [Int?] = []
 
@@ -65,18 +67,28 @@ public final class Graph: @unchecked Sendable {
     public var parameterCount: Int { params.filter { !$0.isBuffer }.reduce(0) { $0 &+ $1.count } }
 
     /// Parameters in the order a PyTorch state_dict lists them: in each module its own tensors
-    /// (parameters, then buffers), then its children in the order they were first declared.
+    /// (parameters, then buffers), then its children in the order they were first declared; the
+    /// names of `stateDictFirst` before their siblings.
     public func stateDictOrder() -> [Int] {
         final class Tree {
             var own: [Int] = []
             var children: [Tree] = []
+            var names: [String] = []
             var index: [String: Int] = [:]
             func child(_ n: String) -> Tree {
                 if let i = index[n] { return children[i] }
                 let t = Tree()
                 index[n] = children.count
                 children.append(t)
+                names.append(n)
                 return t
+            }
+            /// Puts the child named `n` before its siblings.
+            func promote(_ n: String) {
+                guard let i = index[n] else { return }
+                children.insert(children.remove(at: i), at: 0)
+                names.insert(names.remove(at: i), at: 0)
+                for (k, name) in names.enumerated() { index[name] = k }
             }
         }
         let root = Tree()
@@ -85,6 +97,17 @@ public final class Graph: @unchecked Sendable {
             var t = root
             for part in parts.dropLast() { t = t.child(part) }
             t.own.append(i)
+        }
+        for name in stateDictFirst.reversed() {
+            var parts = name.split(separator: ".").map(String.init)
+            let last = parts.removeLast()
+            var t = root
+            for part in parts { t = t.child(part) }
+            if let own = t.own.firstIndex(where: { params[$0].name == name }) {
+                t.own.insert(t.own.remove(at: own), at: 0)
+            } else {
+                t.promote(last)
+            }
         }
         var order: [Int] = []
         func walk(_ t: Tree) {

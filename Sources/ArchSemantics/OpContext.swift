@@ -8,6 +8,9 @@ public struct ParamDecl: Sendable {
     public var isInteger: Bool
     /// Shares the storage of an existing parameter (tied weights): counted once.
     public var tiedTo: Int?
+    /// Named in the enclosing group when the layer is unlabelled (`mul param [96] name gamma` is
+    /// `gamma`; labelled `ls1:` it is `ls1.gamma`).
+    public var namedInGroup = false
 }
 
 /// What an op's rule sees and produces.
@@ -124,6 +127,12 @@ public struct OpContext {
     public mutating func param(_ name: String, _ shape: [Int]) throws {
         _ = try checkedProduct(shape, "parameter count")
         params.append(ParamDecl(localName: name, shape: shape, isBuffer: false, isInteger: false))
+    }
+    /// A learned operand (`mul param [96, 1, 1]`): the bare tensor named by the label, or `name`
+    /// under it (in the enclosing group when the layer is unlabelled).
+    public mutating func learned(_ name: String, _ shape: [Int]) throws {
+        _ = try checkedProduct(shape, "parameter count")
+        params.append(ParamDecl(localName: name, shape: shape, isBuffer: false, isInteger: false, namedInGroup: true))
     }
     public mutating func buffer(_ name: String, _ shape: [Int], integer: Bool = false) throws {
         _ = try checkedProduct(shape, "buffer size")

@@ -11,12 +11,14 @@ public enum OpKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case relu, relu6, gelu, silu, sigmoid, tanh, hardswish, identity, softmax, dropout
     // Layout and sequence ops.
     case flatten, reshape, transpose, permute, pos, cls, take
+    // Selecting, reducing and regrouping positions.
+    case sum, mean, max, slice, index, view, unfold, fold
     // Attention and token mixing.
     case attention, sgu, patchmerge
     // Recurrent layers.
     case rnn, lstm, gru
-    // Combining tensors.
-    case add, mul, concat
+    // Combining tensors: arithmetic with broadcasting, concatenation.
+    case add, sub, mul, div, rsub, concat
     // Structure: bodies of layers. They never become nodes of the graph.
     case seq, residual, parallel
 

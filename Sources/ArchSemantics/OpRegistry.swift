@@ -2,7 +2,7 @@
 public enum OpRegistry {
     public static let all: [OpSpec] =
         OpSpec.dense + OpSpec.convolution + OpSpec.normalization + OpSpec.activations +
-        OpSpec.tensorOps + OpSpec.attentionOps + OpSpec.recurrentOps + OpSpec.combining
+        OpSpec.tensorOps + OpSpec.indexingOps + OpSpec.blockOps + OpSpec.attentionOps + OpSpec.recurrentOps + OpSpec.arithmeticOps + OpSpec.combining
 
     static let byName: [String: OpSpec] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
@@ -11,7 +11,7 @@ public enum OpRegistry {
         "swish": "silu", "dense": "linear", "fc": "linear", "embedding": "embed",
         "conv1d": "conv", "conv2d": "conv", "deconv": "convt", "convtranspose": "convt",
         "layer_norm": "layernorm", "batch_norm": "batchnorm", "ln": "layernorm", "bn": "batchnorm",
-        "ffn": "mlp", "group": "seq", "sequential": "seq",
+        "ffn": "mlp", "group": "seq", "sequential": "seq", "scale": "mul", "subtract": "sub", "divide": "div", "multiply": "mul",
     ]
 
     /// `norm KIND` dispatches on its first argument.

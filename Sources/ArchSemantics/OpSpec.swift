@@ -15,6 +15,10 @@ public indirect enum ArgKind: Sendable {
     case ints                     // all remaining integers (`permute 0 2 3 1`)
     case shape                    // `196x768` or `[seq, 768]`
     case names                    // an option's words up to the next option: `names q_proj k_proj v_proj o_proj`
+    case operand                  // the label of an earlier layer, or a number (`add x`, `mul 0.5`)
+    case name                     // a name (`name gamma`)
+    case initializer              // `zeros`, `ones`, `normal 0.02`, `uniform 0.1`, `value 1e-6`
+    case axes                     // one or more dimensions (`dim 2 3`)
 
     public var describe: String {
         switch self {
@@ -31,6 +35,10 @@ public indirect enum ArgKind: Sendable {
         case .ints: return "integers"
         case .shape: return "a shape such as 196x768"
         case .names: return "one or more names"
+        case .operand: return "the label of an earlier layer, or a number"
+        case .name: return "a name"
+        case .initializer: return "zeros, ones, normal STD, uniform A or value V"
+        case .axes: return "one or more dimensions"
         }
     }
 }
@@ -41,12 +49,18 @@ public struct ArgSpec: Sendable {
     /// nil: required (positional) or absent by default (option).
     public let defaultValue: Value?
     public let doc: String
-    public init(_ name: String, _ kind: ArgKind, _ defaultValue: Value? = nil, _ doc: String = "") {
+    /// A positional argument that may be left out although it has no default (`add param [96]`).
+    public let optional: Bool
+    public init(_ name: String, _ kind: ArgKind, _ defaultValue: Value? = nil, _ doc: String = "", optional: Bool = false) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
         self.doc = doc
+        self.optional = optional
     }
+
+    /// A positional argument the line must give.
+    public var isRequired: Bool { defaultValue == nil && !optional }
 }
 
 /// How an op uses braces after it.

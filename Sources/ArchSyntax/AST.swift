@@ -46,9 +46,25 @@ public struct Identifier: Sendable {
     }
 }
 
+/// A label computed as its line expands, from text and expressions joined: `denselayer{index + 1}`.
+public struct LabelTemplate: Sendable {
+    public enum Part: Sendable {
+        case text(String)
+        case expr(Expr)
+    }
+    public var parts: [Part]
+    public var loc: SourceLoc
+    public init(parts: [Part], loc: SourceLoc) {
+        self.parts = parts
+        self.loc = loc
+    }
+}
+
 /// One layer line: `[label:] op args... [xN] [{ body } [clause { body }]]`.
 public struct LayerStmt: Sendable {
     public var label: Identifier?
+    /// A computed label (`denselayer{index + 1}:`); `label` is nil then.
+    public var labelTemplate: LabelTemplate?
     public var op: Identifier
     public var args: [Expr]
     public var repeatCount: (count: Int, loc: SourceLoc)?
@@ -80,6 +96,21 @@ public struct IfStmt: Sendable {
     public var loc: SourceLoc
 }
 
+/// `branch NAME [from SOURCE] { body }`: the body runs on the running tensor (or SOURCE) and its
+/// result is labelled NAME; the running tensor is left as it was.
+public struct BranchStmt: Sendable {
+    public var name: Identifier
+    public var source: Expr?
+    public var body: [Stmt]
+    public var loc: SourceLoc
+}
+
+/// `order NAME, NAME, ...`: these tensors (or modules) first among their siblings in the state_dict.
+public struct OrderStmt: Sendable {
+    public var names: [Identifier]
+    public var loc: SourceLoc
+}
+
 public struct InputDecl: Sendable {
     public var name: Identifier
     public var shape: Expr
@@ -93,6 +124,8 @@ public indirect enum Stmt: Sendable {
     case block(BlockDecl)
     case layer(LayerStmt)
     case ifStmt(IfStmt)
+    case branch(BranchStmt)
+    case order(OrderStmt)
 
     public var loc: SourceLoc {
         switch self {
@@ -101,6 +134,8 @@ public indirect enum Stmt: Sendable {
         case .block(let b): return b.loc
         case .layer(let l): return l.loc
         case .ifStmt(let s): return s.loc
+        case .branch(let b): return b.loc
+        case .order(let o): return o.loc
         }
     }
 }

@@ -115,7 +115,7 @@ public struct Parser {
         synchronize()
     }
 
-    // MARK: statement = model | input | block | if | layer
+    // MARK: statement = model | input | block | if | branch | order | layer
 
     mutating func parseStatement() -> Stmt? {
         if at(.name) && peekKind() != .colon {
@@ -124,6 +124,8 @@ public struct Parser {
             case "input": return parseInput()
             case "block": return parseBlock()
             case "if": return parseIf()
+            case "branch": return parseBranch()
+            case "order": return parseOrder()
             case "else":
                 error("'else' must follow the '}' of an 'if' on the same line", at: current,
                       notes: [.init("write '} else {'")])
@@ -234,7 +236,15 @@ public struct Parser {
     mutating func parseLayer() -> Stmt? {
         let start = current.range.lowerBound
         var label: Identifier?
-        if (at(.name) || at(.int) || at(.repeat_)) && peekKind() == .colon {
+        var template: LabelTemplate?
+        if atLabelTemplate() {
+            guard let t = parseLabelTemplate() else { return nil }
+            template = t
+            if atWord("if") {
+                error("a label names a layer, not an 'if'", at: current, notes: [.init("put the label on a layer inside the 'if'")])
+                return parseIf()
+            }
+        } else if (at(.name) || at(.int) || at(.repeat_)) && peekKind() == .colon {
             let t = advance()
             label = Identifier(text(t), loc(t))
             _ = advance()
@@ -284,7 +294,7 @@ public struct Parser {
                 bodies.append(.init(keyword: Identifier(text(kw), loc(kw)), stmts: b))
             }
         }
-        return .layer(LayerStmt(label: label, op: Identifier(text(opTok), loc(opTok)), args: args,
+        return .layer(LayerStmt(label: label, labelTemplate: template, op: Identifier(text(opTok), loc(opTok)), args: args,
                                 repeatCount: rep, bodies: bodies, loc: lineLoc))
     }
 

@@ -21,14 +21,14 @@ final class BuildTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     static let coverage = ["ops_conv_small", "ops_tokens_small", "ops_transformer_small", "ops_window_small", "ops_recurrent_small",
-                           "mobilenet_small", "ops_attention_small"]
+                           "mobilenet_small", "ops_attention_small", "ops_dataflow_small"]
 
     /// The fixtures above lower to every kind of kernel call, so each is compiled and run at least once.
     func testTheBuiltFixturesCoverEveryKernel() throws {
         var kinds = Set<String>()
         for name in Self.coverage { for s in try fixture(name).program.steps { kinds.insert(s.kind.name) } }
-        // KernelCall has 31 cases: a new kernel fails here until a built fixture runs it.
-        XCTAssertEqual(kinds.count, 31, "\(kinds.sorted())")
+        // KernelCall has 34 cases: a new kernel fails here until a built fixture runs it.
+        XCTAssertEqual(kinds.count, 34, "\(kinds.sorted())")
     }
 
     func testConvolutionsPoolsAndResampling() throws { try buildAndCompare("ops_conv_small") }
@@ -37,6 +37,7 @@ final class BuildTests: XCTestCase {
     func testWindowsAndPatchMerging() throws { try buildAndCompare("ops_window_small") }
     func testMobileNetsFusedInvertedResiduals() throws { try buildAndCompare("mobilenet_small") }
     func testRotaryGroupedHeadsMasksAndLayouts() throws { try buildAndCompare("ops_attention_small") }
+    func testDataflowReductionsSlicesAndBlocks() throws { try buildAndCompare("ops_dataflow_small") }
 
     /// Spec text with quotes, backslashes, `\"\"\"`, `#`, control characters and Swift keywords in its
     /// path, comments and names: the built program compiles and runs (nothing reached the source unescaped).

@@ -11,7 +11,8 @@ extension FuzzTests {
     static let words = ["{", "}", "(", ")", "[", "]", ",", ":", ";", "=", "*", "-", "+", "/", "%", "==", "!=", "<", ">=", "and", "or",
                         "model", "input", "block", "if", "else", "residual", "shortcut", "parallel", "seq", "norm", "tokens",
                         "x2", "tied", "from", "memory", "heads", "window", "groups", "depthwise", "same", "on", "off", "index",
-                        "dim", "channels", "last", "bidirectional", "ceil", "keep", "grid", "causal", "relpos", "a:", "0:", "n*:",
+                        "dim", "channels", "last", "bidirectional", "ceil", "keep", "grid", "causal", "relpos", "a:", "0:", "n*:", "l{index}:",
+                        "branch b {", "branch b from a {", "order", "param [4]", "init ones", "name g", "start", "end", "step", "at",
                         "kvheads", "rope", "half", "mask", "names", "queries",
                         "#", "stem.proj", "conv", "linear", "attention", "lstm", "moe", "flatten", "permute 0 2 3 1", "reshape -1"]
     static let badBytes: [[UInt8]] = [[0x00], [0xFF], [0xFE], [0xC0], [0x80], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80],
@@ -28,7 +29,11 @@ extension FuzzTests {
         case .choice(let ws): return rng.pick(ws)
         case .ref: return labels.isEmpty ? "x" : rng.pick(labels)
         case .ints: return rng.pick(["0 2 1", "0 2 3 1", "0 1", "1 0", "0 3 1 2"])
-        case .shape: return rng.pick(["[-1, 8]", "4x4", "[seq, 8]", "-1", "2x-1", "[8]"])
+        case .shape: return rng.pick(["[-1, 8]", "4x4", "[seq, 8]", "-1", "2x-1", "[8]", "[batch * 2, -1]", "[1, 1, 8]"])
+        case .operand: return labels.isEmpty || rng.chance(40) ? rng.pick(["1", "0.5", "-2", "0"]) : rng.pick(labels)
+        case .name: return rng.pick(["gamma", "alpha", "a.b", "weight"])
+        case .initializer: return rng.pick(["zeros", "ones", "normal 0.02", "uniform 1", "value 1e-6", "normal", "value -1"])
+        case .axes: return rng.pick(["1", "-1", "1 2", "0", "2 3", "9"])
         case .names: return rng.pick(["q k v o", "q_proj k_proj v_proj o_proj", "qkv proj", "q kv proj", "a.b a", "gate up down", "x", "q q o"])
         }
     }

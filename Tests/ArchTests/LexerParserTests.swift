@@ -156,6 +156,53 @@ final class LexerParserTests: XCTestCase {
         XCTAssertEqual(ls[1].bodies.count, 1)
     }
 
+    /// `denselayer{index + 1}:` is a computed label: text and expressions written without blanks,
+    /// then ':'. A group's body (`seq { relu }`) is never one, nor is a brace after a blank.
+    func testComputedLabels() throws {
+        let r = parse("denselayer{index + 1}: relu x3\nb{i}_{j}x: relu\nseq{relu}\nseq { relu }\n")
+        XCTAssertTrue(r.errors.isEmpty, "\(r.errors)")
+        let ls = r.stmts.compactMap { layer($0) }
+        XCTAssertEqual(ls.count, 4)
+        func parts(_ t: LabelTemplate?) -> [String] {
+            (t?.parts ?? []).map { if case .text(let s) = $0 { return "'" + s + "'" } else if case .expr(let e) = $0 { return show(e) } else { return "?" } }
+        }
+        XCTAssertEqual(parts(ls[0].labelTemplate), ["'denselayer'", "(index + 1)"])
+        XCTAssertNil(ls[0].label)
+        XCTAssertEqual(ls[0].repeatCount?.count, 3)
+        XCTAssertEqual(ls[0].labelTemplate?.loc.range, 0..<21)
+        XCTAssertEqual(parts(ls[1].labelTemplate), ["'b'", "i", "'_'", "j", "'x'"])
+        XCTAssertNil(ls[2].labelTemplate)
+        XCTAssertEqual(ls[2].op.text, "seq")
+        XCTAssertEqual(ls[3].bodies.count, 1)
+        let bad = parse("layer{1 +}: relu\nrelu\n")
+        XCTAssertEqual(bad.errors.map(\.message), ["expected a value, found '}'"])
+        XCTAssertEqual(bad.stmts.count, 1, "the next line parses")
+    }
+
+    /// `branch NAME [from SOURCE] { ... }` and `order NAME, ...` are statements; written with ':'
+    /// they are labels like any other word.
+    func testBranchAndOrderStatements() throws {
+        let r = parse("branch kv from enc.out { linear 8; relu }\nbranch x {}\norder cls_token, pos_embed, dist_token\nbranch: relu\n")
+        XCTAssertTrue(r.errors.isEmpty, "\(r.errors)")
+        guard r.stmts.count == 4, case .branch(let b) = r.stmts[0], case .branch(let empty) = r.stmts[1], case .order(let o) = r.stmts[2] else {
+            return XCTFail("\(r.stmts)")
+        }
+        XCTAssertEqual(b.name.text, "kv")
+        XCTAssertEqual(b.source.map(show), "enc.out")
+        XCTAssertEqual(b.body.count, 2)
+        XCTAssertNil(empty.source)
+        XCTAssertTrue(empty.body.isEmpty)
+        XCTAssertEqual(o.names.map(\.text), ["cls_token", "pos_embed", "dist_token"])
+        XCTAssertEqual(layer(r.stmts[3])?.label?.text, "branch")
+        let bad = parse("branch { relu }\nbranch kv from { relu }\nbranch kv relu\norder a,\n")
+        XCTAssertEqual(bad.errors.map(\.message), [
+            "expected a name for the branch's result, as in 'branch kv { ... }', found '{'",
+            "expected the label of an earlier layer or an input after 'from'",
+            "expected '{' to open the body of branch 'kv'",
+            "expected the name of a tensor or module, as in 'order cls_token, pos_embed', found end of line",
+        ])
+    }
+
     func testBlocksWithParametersAndDefaults() throws {
         let r = parse("block basic(out, stride = 1, down = off, mlp = dim * 4) {\n  relu\n}\nblock plain { relu }\nblock empty() { }")
         XCTAssertTrue(r.errors.isEmpty, "\(r.errors)")

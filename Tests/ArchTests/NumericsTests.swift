@@ -86,6 +86,20 @@ final class NumericsTests: XCTestCase {
     /// GQA with GPT-J's interleaved rope and both masks, timm's PVT v2 spatial-reduction attention,
     /// multi-query qk_v with q/k norms and rope half, q_kv, nn.MultiheadAttention across to a memory.
     func testAttentionLayoutsRopeAndMasks() throws { try runFixture("ops_attention_small") }
+    /// LayerNorm2d, layer scale, a highway block with a side branch and a second output, arithmetic
+    /// with labels, numbers and learned tensors, reductions, unfold, a view folding patches into the
+    /// batch and back, fold, rmsnorm over channels, slices and an index.
+    func testDataflowAndTensorOps() throws { try runFixture("ops_dataflow_small") }
+
+    // The specs written with the dataflow and tensor ops, at small sizes, against the library modules.
+    /// torchvision's DenseNet: dense layers concatenated to their input, computed labels denselayer1...
+    func testDenseNet() throws { try runFixture("densenet_small") }
+    /// torchvision's ConvNeXt: LayerNorm2d, layer scale, downsampling between stages.
+    func testConvNeXt() throws { try runFixture("convnext_small") }
+    /// timm's distilled DeiT: two prepended tokens, the mean of the class and distillation heads.
+    func testDistilledDeiT() throws { try runFixture("deit_small") }
+    /// A highway network: gate, carry and transform as branches.
+    func testHighway() throws { try runFixture("highway_small") }
 
     // Regressions: the smallest specs on which the interpreter once disagreed with PyTorch.
     /// 'pad same' with an even kernel: PyTorch pads the extra row and column at the end.
@@ -98,9 +112,10 @@ final class NumericsTests: XCTestCase {
     /// Every fixture folder has a test above.
     func testEveryFixtureIsRun() throws {
         let dirs = try FileManager.default.contentsOfDirectory(atPath: Support.fixtures.appendingPathComponent("numerics").path).sorted()
-        XCTAssertEqual(dirs, ["alexnet_small", "amlp_small", "bert_masked", "bert_small", "convmixer_small", "gmlp_small", "gpt2_short", "gpt2_small",
-                              "llama_small", "lstm_small", "mixer_small", "mlp_small", "mobilenet_small", "moe_small",
-                              "ops_attention_small", "ops_conv1d_small", "ops_conv_small", "ops_recurrent_small", "ops_tokens_small", "ops_transformer_small",
+        XCTAssertEqual(dirs, ["alexnet_small", "amlp_small", "bert_masked", "bert_small", "convmixer_small", "convnext_small", "deit_small",
+                              "densenet_small", "gmlp_small", "gpt2_short", "gpt2_small", "highway_small", "llama_small", "lstm_small", "mixer_small",
+                              "mlp_small", "mobilenet_small", "moe_small", "ops_attention_small", "ops_conv1d_small", "ops_conv_small",
+                              "ops_dataflow_small", "ops_recurrent_small", "ops_tokens_small", "ops_transformer_small",
                               "ops_window_small", "regress_conv_same_even_kernel", "regress_qknorm_layer_eps", "regress_rmsnorm_default_eps",
                               "resnet_small", "swin_small", "unet_small", "vit_small"])
     }

@@ -28,6 +28,10 @@ final class SpecLibraryTests: XCTestCase {
         Reference(spec: "bert_base.arch", params: 109_482_240, macs: 11_174_215_680, output: [1, 768], bindings: ["seq": 128]),
         Reference(spec: "gpt2.arch", params: 124_439_808, macs: 16_114_089_984, output: [1, 128, 50257], bindings: ["seq": 128]),
         Reference(spec: "llama.arch", params: 1_100_048_384, macs: 133_882_183_680, output: [1, 128, 32000], bindings: ["seq": 128]),
+        Reference(spec: "densenet121.arch", params: 7_978_856, macs: 2_834_161_664, output: [1, 1000]),
+        Reference(spec: "convnext_t.arch", params: 28_589_128, macs: 4_455_531_264, output: [1, 1000]),
+        Reference(spec: "deit_s_distilled.arch", params: 22_436_432, macs: 4_624_140_288, output: [1, 1000]),
+        Reference(spec: "highway.arch", params: 1_519_370, macs: 1_513_984, output: [1, 10]),
     ]
 
     func testReferenceTable() throws {
@@ -91,6 +95,25 @@ final class SpecLibraryTests: XCTestCase {
         XCTAssertEqual(sl.count, 185)
         XCTAssertEqual(sl[6], "features.1.0.attn.relative_position_bias_table [169, 3]")
         XCTAssertEqual(sl[7], "features.1.0.attn.relative_position_index [2401] buffer")
+
+        // Computed labels: torchvision's DenseNet counts its layers from 1 (727 entries in its state_dict).
+        let dense = ParamsReport.names(try XCTUnwrap(Support.compileSpec("densenet121.arch").graph)).split(separator: "\n").map(String.init)
+        XCTAssertEqual(dense.count, 727)
+        XCTAssertEqual(dense[6], "features.denseblock1.denselayer1.norm1.weight [64]")
+        XCTAssertTrue(dense.contains("features.denseblock3.denselayer24.conv2.weight [32, 128, 3, 3]"))
+        XCTAssertTrue(dense.contains("features.transition3.conv.weight [512, 1024, 1, 1]"))
+        // A learned [c, 1, 1] operand named by its label, before the block's modules (torchvision's CNBlock).
+        let convnext = ParamsReport.names(try XCTUnwrap(Support.compileSpec("convnext_t.arch").graph)).split(separator: "\n").map(String.init)
+        XCTAssertEqual(convnext.count, 182)
+        XCTAssertEqual(Array(convnext[4...6]), ["features.1.0.layer_scale [96, 1, 1]", "features.1.0.block.0.weight [96, 1, 7, 7]",
+                                                "features.1.0.block.0.bias [96]"])
+        XCTAssertEqual(convnext.last, "classifier.2.bias [1000]")
+        // 'order': timm's DeiT lists cls_token, pos_embed, dist_token first; head before head_dist.
+        let deit = ParamsReport.names(try XCTUnwrap(Support.compileSpec("deit_s_distilled.arch").graph)).split(separator: "\n").map(String.init)
+        XCTAssertEqual(deit.count, 155)
+        XCTAssertEqual(Array(deit.prefix(4)), ["cls_token [1, 1, 384]", "pos_embed [1, 198, 384]", "dist_token [1, 1, 384]",
+                                              "patch_embed.proj.weight [384, 3, 16, 16]"])
+        XCTAssertEqual(Array(deit.suffix(4)), ["head.weight [1000, 384]", "head.bias [1000]", "head_dist.weight [1000, 384]", "head_dist.bias [1000]"])
 
         // Tied weights are listed once: GPT-2's head shares wte.weight.
         let gpt = try XCTUnwrap(Support.compileSpec("gpt2.arch", bindings: ["seq": 8]).graph)

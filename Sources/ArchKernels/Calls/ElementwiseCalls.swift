@@ -48,24 +48,30 @@ public struct SoftmaxCall: KernelCallProtocol {
 
 /// out = activation(lhs op rhs) elementwise, broadcasting size-1 dimensions as PyTorch does: each
 /// operand is read with its own strides over the output's shape (stride 0 along a broadcast dimension).
+/// The right operand is a value, or a constant (`constant`: a learned tensor, or a number read with
+/// every stride 0); `rsub` and `rdiv` compute rhs - lhs and rhs / lhs.
 public struct BinaryCall: KernelCallProtocol {
-    public enum Op: String, Sendable { case add, mul }
+    public enum Op: String, Sendable { case add, sub, mul, div, rsub, rdiv }
     public var op = Op.add
     public var shape: [Int] = []
     public var lhsStrides: [Int] = [], rhsStrides: [Int] = []
     public var lhs = 0, rhs = 0, output = 0
     public var activation = Activation.none
+    /// When set, the right operand is this constant and `rhs` is not read.
+    public var constant: Int? = nil
 
     public init(op: Op = Op.add, shape: [Int] = [], lhsStrides: [Int] = [], rhsStrides: [Int] = [], lhs: Int = 0, rhs: Int = 0,
-                output: Int = 0, activation: Activation = Activation.none) {
+                output: Int = 0, activation: Activation = Activation.none, constant: Int? = nil) {
         self.op = op; self.shape = shape; self.lhsStrides = lhsStrides; self.rhsStrides = rhsStrides; self.lhs = lhs; self.rhs = rhs
-        self.output = output; self.activation = activation
+        self.output = output; self.activation = activation; self.constant = constant
     }
 
-    public var reads: [Int] { [lhs, rhs] }
+    public var reads: [Int] { constant == nil ? [lhs, rhs] : [lhs] }
 
-    /// Row-major strides of `shape`, zero along the dimensions where `operand` has size 1.
+    /// Row-major strides of `shape`, zero along the dimensions where `operand` has size 1 (an operand
+    /// of lower rank is aligned at the last dimension, as in PyTorch).
     public static func strides(of operand: [Int], broadcastTo shape: [Int]) -> [Int] {
+        let operand = Array(repeating: 1, count: max(0, shape.count - operand.count)) + operand
         var strides = [Int](repeating: 0, count: shape.count)
         var s = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) {
@@ -76,34 +82,42 @@ public struct BinaryCall: KernelCallProtocol {
     }
 
     public func run(_ f: Frame) {
-        let a = f.value(lhs), b = f.value(rhs), y = f.value(output)
+        let a = f.value(lhs), b = constant.map { f.constant($0) } ?? f.value(rhs), y = f.value(output)
         let count = shape.reduce(1, *)
-        let dense = BinaryCall.strides(of: shape, broadcastTo: shape)
-        if lhsStrides == dense && rhsStrides == dense {
-            switch op {
-            case .add: for i in 0..<count { y[i] = a[i] + b[i] }
-            case .mul: for i in 0..<count { y[i] = a[i] * b[i] }
-            }
-        } else {
-            broadcast(a, b, y, count)
+        switch op {
+        case .add: apply(a, b, y, count) { $0 + $1 }
+        case .sub: apply(a, b, y, count) { $0 - $1 }
+        case .mul: apply(a, b, y, count) { $0 * $1 }
+        case .div: apply(a, b, y, count) { $0 / $1 }
+        case .rsub: apply(a, b, y, count) { $1 - $0 }
+        case .rdiv: apply(a, b, y, count) { $1 / $0 }
         }
         activation.apply(y, count: count)
     }
 
-    /// The general case: an index per dimension, carried like an odometer. The output may be an
-    /// operand whose strides are dense (each element is read before it is written).
-    func broadcast(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+    /// Dense operands element by element; otherwise rows of the last dimension, each operand's row
+    /// start found by an index per dimension carried like an odometer. The output may be an operand
+    /// whose strides are dense (each element is read before it is written).
+    @inline(__always)
+    func apply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int,
+               _ f: (Float, Float) -> Float) {
+        let dense = BinaryCall.strides(of: shape, broadcastTo: shape)
+        if lhsStrides == dense && rhsStrides == dense {
+            for i in 0..<count { y[i] = f(a[i], b[i]) }
+            return
+        }
         let r = shape.count
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(r, 1)) { idx in
+        guard r > 0, count > 0 else { if count == 1 { y[0] = f(a[0], b[0]) }; return }
+        let inner = shape[r - 1], sa = lhsStrides[r - 1], sb = rhsStrides[r - 1]
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: r) { idx in
             idx.initialize(repeating: 0)
-            for o in 0..<count {
+            var o = 0
+            while o < count {
                 var ia = 0, ib = 0
-                for k in 0..<r { ia += idx[k] * lhsStrides[k]; ib += idx[k] * rhsStrides[k] }
-                switch op {
-                case .add: y[o] = a[ia] + b[ib]
-                case .mul: y[o] = a[ia] * b[ib]
-                }
-                var k = r - 1
+                for k in 0..<(r - 1) { ia += idx[k] * lhsStrides[k]; ib += idx[k] * rhsStrides[k] }
+                for t in 0..<inner { y[o + t] = f(a[ia + t * sa], b[ib + t * sb]) }
+                o += inner
+                var k = r - 2
                 while k >= 0 { idx[k] += 1; if idx[k] < shape[k] { break }; idx[k] = 0; k -= 1 }
             }
         }

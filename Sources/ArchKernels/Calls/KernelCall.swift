@@ -33,6 +33,9 @@ public enum KernelCall: Sendable, Equatable {
     case windowMerge(WindowMergeCall)
     case recurrent(RecurrentCall)
     case invertedResidual(InvertedResidualCall)
+    case reduce(ReduceCall)
+    case slice(SliceCall)
+    case unfold(UnfoldCall)
 
     /// The call as its protocol: operands and `run`.
     public var call: any KernelCallProtocol {
@@ -68,6 +71,9 @@ public enum KernelCall: Sendable, Equatable {
         case .windowMerge(let c): return c
         case .recurrent(let c): return c
         case .invertedResidual(let c): return c
+        case .reduce(let c): return c
+        case .slice(let c): return c
+        case .unfold(let c): return c
         }
     }
 

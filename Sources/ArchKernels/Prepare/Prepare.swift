@@ -63,6 +63,8 @@ public enum Prepare {
             Rotary.table(positions: positions, start: start, width: width, base: base, into: out)
         case .slice(let c, let start, let count):
             out.update(from: m[c] + start, count: min(n, count))
+        case .number(let x):
+            out[0] = x
         }
     }
 

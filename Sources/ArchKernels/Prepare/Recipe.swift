@@ -34,6 +34,8 @@ public enum Recipe: Sendable, Hashable {
     /// `count` floats of a constant from `start` on: part of a weight, as the rows of
     /// nn.MultiheadAttention's in_proj_weight that cross-attention applies to its memory.
     case slice(Int, start: Int, count: Int)
+    /// A number written in the spec (`mul 0.5`): one float.
+    case number(Float)
 }
 
 /// A constant of a program: what it is called in `archc ir`, how many floats it has, how it is made,
@@ -53,7 +55,7 @@ public struct ConstantSpec: Sendable, Equatable {
     /// The constants this one is made from.
     public var sources: [Int] {
         switch recipe {
-        case .parameter, .sinusoid, .rotary: return []
+        case .parameter, .sinusoid, .rotary, .number: return []
         case .batchnormScale(let g, let v, _): return [v] + (g.map { [$0] } ?? [])
         case .batchnormShift(let b, let m, let s, let bias): return [m, s] + (b.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
         case .scaleRows(let w, let s, _): return [w, s]

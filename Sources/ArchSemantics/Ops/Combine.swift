@@ -1,28 +1,18 @@
-/// Ops that combine the running tensor with a labelled earlier one, and the structural ops with bodies.
+/// Concatenation with a labelled earlier tensor, and the structural ops with bodies.
 extension OpSpec {
+    /// PyTorch's broadcasting: shapes aligned at their last dimension, each pair of sizes equal or
+    /// one of them 1 (a missing leading dimension counts as 1).
     static func broadcast(_ a: Shape, _ b: Shape) -> Shape? {
-        guard a.count == b.count else { return nil }
+        let rank = max(a.count, b.count)
+        let pa = Array(repeating: Dim(1), count: rank - a.count) + a, pb = Array(repeating: Dim(1), count: rank - b.count) + b
         var out: Shape = []
-        for (x, y) in zip(a, b) {
+        for (x, y) in zip(pa, pb) {
             if x == y { out.append(x) } else if x == Dim(1) { out.append(y) } else if y == Dim(1) { out.append(x) } else { return nil }
         }
         return out
     }
 
-    static func elementwise(_ name: OpKind, _ summary: String) -> OpSpec {
-        OpSpec(name, summary, positional: [ArgSpec("other", .ref)], shape: "broadcast of both shapes", storage: .inPlace) { ctx in
-            let other = ctx.refs["other"]!
-            guard let s = broadcast(ctx.input.shape, other.shape) else {
-                throw OpError("cannot \(name) \(describe(ctx.input.shape)) and \(describe(other.shape)) ('\(ctx.word("other") ?? "")')", argument: "other")
-            }
-            ctx.output.shape = s
-            try ctx.addOther(s)
-        }
-    }
-
     static let combining: [OpSpec] = [
-        elementwise(.add, "add an earlier tensor"),
-        elementwise(.mul, "multiply by an earlier tensor"),
         OpSpec(.concat, "concatenate an earlier tensor along a dimension (U-Net skips)",
                positional: [ArgSpec("other", .ref)],
                options: [ArgSpec("dim", .int(min: Int.min), .int(1), "the dimension (1 = channels)")],

@@ -11,6 +11,16 @@ extension OpSpec {
     }
     static let eps = eps(layerNormEps)
 
+    static let normDim = ArgSpec("dim", .int(min: Int.min), nil,
+                                 "the dimension normalised (default: the last; 1: the channels of [b, c, h, w], as torchvision's and timm's LayerNorm2d)")
+
+    /// The size of the dimension a layer or RMS norm normalises (never the batch's).
+    static func normalisedWidth(_ ctx: OpContext) throws -> Int {
+        let d = try axis(ctx.optionalInt("dim") ?? -1, rank: ctx.input.rank, "dim")
+        guard d != 0 else { throw OpError("'\(ctx.op.name)' cannot normalise over the batch dimension 0", argument: "dim") }
+        return try ctx.known(ctx.input.shape[d], "normalised width")
+    }
+
     static func channelNorm(_ ctx: inout OpContext) throws -> Int {
         try ctx.requireFloat()
         try ctx.requireRank(2...5, "[batch, channels, ...]")
@@ -29,21 +39,21 @@ extension OpSpec {
             try ctx.buffer("running_var", [c])
             try ctx.buffer("num_batches_tracked", [], integer: true)
         },
-        OpSpec(.layernorm, "layer normalisation over the last dimension (nn.LayerNorm)",
-               options: [eps, bias, ArgSpec("affine", .bool, .bool(true))],
-               shape: "unchanged", params: "weight [d], bias [d]", storage: .inPlace) { ctx in
+        OpSpec(.layernorm, "layer normalisation over the last dimension, or another (nn.LayerNorm; dim 1: LayerNorm2d)",
+               options: [eps, bias, ArgSpec("affine", .bool, .bool(true)), normDim],
+               shape: "unchanged", params: "weight [d], bias [d]; d: the size of dim", storage: .inPlace) { ctx in
             try ctx.requireFloat()
-            let d = try ctx.known(ctx.input.shape.last!, "normalised width")
+            let d = try normalisedWidth(ctx)
             if ctx.bool("affine") {
                 try ctx.param("weight", [d])
                 if ctx.bool("bias") { try ctx.param("bias", [d]) }
             }
             try ctx.addOther(ctx.input.shape)
         },
-        OpSpec(.rmsnorm, "root-mean-square normalisation over the last dimension (nn.RMSNorm)",
-               options: [eps(rmsNormEps)], shape: "unchanged", params: "weight [d]", storage: .inPlace) { ctx in
+        OpSpec(.rmsnorm, "root-mean-square normalisation over the last dimension, or another (nn.RMSNorm)",
+               options: [eps(rmsNormEps), normDim], shape: "unchanged", params: "weight [d]; d: the size of dim", storage: .inPlace) { ctx in
             try ctx.requireFloat()
-            try ctx.param("weight", [try ctx.known(ctx.input.shape.last!, "normalised width")])
+            try ctx.param("weight", [try normalisedWidth(ctx)])
             try ctx.addOther(ctx.input.shape)
         },
         OpSpec(.groupnorm, "group normalisation over dimension 1 (nn.GroupNorm)",
