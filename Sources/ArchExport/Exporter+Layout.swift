@@ -2,7 +2,7 @@ import Foundation
 import ArchSemantics
 import ArchIR
 
-/// Layout and sequence ops: views, permutations, positions, the class token, combining tensors.
+/// Layout and sequence ops: views, permutations, positions, the class token, concatenation.
 extension Exporter {
     mutating func reshapeLayer(_ n: Graph.Node) throws {
         try reshape(try input(n), from: shape(n.inputs[0]), to: shape(n.output), out: out)
@@ -85,20 +85,6 @@ extension Exporter {
         case "last": b.op("Gather", [x, b.intScalar(-1)], [.i("axis", 1)], out: out)
         default: b.op("Gather", [x, b.intScalar(0)], [.i("axis", 1)], out: out)
         }
-    }
-
-    /// add / mul of two or more tensors, broadcasting as PyTorch (and ONNX) do.
-    mutating func arithmetic(_ n: Graph.Node) throws {
-        let xs = try n.inputs.map { try name($0) }
-        if n.op == .add && xs.count > 2 {
-            b.op("Sum", xs, out: out)
-            return
-        }
-        var acc = xs[0]
-        for (k, other) in xs.dropFirst().enumerated() {
-            acc = b.op(n.op == .add ? "Add" : "Mul", [acc, other], out: k == xs.count - 2 ? out : nil)
-        }
-        if xs.count == 1 { b.op("Identity", [acc], out: out) }
     }
 
     mutating func concat(_ n: Graph.Node) throws {

@@ -69,17 +69,43 @@ extension Exporter {
              [.f("epsilon", try arg(n.float("eps"), "eps"))], out: out)
     }
 
+    /// LayerNormalization over the last dimension; over another (`dim 1`: LayerNorm2d), between two
+    /// Transposes that move that dimension last and back, as archc computes it.
     mutating func layernorm(_ n: Graph.Node) throws {
-        let d = try channels(n, axis: -1)
+        let rank = shape(n.inputs[0]).count, axis = n.axis("dim", rank: rank, default: -1)
+        let d = try channels(n, axis: axis)
         let scale = param("weight") ?? filled(1, d, "ones")
-        b.op("LayerNormalization", [try input(n), scale] + (param("bias").map { [$0] } ?? []),
-             [.i("axis", -1), .f("epsilon", try arg(n.float("eps"), "eps"))], out: out)
+        let bias = param("bias").map { [$0] } ?? []
+        let eps = AttributeProto.f("epsilon", try arg(n.float("eps"), "eps"))
+        guard axis != rank - 1 else {
+            b.op("LayerNormalization", [try input(n), scale] + bias, [.i("axis", -1), eps], out: out)
+            return
+        }
+        let (toLast, back) = Self.moveLast(axis, rank: rank)
+        let y = b.op("LayerNormalization", [transpose(try input(n), toLast), scale] + bias, [.i("axis", -1), eps])
+        transpose(y, back, out: out)
     }
 
-    /// x / sqrt(mean(x^2) + eps) * weight over the last dimension (RMSNormalization came in opset 23).
+    /// The permutation that moves dimension `axis` last, and its inverse.
+    static func moveLast(_ axis: Int, rank: Int) -> (toLast: [Int], back: [Int]) {
+        var toLast = Array(0..<rank), back = Array(0..<rank)
+        toLast.append(toLast.remove(at: axis))
+        back.insert(back.removeLast(), at: axis)
+        return (toLast, back)
+    }
+
+    /// `rmsnorm [dim D]`: the weight spread along dimension D ([d, 1, 1] for the channels of an image).
+    mutating func rmsnorm(_ n: Graph.Node) throws {
+        let rank = shape(n.inputs[0]).count, axis = n.axis("dim", rank: rank, default: -1)
+        var weight = param("weight")
+        if let w = weight, axis != rank - 1 { weight = reshape(w, [try channels(n, axis: axis)] + Array(repeating: 1, count: rank - 1 - axis)) }
+        try rmsnorm(try input(n), eps: try arg(n.float("eps"), "eps"), weight: weight, axis: axis == rank - 1 ? -1 : axis, into: out)
+    }
+
+    /// x / sqrt(mean(x^2) + eps) * weight over dimension `axis` (RMSNormalization came in opset 23).
     @discardableResult
-    mutating func rmsnorm(_ x: String, eps: Float, weight: String?, into y: String?) throws -> String {
-        let meanSquare = b.op("ReduceMean", [b.op("Mul", [x, x]), b.ints([-1])], [.i("keepdims", 1)])
+    mutating func rmsnorm(_ x: String, eps: Float, weight: String?, axis: Int = -1, into y: String?) throws -> String {
+        let meanSquare = b.op("ReduceMean", [b.op("Mul", [x, x]), b.ints([axis])], [.i("keepdims", 1)])
         let rms = b.op("Sqrt", [b.op("Add", [meanSquare, b.scalar(eps)])])
         guard let weight else { return b.op("Div", [x, rms], out: y) }
         return b.op("Mul", [b.op("Div", [x, rms]), weight], out: y)

@@ -21,7 +21,7 @@ extension Exporter {
         case .upsample: try upsample(n)
         case .batchnorm: try batchnorm(n)
         case .layernorm: try layernorm(n)
-        case .rmsnorm: try rmsnorm(try input(n), eps: try arg(n.float("eps"), "eps"), weight: param("weight"), into: out)
+        case .rmsnorm: try rmsnorm(n)
         case .groupnorm: try groupnorm(n)
         case .relu: activation(.relu, try input(n), into: out)
         case .relu6: activation(.relu6, try input(n), into: out)
@@ -33,7 +33,7 @@ extension Exporter {
         case .softmax: try softmax(n)
         case .identity: _ = b.op("Identity", [try input(n)], out: out)
         case .dropout: try dropout(n)
-        case .flatten, .reshape: try reshapeLayer(n)
+        case .flatten, .reshape, .view: try reshapeLayer(n)
         case .transpose, .permute: try permute(n)
         case .pos: try positions(n)
         case .cls: try classToken(n)
@@ -42,7 +42,18 @@ extension Exporter {
         case .sgu: try spatialGating(n)
         case .patchmerge: try patchMerge(n)
         case .rnn, .lstm, .gru: try recurrent(n)
-        case .add, .mul: try arithmetic(n)
+        case .sum: try reduction(n, "ReduceSum")
+        case .mean: try reduction(n, "ReduceMean")
+        case .max: try reduction(n, "ReduceMax")
+        case .slice: try slice(n)
+        case .index: try index(n)
+        case .unfold: try unfold(n)
+        case .fold: try fold(n)
+        case .add: try arithmetic(n, "Add")
+        case .sub: try arithmetic(n, "Sub")
+        case .mul: try arithmetic(n, "Mul")
+        case .div: try arithmetic(n, "Div")
+        case .rsub: try arithmetic(n, "Sub", reversed: true)
         case .concat: try concat(n)
         case .seq, .residual, .parallel:
             throw ExportError("internal error: a '\(n.op)' node reached the export", notes: ["this is a bug in archc; please report it with the spec"])
@@ -67,8 +78,8 @@ extension Exporter {
         case .upsample: return ["scale", "mode"]
         case .patch: return ["size", "dim", "grid", "bias"]
         case .batchnorm: return ["eps", "momentum", "affine"]
-        case .layernorm: return ["eps", "bias", "affine"]
-        case .rmsnorm: return ["eps"]
+        case .layernorm: return ["eps", "bias", "affine", "dim"]
+        case .rmsnorm: return ["eps", "dim"]
         case .groupnorm: return ["groups", "eps"]
         case .relu, .relu6, .silu, .sigmoid, .tanh, .hardswish, .identity: return []
         case .gelu: return ["approx"]
@@ -86,7 +97,13 @@ extension Exporter {
         case .sgu: return ["mode", "eps", "attn", "from"]
         case .patchmerge: return ["eps"]
         case .rnn, .lstm, .gru: return ["hidden", "layers", "bidirectional", "bias", "last"]
-        case .add, .mul: return ["other"]
+        case .sum, .mean, .max: return ["dim", "keep"]
+        case .slice: return ["dim", "start", "end", "step"]
+        case .index: return ["dim", "at"]
+        case .view: return ["shape"]
+        case .unfold: return ["kernel", "stride", "pad", "dilation"]
+        case .fold: return ["size", "kernel", "stride", "pad", "dilation"]
+        case .add, .sub, .mul, .div, .rsub: return ["other", "param", "name", "init"]
         case .concat: return ["other", "dim"]
         case .seq, .residual, .parallel: return ["combine", "dim"]
         }

@@ -5,7 +5,9 @@ import XCTest
 @testable import ArchIO
 
 /// Every spec family at reduced size (the numerics fixtures: ResNet, MobileNetV2, ViT, Swin, Mixer,
-/// gMLP, aMLP, ConvMixer, AlexNet, U-Net, BERT, GPT-2, LSTM, MoE and the op-coverage specs) exported
+/// gMLP, aMLP, ConvMixer, AlexNet, U-Net, BERT, GPT-2, Llama, LSTM, MoE, DenseNet, ConvNeXt, DeiT,
+/// highway and the op-coverage specs, dataflow's among them) and the specs of Fixtures/onnx (options
+/// the fixtures leave out: overlapping unfold/fold, slices of a symbolic sequence) exported
 /// with `archc export onnx`, checked by onnx.checker (full_check) and run in ONNX Runtime against
 /// `archc run`: max |diff| <= 1e-4 x max(1, max |ref|), with the batch symbolic and run at twice the
 /// batch, and sequence lengths symbolic and run at a shorter sequence too.
@@ -27,8 +29,12 @@ final class ONNXCrossCheckTests: XCTestCase {
         for name in try FileManager.default.contentsOfDirectory(atPath: root.path).sorted() {
             cases += try Self.cases(fixture: root.appendingPathComponent(name), name: name, into: dir)
         }
+        let specs = Support.fixtures.appendingPathComponent("onnx")
+        for file in try FileManager.default.contentsOfDirectory(atPath: specs.path).sorted() where file.hasSuffix(".arch") {
+            cases += try Self.cases(spec: specs.appendingPathComponent(file), into: dir)
+        }
         cases.append(try Self.externalData(into: dir))
-        XCTAssertGreaterThanOrEqual(cases.count, 30)
+        XCTAssertGreaterThanOrEqual(cases.count, 44)
         let list = dir.appendingPathComponent("cases.json")
         try JSONSerialization.data(withJSONObject: ["cases": cases], options: [.prettyPrinted]).write(to: list)
         let r = try Self.execute(python, [Self.checker, list.path], timeout: 600)
@@ -61,6 +67,24 @@ final class ONNXCrossCheckTests: XCTestCase {
             result.append(try reference("\(name) (sequence \(n / 2))", spec: spec, weights: weights, model: model, inputs: shorter, dir: dir))
         }
         return result
+    }
+
+    /// A spec of Fixtures/onnx (ops and options the numerics fixtures do not reach), as a fixture:
+    /// weights from `archc init`, an input of the declared shape (batch 1, each other symbol 8) with
+    /// values from a fixed formula.
+    static func cases(spec: URL, into dir: URL) throws -> [[String: Any]] {
+        let name = spec.deletingPathExtension().lastPathComponent, fixture = dir.appendingPathComponent("fixture-\(name)")
+        try FileManager.default.createDirectory(at: fixture, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: spec, to: fixture.appendingPathComponent("model.arch"))
+        let initialised = Driver.run(["init", spec.path, "-o", fixture.appendingPathComponent("weights.safetensors").path])
+        XCTAssertEqual(initialised.status, 0, "\(name): \(initialised.stderr)")
+        let declared = try XCTUnwrap(Pipeline.compile(path: spec.path, bindings: [:]).graph)
+        XCTAssertEqual(declared.inputs.count, 1, "\(name): one input")
+        let dims = declared.values[declared.inputs[0].value].shape.enumerated().map { i, d in d.value ?? (i == 0 ? 1 : 8) }
+        let count = dims.reduce(1, *)
+        let values = (0..<count).map { Float(sin(Double($0) * 0.731 + 0.3) * 1.5 + cos(Double($0) * 0.117)) }
+        try NPY.write(Tensor(shape: dims, floats: values), to: fixture.appendingPathComponent("input.npy").path)
+        return try cases(fixture: fixture, name: "onnx_\(name)", into: dir)
     }
 
     /// ResNet with its weights in a file beside the model (ONNX's external data, as a model over 2 GB is written).
