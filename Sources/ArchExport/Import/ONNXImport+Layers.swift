@@ -5,6 +5,7 @@ extension ONNXImport {
         "Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Mul", "Sum", "Concat", "BatchNormalization", "LayerNormalization",
         "Relu", "Sigmoid", "Tanh", "HardSwish", "Clip", "Softmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
         "Flatten", "Reshape", "Transpose", "Dropout", "Identity", "Resize", "Gelu", "Erf", "Div", "Constant",
+        "Sub", "ReduceSum", "ReduceMean", "ReduceMax", "Slice", "Gather",
     ]
 
     func attribute(_ n: NodeProto, _ name: String) -> AttributeProto.Value? { n.attributes.first { $0.name == name }?.value }

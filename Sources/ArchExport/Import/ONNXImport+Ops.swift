@@ -32,8 +32,12 @@ extension ONNXImport {
         case "Dropout": return ("dropout \(constant(n.inputs.count > 1 ? n.inputs[1] : nil)?.first ?? float(n, "ratio", 0.5))", x)
         case "Identity": return ("identity", x)
         case "Resize": return (try resize(n), x)
-        case "Add", "Mul", "Sum", "Concat", "Div", "Erf":
-            throw unsupported(n, n.opType == "Concat" || n.opType == "Sum" ? "joins one tensor here" : "applies a constant here; archc has no such layer")
+        case "Add", "Sub", "Mul", "Div": return (try numberOperand(n), x)
+        case "ReduceSum", "ReduceMean", "ReduceMax": return (try reduction(n), x)
+        case "Slice": return (try slice(n), x)
+        case "Gather": return (try gather(n), x)
+        case "Sum", "Concat": throw unsupported(n, "joins one tensor here")
+        case "Erf": throw unsupported(n, "applies a constant here; archc has no such layer")
         default: throw unsupported(n, "has no archc counterpart")
         }
     }
