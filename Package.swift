@@ -18,7 +18,8 @@ let package = Package(
         // run by the interpreter and compiled by the ahead-of-time backend.
         .target(name: "ArchIR", dependencies: ["ArchSemantics", "ArchKernels", "ArchEngine"]),
         // Driver: the one pipeline every command shares, and the reports.
-        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchIO", "ArchRuntime", "ArchCodegen", "ArchEngine", "ArchGraph"]),
+        .target(name: "ArchDriver", dependencies: ["ArchSyntax", "ArchSemantics", "ArchIR", "ArchIO", "ArchRuntime", "ArchCodegen", "ArchEngine", "ArchGraph",
+                                                   "ArchExport"]),
         // Pictures of the network: the diagram at a depth, its layered layout, SVG, DOT and Mermaid.
         .target(name: "ArchGraph", dependencies: ["ArchSemantics", "ArchIO"]),
         // Tensor files: safetensors and .npy, read and written with every size checked.
@@ -34,6 +35,8 @@ let package = Package(
         // planned program, with the engine's sources embedded by the plugin below.
         .target(name: "ArchCodegen", dependencies: ["ArchSemantics", "ArchIR", "ArchEngine", "ArchKernels", "ArchIO"],
                 plugins: ["EmbedEngineSources"]),
+        // ONNX export: the checked graph as an ONNX model, through its own Protocol Buffers writer.
+        .target(name: "ArchExport", dependencies: ["ArchCore", "ArchSemantics", "ArchIR", "ArchKernels"]),
         .executableTarget(name: "embed-sources", path: "Sources/embed-sources"),
         .plugin(name: "EmbedEngineSources", capability: .buildTool(), dependencies: ["embed-sources"]),
         // Runs a checked graph on real weights: weight binding, initialisation, the interpreter.
@@ -42,7 +45,8 @@ let package = Package(
         .executableTarget(name: "archc", dependencies: ["ArchDriver"]),
         .testTarget(
             name: "ArchTests",
-            dependencies: ["ArchCore", "ArchSyntax", "ArchSemantics", "ArchIR", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen", "ArchEngine", "ArchGraph"],
+            dependencies: ["ArchCore", "ArchSyntax", "ArchSemantics", "ArchIR", "ArchDriver", "ArchIO", "ArchKernels", "ArchRuntime", "ArchCodegen", "ArchEngine", "ArchGraph",
+                           "ArchExport"],
             resources: [.copy("Fixtures")]
         ),
     ]

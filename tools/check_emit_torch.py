@@ -1,51 +1,61 @@
 #!/usr/bin/env python3
-"""Developer tool: `archc emit torch` checked against archc itself, or against a numerics fixture.
+"""`archc emit torch` checked in PyTorch: the test suite runs it (Tests/ArchTests/TorchNumericsTests.swift).
 
-Emits the spec as a PyTorch module, loads weights from `archc init` with strict=True (so every name
-and shape is the spec's), runs both on the given inputs and prints the largest difference.
-With --fixtures, each fixture's module is emitted from its model.arch, loads the fixture's own
-checkpoint (transformers' LLaMA and BERT as saved by save_pretrained, ...) with strict=True and runs
-on its inputs against the reference output PyTorch gave.
-Needs torch and safetensors:
-    python3 tools/check_emit_torch.py specs/resnet18.arch image.npy
-    python3 tools/check_emit_torch.py specs/bert_base.arch ids.npy token_type_ids=types.npy
-    python3 tools/check_emit_torch.py --fixtures llama_small bert_masked ops_attention_small
+    python3 tools/check_emit_torch.py CASES.json
+
+Each case of the JSON list: {"name", "module": model.py, "names": [[name, [shape...]], ...]} and, for
+numerics, "weights" (safetensors), "inputs" (.npy files in forward's order) and "reference" (archc's
+output .npy). The module must compile and construct (on the meta device when there are no weights:
+full-size specs), its state_dict must hold exactly `names`, in order, with those shapes; with weights it
+loads them with strict=True and its output on the inputs must match the reference within
+1e-4 x max(1, max|ref|). Prints one JSON line per case: {"name", "ok", "error"?, "diff", "scale"}.
 """
-import sys, os, subprocess, importlib.util, numpy as np, torch
-from safetensors.torch import load_file
-A = ".build/release/archc" if os.path.exists(".build/release/archc") else ".build/debug/archc"
+import importlib.util, json, sys, traceback
 
 
-def emitted(spec, path):
-    subprocess.run([A, "emit", "torch", spec, "-o", path], check=True, capture_output=True)
-    s = importlib.util.spec_from_file_location("emitted", path); mod = importlib.util.module_from_spec(s); s.loader.exec_module(mod)
-    return mod.Model().eval()
+def load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
-def fixture(name):
-    d = f"Tests/ArchTests/Fixtures/numerics/{name}/"
-    m = emitted(d + "model.arch", "/tmp/emitted.py")
-    m.load_state_dict(load_file(d + "weights.safetensors"), strict=True)
-    # The inputs in the spec's order: the first is input.npy, the others NAME.npy.
-    names = [l.split()[1] for l in open(d + "model.arch") if l.startswith("input ")]
-    xs = [torch.from_numpy(np.load(d + ("input.npy" if i == 0 else f"{n}.npy"))) for i, n in enumerate(names)]
-    with torch.no_grad(): y = m(*xs).numpy()
-    ref = np.load(d + "output.npy")
-    print(name, "max|ref|", np.abs(ref).max(), "max|diff|", np.abs(ref - y).max())
+def check(case, index):
+    import numpy as np, torch
+    mod = load(case["module"], f"emitted_{index}")
+    with torch.device("meta" if "weights" not in case else "cpu"):
+        torch.manual_seed(0)
+        model = mod.Model()
+    got = [[k, list(v.shape)] for k, v in model.state_dict().items()]
+    if got != case["names"]:
+        want = case["names"]
+        diff = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        return {"error": f"state_dict differs at entry {diff}: {got[diff:diff + 2]} where archc has {want[diff:diff + 2]} ({len(got)} vs {len(want)} tensors)"}
+    if "weights" not in case:
+        return {}
+    from safetensors.torch import load_file
+    model.load_state_dict(load_file(case["weights"]), strict=True)
+    model.eval()
+    xs = [torch.from_numpy(np.load(p)) for p in case["inputs"]]
+    with torch.no_grad():
+        y = model(*xs).numpy()
+    ref = np.load(case["reference"])
+    if y.shape != ref.shape:
+        return {"error": f"output shape {list(y.shape)}, archc's {list(ref.shape)}"}
+    return {"diff": float(np.abs(y - ref).max()), "scale": max(1.0, float(np.abs(ref).max()))}
 
 
-if sys.argv[1] == "--fixtures":
-    for name in sys.argv[2:]:
-        fixture(name)
-    sys.exit(0)
-spec, inputs = sys.argv[1], sys.argv[2:]
-subprocess.run([A, "init", spec, "-o", "/tmp/emitted.safetensors", "--seed", "3"], check=True, capture_output=True)
-args = []
-for i in inputs: args += ["--input", i]
-subprocess.run([A, "run", spec, "--weights", "/tmp/emitted.safetensors", "--output", "/tmp/emitted_out.npy"] + args, check=True, capture_output=True)
-m = emitted(spec, "/tmp/emitted.py")
-m.load_state_dict(load_file("/tmp/emitted.safetensors"), strict=True)
-xs = [torch.from_numpy(np.load(i.split("=")[-1])) for i in inputs]
-with torch.no_grad(): ref = m(*xs).numpy()
-got = np.load("/tmp/emitted_out.npy")
-print(spec.split("/")[-1], "max|ref|", np.abs(ref).max(), "max|diff|", np.abs(ref - got).max(), "names", list(m.state_dict().keys())[:3])
+def main():
+    cases = json.load(open(sys.argv[1]))
+    for i, case in enumerate(cases):
+        try:
+            r = check(case, i)
+        except Exception as e:
+            r = {"error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc(limit=-3)}
+        r["name"] = case["name"]
+        r["ok"] = "error" not in r and r.get("diff", 0) <= 1e-4 * r.get("scale", 1)
+        print(json.dumps(r), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,8 @@
 import ArchSemantics
 
-/// `emit torch` for attention, SwiGLU and the MLP: the prelude's classes built with the projections the spec
-/// declares (layout, names, key/value heads, rotary positions), called on the tensors the layer reads.
+/// `emit torch` for attention and SwiGLU: the helpers' classes built with the projections the spec
+/// declares (layout, names, key/value heads, rotary positions) as keyword arguments, called on the
+/// tensors the layer reads.
 extension TorchEmitter.Emitter {
     /// The attention module, and its forward call: queries from `queries` or the input, keys and values
     /// from `memory` or the input, the key padding mask (node inputs after the first: the `.ref`
@@ -15,52 +16,51 @@ extension TorchEmitter.Emitter {
         }
         let memory = ref("memory"), queries = ref("queries"), mask = ref("mask")
         let source = queries ?? n.inputs[0], keys = memory ?? n.inputs[0]
-        let d = try known(source, -1), dkv = try known(keys, -1)
+        let d = try known(source, -1), dkv = try known(keys, -1), heads = int(n, "heads")!
         let p = try AttentionProjections(layout: word(n, "qkv") ?? "packed", names: n.args["names"]?.words,
                                          cross: memory != nil ? "memory" : queries != nil ? "queries" : nil)
-        let projections = p.groups.map { "(\"\($0.name)\", \"\($0.parts.map(\.rawValue).joined())\")" }.joined(separator: ", ")
-        let bias = bool(n, "bias"), outbias = n.args["outbias"].map { py($0) } ?? py(.bool(bias))
-        let rope = word(n, "rope").flatMap { $0 == "off" ? nil : "\"\($0)\"" } ?? "None"
-        let base: String
-        switch n.args["rope_base"] { case .float(let x)?: base = String(x); case .int(let v)?: base = "\(v).0"; default: base = "10000.0" }
-        let args = [String(d), String(int(n, "heads")!), String(int(n, "dim") ?? d), String(int(n, "out") ?? d), py(.bool(bias)), outbias,
-                    "\"\(p.layout)\"", "\"\(word(n, "qknorm") ?? "off")\"", py(.bool(bool(n, "causal"))), n.args["window"].map { py($0) } ?? "None",
-                    String(int(n, "shift") ?? 0), py(.bool(bool(n, "relpos"))), String(dkv), String(int(n, "kvheads") ?? int(n, "heads")!),
-                    rope, base, "(\(projections),)", "\"\(p.output)\""] + (WeightLayout(n.args) == .conv1d ? ["conv1d=True"] : [])
-        addModule(n.path, "Attention(\(args.joined(separator: ", ")))")
-        // Dotted names are Groups inside the module: layers labelled under them (BERT's attention.output.LayerNorm) join them.
-        submoduleGroups(n, p.groups.map(\.name) + [p.output])
-        var call = ["v\(source)"]
-        if queries != nil || memory != nil { call.append("v\(keys)") }
-        if let mask { call.append("mask=v\(mask)") }
-        return "\(m(n))(\(call.joined(separator: ", ")))"
+        let bias = bool(n, "bias"), outbias = n.args["outbias"].map { if case .bool(let b) = $0 { return b }; return bias } ?? bias
+        let rope = word(n, "rope").flatMap { $0 == "off" ? nil : TorchNames.literal($0) }
+        var base: String?
+        switch n.args["rope_base"] { case .float(let x)?: base = String(x); case .int(let v)?: base = "\(v).0"; default: base = nil }
+        let projections = "(" + p.groups.map { "(\(TorchNames.literal($0.name)), \"\($0.parts.map(\.rawValue).joined())\")" }.joined(separator: ", ")
+            + (p.groups.count == 1 ? ",)" : ")")
+        let layout: [(String, String?)] = [
+            ("projections", projections == "((\"qkv\", \"qkv\"),)" ? nil : projections),
+            ("output", p.output == "proj" ? nil : TorchNames.literal(p.output)), ("fused", p.bare ? "True" : nil),
+            ("conv1d", WeightLayout(n.args) == .conv1d ? "True" : nil)]
+        let options: [(String, String?)] = [
+            ("dim", int(n, "dim").flatMap { $0 == d ? nil : String($0) }), ("out", int(n, "out").flatMap { $0 == d ? nil : String($0) }),
+            ("kvheads", int(n, "kvheads").flatMap { $0 == heads ? nil : String($0) }), ("dkv", dkv == d ? nil : String(dkv)),
+            ("bias", bias ? nil : "False"), ("outbias", outbias == bias ? nil : outbias ? "True" : "False"),
+            ("qknorm", word(n, "qknorm").flatMap { $0 == "off" ? nil : TorchNames.literal($0) }), ("causal", bool(n, "causal") ? "True" : nil),
+            ("window", int(n, "window").map(String.init)), ("shift", int(n, "shift").flatMap { $0 == 0 ? nil : String($0) }),
+            ("relpos", bool(n, "relpos") ? "True" : nil), ("rope", rope), ("rope_base", rope == nil ? nil : base)]
+        try addModule(n, "Attention(\(try width(source, -1)), \(arg(n, "heads"))" + keywords(options + layout) + ")")
+        helpers.insert(.attention)
+        if WeightLayout(n.args) == .conv1d { helpers.insert(.conv1d) }
+        // Dotted names are modules inside the attention: layers labelled under them (BERT's attention.output.LayerNorm) join them.
+        for name in p.groups.map(\.name) + [p.output] { registerInner(n.path, name) }
+        var call = [v(source)]
+        if queries != nil || memory != nil { call.append(v(keys)) }
+        if let mask { call.append("mask=\(v(mask))") }
+        return "\(access(n))(\(call.joined(separator: ", ")))"
     }
 
     mutating func swiglu(_ n: Graph.Node) throws -> String {
-        let d = try known(n.inputs[0], -1)
+        let d = try known(n.inputs[0], -1), out = int(n, "out") ?? d
         let names = try SwiGLUNames(n.args["names"]?.words)
-        addModule(n.path, "SwiGLU(\(d), \(int(n, "hidden")!), \(int(n, "out") ?? d), \(py(n.args["bias"])), (\"\(names.gate)\", \"\(names.up)\", \"\(names.down)\"), \(py(.bool(names.named))))")
-        submoduleGroups(n, [names.gate, names.up, names.down])
-        return "\(m(n))(v\(n.inputs[0]))"
+        let given = [names.gate, names.up, names.down].map(TorchNames.literal).joined(separator: ", ")
+        try addModule(n, "SwiGLU(\(d), \(int(n, "hidden")!), \(out)" + keywords([("bias", bool(n, "bias") ? "True" : nil),
+                     ("names", names.named || given != "\"w1\", \"w3\", \"w2\"" ? "(\(given))" : nil), ("named", names.named ? "True" : nil)]) + ")")
+        helpers.insert(.swiglu)
+        for name in [names.gate, names.up, names.down] { registerInner(n.path, name) }
+        return "\(access(n))(\(v(n.inputs[0])))"
     }
 
-    /// The MLP with its projections' names and weight layout when they are not the defaults (fc1, fc2; nn.Linear).
-    mutating func mlp(_ n: Graph.Node) throws -> String {
-        let d = try known(n.inputs[0], -1)
-        let names = try MLPNames(n.args["names"]?.words)
-        var args = ["\(d)", "\(int(n, "hidden")!)", "\(int(n, "out") ?? d)", "\"\(word(n, "act") ?? "gelu")\"", py(n.args["bias"])]
-        if names != MLPNames() { args.append("names=(\"\(names.first)\", \"\(names.second)\")") }
-        if WeightLayout(n.args) == .conv1d { args.append("conv1d=True") }
-        addModule(n.path, "Mlp(\(args.joined(separator: ", ")))")
-        submoduleGroups(n, [names.first, names.second])
-        return "\(m(n))(v\(n.inputs[0]))"
-    }
-
-    /// The Groups a module makes for its dotted submodule names, so later labels under them join them.
-    mutating func submoduleGroups(_ n: Graph.Node, _ names: [String]) {
-        for name in names {
-            let parts = name.split(separator: ".").map(String.init)
-            for i in 1..<max(1, parts.count) { groups.insert((n.path + parts[..<i]).joined(separator: ".")) }
-        }
+    /// The containers a helper makes for a dotted name of its own (`output.dense`: `output`).
+    mutating func registerInner(_ path: [String], _ name: String) {
+        let parts = name.split(separator: ".").map(String.init)
+        for i in 1..<max(1, parts.count) { registered.insert((path + parts[..<i]).joined(separator: ".")) }
     }
 }

@@ -3,16 +3,16 @@ import ArchSemantics
 /// PyTorch for the tensor ops: arithmetic with labels, numbers and learned tensors.
 extension TorchEmitter.Emitter {
     /// `x + other`, `other - x` (rsub), ...; the branches of `parallel add|mul` joined.
-    mutating func arithmetic(_ n: Graph.Node) -> String {
-        let x = "v\(n.inputs[0])"
+    mutating func arithmetic(_ n: Graph.Node) throws -> String {
+        let x = v(n.inputs[0])
         let symbol = ["add": "+", "sub": "-", "mul": "*", "div": "/", "rsub": "-"][n.op.rawValue] ?? "+"
-        if n.inputs.count > 1 && n.args["other"] == nil { return n.inputs.map { "v\($0)" }.joined(separator: " \(symbol) ") }
+        if n.inputs.count > 1 && n.args["other"] == nil { return n.inputs.map { v($0) }.joined(separator: " \(symbol) ") }
         let operand: String
         if n.inputs.count > 1 {
-            operand = "v\(n.inputs[1])"
+            operand = v(n.inputs[1])
         } else if let id = n.ownParams.first {
-            register(graph.params[id])
-            operand = "self.get_parameter(\"\(graph.params[id].name)\")"
+            try register(id)
+            operand = access(param: id)
         } else {
             operand = py(n.args["other"])
         }
@@ -23,7 +23,7 @@ extension TorchEmitter.Emitter {
 /// PyTorch for the ops that select, reduce or regroup positions, and norms over another dimension.
 extension TorchEmitter.Emitter {
     mutating func tensorOp(_ n: Graph.Node) throws -> String {
-        let x = "v\(n.inputs[0])"
+        let x = v(n.inputs[0])
         switch n.op {
         case .sum, .mean, .max:
             let dims = py(n.args["dim"])
@@ -47,8 +47,8 @@ extension TorchEmitter.Emitter {
 
     /// A norm's module on its input, or on the input with the normalised dimension moved last and back.
     func normalised(_ n: Graph.Node, rank: Int) -> String {
-        let x = "v\(n.inputs[0])", d = n.axis("dim", rank: rank)
-        return d == rank - 1 ? "\(m(n))(\(x))" : "\(m(n))(\(x).movedim(\(d), -1)).movedim(-1, \(d))"
+        let x = v(n.inputs[0]), d = n.axis("dim", rank: rank)
+        return d == rank - 1 ? "\(access(n))(\(x))" : "\(access(n))(\(x).movedim(\(d), -1)).movedim(-1, \(d))"
     }
 
     /// A shape's sizes for reshape: the first (the one the batch is in) as -1 when the others are

@@ -25,6 +25,10 @@ public enum Driver {
       run FILE --weights W --input X.npy
                                run the network (interpreter) on real weights and inputs
       emit torch FILE -o M.py  a PyTorch module with the same parameter names
+      export onnx FILE -o M.onnx
+                               an ONNX model (opset 18) with the weights, for ONNX Runtime and friends
+      import onnx M.onnx -o FILE.arch
+                               a spec (and --weights-out W.safetensors) from an ONNX graph of archc's ops
       graph FILE -o net.svg    a picture of the network (SVG laid out by archc; --format dot, mermaid)
       build FILE -o PROGRAM    compile to a native executable (or --package DIR: a Swift package)
       ir FILE [--after PASS]   print the network after a pass: checked graph, lowered, fused, scheduled, buffers planned
@@ -100,6 +104,8 @@ public enum Driver {
         "init": (initUsage, initWeights),
         "run": (runUsage, runNetwork),
         "emit": (emitUsage, emit),
+        "export": (exportUsage, exportModel),
+        "import": (importUsage, importModel),
         "graph": (graphUsage, graph),
         "ir": (irUsage, ir),
         "build": (buildUsage, build),

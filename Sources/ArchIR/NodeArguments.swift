@@ -1,21 +1,22 @@
 import ArchSemantics
 
 /// A node's arguments, read with their defaults already filled in by the binder. Only lowering
-/// reads them: every later stage sees typed kernel calls.
+/// (and the ONNX export, which reads the checked graph) reads them: every later stage sees typed
+/// kernel calls.
 extension Graph.Node {
-    func int(_ name: String) -> Int? {
+    public func int(_ name: String) -> Int? {
         if case .int(let n)? = args[name] { return n }
         return nil
     }
-    func word(_ name: String) -> String? {
+    public func word(_ name: String) -> String? {
         if case .word(let w)? = args[name] { return w }
         return nil
     }
-    func bool(_ name: String) -> Bool {
+    public func bool(_ name: String) -> Bool {
         if case .bool(let b)? = args[name] { return b }
         return false
     }
-    func float(_ name: String) -> Float? {
+    public func float(_ name: String) -> Float? {
         switch args[name] {
         case .float(let x)?: return Float(x)
         case .int(let n)?: return Float(n)
@@ -23,7 +24,7 @@ extension Graph.Node {
         }
     }
     /// A size argument spread over `n` spatial dimensions (`3` -> [3, 3]).
-    func sizes(_ name: String, _ n: Int, default d: Int) -> [Int] {
+    public func sizes(_ name: String, _ n: Int, default d: Int) -> [Int] {
         switch args[name] {
         case .int(let v)?: return Array(repeating: v, count: n)
         case .list(let vs)?:
@@ -33,7 +34,7 @@ extension Graph.Node {
         }
     }
     /// A dimension argument, negative counting from the end.
-    func axis(_ name: String, rank: Int, default d: Int) -> Int {
+    public func axis(_ name: String, rank: Int, default d: Int) -> Int {
         let a = int(name) ?? d
         return a < 0 ? a + rank : a
     }

@@ -12,6 +12,8 @@ struct ArgumentBinder {
     struct Bound {
         var values: [String: Value] = [:]
         var locs: [String: SourceLoc] = [:]
+        /// The expression each argument given by one expression was written as.
+        var exprs: [String: Expr] = [:]
         var ok = true
     }
 
@@ -34,6 +36,7 @@ struct ArgumentBinder {
                     if i + 1 < items.count, let v = try? evaluator.eval(items[i + 1]), case .bool = v {
                         out.values[w] = v
                         out.locs[w] = items[i + 1].loc
+                        out.exprs[w] = items[i + 1]
                         i += 2
                     } else {
                         out.values[w] = .bool(true)
@@ -59,6 +62,7 @@ struct ArgumentBinder {
                 if let v = check(ve, opt, op: op, fail: fail) {
                     out.values[w] = v
                     out.locs[w] = ve.loc
+                    out.exprs[w] = ve
                 }
                 i += 2
                 continue
@@ -81,6 +85,7 @@ struct ArgumentBinder {
                 if let v = check(e, spec, op: op, fail: fail) {
                     out.values[spec.name] = v
                     out.locs[spec.name] = e.loc
+                    out.exprs[spec.name] = e
                 }
                 pos += 1
                 i += 1

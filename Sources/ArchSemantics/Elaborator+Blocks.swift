@@ -22,11 +22,14 @@ extension Elaborator {
             aborted = true
             return nil
         }
-        guard let (calleeEnv, argumentLocs) = bindBlockArguments(b, args: args, callLoc: l.op.loc, input: input) else {
+        guard let (calleeEnv, argumentLocs, sources) = bindBlockArguments(b, args: args, callLoc: l.op.loc, input: input) else {
             _ = nextName(label: label)
             return nil
         }
         let module = openModule(name: nextName(label: label), type: name, loc: l.loc)
+        graph.modules[module].arguments = b.params.compactMap { p in
+            calleeEnv[p.name.text].map { Graph.Argument(name: p.name.text, value: $0, source: sources[p.name.text]) }
+        }
         let (savedEnv, savedUnknown) = (env, unknownNames)
         env = calleeEnv
         // After a failed layer the input is unknown, and so are the facts about it.
@@ -70,13 +73,13 @@ extension Elaborator {
         }
     }
 
-    /// The callee's environment (its parameters, `dim`, `channels`, `index`) and where each
-    /// parameter was given on the using line; nil after an error.
+    /// The callee's environment (its parameters, `dim`, `channels`, `index`), where each parameter
+    /// was given on the using line and as which expression; nil after an error.
     func bindBlockArguments(_ b: BlockDecl, args: [Expr], callLoc: SourceLoc, input: Int?)
-        -> (env: [String: Value], locs: [String: SourceLoc])? {
+        -> (env: [String: Value], locs: [String: SourceLoc], sources: [String: Expr])? {
         let caller = evaluator
         let names = b.params.map(\.name.text)
-        var given: [String: Value] = [:], locs: [String: SourceLoc] = [:]
+        var given: [String: Value] = [:], locs: [String: SourceLoc] = [:], sources: [String: Expr] = [:]
         var ok = true
         var pos = 0, i = 0
         func eval(_ e: Expr) -> Value? {
@@ -93,6 +96,7 @@ extension Elaborator {
                     if given[w] != nil { error("'\(w)' is given twice", at: e.loc); ok = false }
                     given[w] = eval(args[i + 1])
                     locs[w] = args[i + 1].loc
+                    sources[w] = args[i + 1]
                     i += 2
                     continue
                 }
@@ -118,6 +122,7 @@ extension Elaborator {
             }
             given[names[pos]] = eval(e)
             locs[names[pos]] = e.loc
+            sources[names[pos]] = e
             pos += 1
             i += 1
         }
@@ -155,6 +160,6 @@ extension Elaborator {
                   notes: [.init("usage: \(b.name.text) " + b.params.map { $0.defaultValue == nil ? $0.name.text.uppercased() : "[\($0.name.text) V]" }.joined(separator: " "), at: b.loc)])
             return nil
         }
-        return (calleeEnv, locs)
+        return (calleeEnv, locs, sources)
     }
 }

@@ -208,10 +208,12 @@ extension Elaborator {
             return nil
         }
         for (m, notes, arg) in ctx.warnings { warning(m, at: arg.flatMap { bound.locs[$0] } ?? l.op.loc, notes: notes) }
-        return addNode(op: op, ctx: ctx, name: name, label: label, line: l, inputs: [input] + refValues)
+        return addNode(op: op, ctx: ctx, name: name, label: label, line: l, inputs: [input] + refValues,
+                       sources: bound.exprs.filter { ctx.args[$0.key] == bound.values[$0.key] })
     }
 
-    func addNode(op: OpSpec, ctx: OpContext, name: String, label: Identifier?, line l: LayerStmt, inputs: [Int]) -> Int? {
+    func addNode(op: OpSpec, ctx: OpContext, name: String, label: Identifier?, line l: LayerStmt, inputs: [Int],
+                 sources: [String: Expr] = [:]) -> Int? {
         if graph.nodes.count >= limits.nodes {
             error("the network expands to more than \(limits.nodes) layers", at: l.loc, notes: [.init("check the repetition counts")])
             aborted = true
@@ -242,7 +244,8 @@ extension Elaborator {
         }
         let out = graph.addValue(ctx.output)
         graph.addNode(Graph.Node(op: op.kind, path: path, args: ctx.args, inputs: inputs, output: out, params: ids, ownParams: own,
-                                      macs: ctx.macs, otherOps: ctx.otherOps, loc: l.loc))
+                                      macs: ctx.macs, otherOps: ctx.otherOps, loc: l.loc,
+                                      sources: sources))
         graph.modules.append(Graph.Module(path: path, type: op.name, loc: l.loc, nodes: (graph.nodes.count - 1)..<graph.nodes.count))
         let node = (graph.nodes.count - 1)..<graph.nodes.count
         recordLabel(label, value: out, nodes: node)

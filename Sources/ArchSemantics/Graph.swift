@@ -25,6 +25,9 @@ public final class Graph: @unchecked Sendable {
         public var macs: Int?
         public var otherOps: Int?
         public var loc: SourceLoc
+        /// The expression each argument was written as on the layer's line, where one was (`out`
+        /// for `conv 3 out`: the block parameter); code generation names widths after them.
+        public var sources: [String: Expr] = [:]
     }
 
     /// A named layer or group of layers: a row of the `params` table.
@@ -33,7 +36,19 @@ public final class Graph: @unchecked Sendable {
         public var type: String
         public var loc: SourceLoc
         public var nodes: Range<Int>
+        /// For a use of a block (`type` is the block's name): its parameters as bound for this use, in
+        /// the order the block declares them; nil for a layer or a group.
+        public var arguments: [Argument]? = nil
         public var name: String { path.joined(separator: ".") }
+    }
+
+    /// A block's parameter and the value a use bound it to (given, or its default).
+    public struct Argument: Sendable, Equatable {
+        public var name: String
+        public var value: Value
+        /// The expression the using line gave it as (nil for a default).
+        public var source: Expr? = nil
+        public static func == (a: Argument, b: Argument) -> Bool { a.name == b.name && a.value == b.value }
     }
 
     public var modelName: String = ""

@@ -167,9 +167,9 @@ final class DataflowTests: XCTestCase {
         XCTAssertEqual(ParamsReport.names(g).split(separator: "\n").map { String($0.split(separator: " ")[0]) },
                        ["cls_token", "pos_embed", "dist_token", "patch_embed.proj.weight", "patch_embed.proj.bias", "head.weight", "head.bias"])
         let py = try TorchEmitter.emit(g)
-        let registered = py.split(separator: "\n").filter { $0.contains("self._param(") || $0.contains("self._add(") }.map { $0.trimmingCharacters(in: .whitespaces) }
-        XCTAssertEqual(registered.prefix(4), [#"self._param("cls_token", (1, 1, 8))"#, #"self._param("pos_embed", (1, 6, 8))"#,
-                                              #"self._param("dist_token", (1, 1, 8))"#, #"self._add("patch_embed", Group())"#])
+        let registered = py.split(separator: "\n").filter { $0.hasPrefix("        self.") && $0.contains(" = ") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        XCTAssertEqual(registered.prefix(4), ["self.cls_token = nn.Parameter(torch.zeros(1, 1, 8))", "self.pos_embed = nn.Parameter(torch.zeros(1, 6, 8))",
+                                              "self.dist_token = nn.Parameter(torch.zeros(1, 1, 8))", "self.patch_embed = nn.Module()"])
         XCTAssertEqual(errors(src + "\norder cls_tokn, head\norder head\n"), [
             "'order' names 'cls_tokn', which is neither a tensor nor a module of the model; did you mean 'cls_token'?",
             "'head' is ordered twice",

@@ -86,7 +86,7 @@ extension FuzzTests {
     static func baseCommand(_ w: World, _ rng: inout Random) -> [String] {
         let (spec, weights, input) = rng.pick(w.runnable)
         let out = rng.pick(w.outputs)
-        switch rng.below(9) {
+        switch rng.below(10) {
         case 0: return ["check"] + (0...rng.below(2)).map { _ in rng.pick(w.specs) } + (rng.chance(30) ? ["--dump-graph"] : [])
         case 1: return ["params", rng.pick(w.specs)] + rng.pick([[], ["--json"], ["--names"], ["--depth", "1"], ["--set", "seq=4"],
                                                                  ["--train", "--set", "seq=4"], ["--train", "--dtype", "bf16", "--optimizer", "sgd"],
@@ -96,6 +96,7 @@ extension FuzzTests {
         case 4: return ["ir", spec, "--after", rng.pick(["check", "lower", "fuse", "plan", "bogus"]), "--set", "seq=3"]
         case 5: return ["ops"] + (rng.chance(50) ? ["--markdown"] : [])
         case 6: return ["graph", rng.pick(w.specs), "-o", rng.chance(30) ? "-" : out] + rng.pick([[], ["--depth", "1"], ["--format", "dot"], ["--format", "mermaid"], ["--set", "seq=4"]])
+        case 7: return ["export", "onnx", spec, "-o", out] + rng.pick([[], ["--weights", weights], ["--dynamic", "batch"], ["--set", "seq=3"], ["--dynamic", "seq"]])
         default:
             var line = ["run", spec, "--weights", weights, "--input", input]
             if rng.chance(50) { line += ["--output", out] }
@@ -134,7 +135,7 @@ extension FuzzTests {
         case 9: a.insert(contentsOf: rng.chance(80) ? ["--set", rng.pick(cliBindings)] : ["--set"], at: max(1, at))
         case 10: a.insert(rng.pick(["--help", "-h"]), at: max(1, at))
         default:
-            if !a.isEmpty { a[0] = rng.pick(["check", "params", "init", "run", "emit", "ir", "ops", "graph", "chek", "help", "version", "--version", ""]) }
+            if !a.isEmpty { a[0] = rng.pick(["check", "params", "init", "run", "emit", "ir", "ops", "graph", "export", "import", "chek", "help", "version", "--version", ""]) }
         }
         return a
     }

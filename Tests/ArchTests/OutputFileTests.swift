@@ -118,7 +118,8 @@ final class OutputFileTests: XCTestCase {
     func testBinaryCleansUpAfterAFailedWrite() throws {
         guard let binary = StandardStreamsTests.binary else { throw XCTSkip("the archc executable is not built next to the tests") }
         let spec = path("net.arch")
-        try "input x 64\nfc: linear 512\nout: linear 10\n".write(toFile: spec, atomically: true, encoding: .utf8)
+        // An mlp, so that the emitted module (with its helper) is above the limit too.
+        try "input x 64\nfc: linear 512\nout: mlp 64 out 10\n".write(toFile: spec, atomically: true, encoding: .utf8)
         XCTAssertEqual(Driver.run(["init", spec, "-o", path("w.safetensors")]).status, 0)
         try NPY.write(Tensor(shape: [64, 64], floats: Array(repeating: 0.5, count: 4096)), to: path("x.npy"))
         try Data("old".utf8).write(to: URL(fileURLWithPath: path("out")))
