@@ -105,10 +105,10 @@ final class WeightLayoutTests: XCTestCase {
                                           + "head: linear 48 bias off tied w weights conv1d\n"
                                           + "a: attention heads 4 qkv packed names c_attn c_proj weights conv1d\nm: mlp 64 weights conv1d")).graph
         let py = try TorchEmitter.emit(g)
-        XCTAssertTrue(py.contains(#"self._add("w", Conv1D(32, 48, bias=False))"#), py)
-        XCTAssertTrue(py.contains(#"self.get_parameter("w.weight").t(), None)"#), py)
-        XCTAssertTrue(py.contains(#"(("c_attn", "qkv"),), "c_proj", conv1d=True))"#), py)
-        XCTAssertTrue(py.contains(#"self._add("m", Mlp(48, 64, 48, "gelu", True, conv1d=True))"#), py)
+        XCTAssertTrue(py.contains("self.w = Conv1D(32, 48, bias=False)\n        self.l = Conv1D(48, 32)\n"), py)
+        XCTAssertTrue(py.contains("F.linear(h, self.w.weight.t())"), py)
+        XCTAssertTrue(py.contains(#"self.a = Attention(48, 4, projections=(("c_attn", "qkv"),), output="c_proj", conv1d=True)"#), py)
+        XCTAssertTrue(py.contains("self.m = Mlp(48, 64, 48, conv1d=True)"), py)
         XCTAssertTrue(py.contains("class Conv1D(nn.Module):"))
     }
 }
