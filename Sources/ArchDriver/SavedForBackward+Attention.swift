@@ -2,26 +2,6 @@ import ArchSemantics
 
 /// Multi-head attention's saved tensors, as F.scaled_dot_product_attention's flash kernel keeps them.
 extension SavedForBackward {
-    /// The tensors an attention reads: the input, then those its options name, in the op's order
-    /// (memory, queries, mask). Queries come from `queries` (else the input), keys and values from
-    /// `memory` (else the input).
-    struct Operands {
-        var queries: Int, keys: Int, mask: Int?, cross: String?
-        init(_ n: Graph.Node) {
-            var next = 1
-            func ref(_ option: String) -> Int? {
-                guard n.args[option] != nil, next < n.inputs.count else { return nil }
-                defer { next += 1 }
-                return n.inputs[next]
-            }
-            let memory = ref("memory"), queries = ref("queries")
-            mask = ref("mask")
-            self.queries = queries ?? n.inputs[0]
-            keys = memory ?? n.inputs[0]
-            cross = memory != nil ? "memory" : queries != nil ? "queries" : nil
-        }
-    }
-
     /// The projections' inputs; each projection's output (one tensor per group of the layout: qkv, or
     /// q and kv, ...) while the kernel or a q/k norm keeps a view of it (v always; q and k unless
     /// rotated or normalised into new tensors); the norms' statistics and outputs; the rotated q and
@@ -30,7 +10,7 @@ extension SavedForBackward {
     /// query); never the n x n scores. With a key padding mask the memory-efficient kernel runs
     /// instead (flash takes no mask): it keeps the mask too, and pads the logsumexp to 32 queries.
     mutating func attention(low: Bool) throws {
-        let o = Operands(node)
+        let o = AttentionOperands(node)
         let (qs, ks) = (try shape(o.queries), try shape(o.keys))
         let (b, n, m) = (qs[0], qs[1], ks[1])
         let heads = int("heads") ?? 1, kvHeads = int("kvheads") ?? heads

@@ -6,28 +6,6 @@ import ArchIR
 /// into heads [b, heads, n, dh] (k and v with kvheads heads), per-head q/k norms, rotary positions,
 /// softmax(q kᵀ / sqrt(dh) + masks) v, heads merged, projected out.
 extension Exporter {
-    /// Where an attention's operands come from. The node's inputs are its input, then the tensors its
-    /// `.ref` options name, in the op's order: memory, queries, mask (as lowering reads them).
-    struct AttentionOperands {
-        var queries: Int, keys: Int, mask: Int?
-        /// The option that makes it cross-attention, if any.
-        var cross: String?
-
-        init(_ n: Graph.Node) {
-            var next = 1
-            func ref(_ option: String) -> Int? {
-                guard n.args[option] != nil, next < n.inputs.count else { return nil }
-                defer { next += 1 }
-                return n.inputs[next]
-            }
-            let memory = ref("memory"), queries = ref("queries")
-            mask = ref("mask")
-            self.queries = queries ?? n.inputs[0]
-            keys = memory ?? n.inputs[0]
-            cross = memory != nil ? "memory" : queries != nil ? "queries" : nil
-        }
-    }
-
     mutating func attention(_ n: Graph.Node) throws {
         let o = AttentionOperands(n)
         let heads = try arg(n.int("heads"), "heads"), kvHeads = n.int("kvheads") ?? heads

@@ -6,29 +6,6 @@ import ArchKernels
 /// window attention, gMLP's gating unit, Swin's patch merging. Each is a few kernel calls: projections
 /// on the GEMM, the attention kernel reading q, k and v in place.
 extension Lowering {
-    /// Where an attention's operands come from: the queries' tensor, the keys' and values' (the same
-    /// one for self-attention) and the key padding mask. The node's inputs are its input, then the
-    /// tensors its `.ref` options name, in the op's order: memory, queries, mask.
-    struct AttentionOperands {
-        var queries: Int, keys: Int, mask: Int?
-        /// The option that makes it cross-attention, if any.
-        var cross: String?
-
-        init(_ n: Graph.Node) {
-            var next = 1
-            func ref(_ option: String) -> Int? {
-                guard n.args[option] != nil else { return nil }
-                defer { next += 1 }
-                return n.inputs[next]
-            }
-            let memory = ref("memory"), queries = ref("queries")
-            mask = ref("mask")
-            self.queries = queries ?? n.inputs[0]
-            keys = memory ?? n.inputs[0]
-            cross = memory != nil ? "memory" : queries != nil ? "queries" : nil
-        }
-    }
-
     mutating func lowerAttention(_ n: Graph.Node) throws {
         let operands = AttentionOperands(n)
         let (qs, ks) = (shape(operands.queries), shape(operands.keys))
