@@ -11,6 +11,11 @@ labelled reference row. Writes the table to BENCHMARKS.md (--write) and prints i
 Needs torch, torchvision, timm, transformers, onnx, onnxscript, onnxruntime, openvino and safetensors:
     swift build -c release --product archc
     python3 benchmarks/build_vs_peers.py [--rounds 5] [--runs 10] [--batches 1 8] [--write] [NETWORK ...]
+
+On a machine shared with other jobs, run it under `chrt -f 10` (real-time priority, as root): `nice`
+does not reach across sessions where the kernel groups them (sched_autogroup_enabled), and a 2-thread
+engine that sleeps between steps (archc) loses more to a busy neighbour than one that spins (ONNX
+Runtime, OpenVINO).
 """
 import argparse
 import datetime
