@@ -35,9 +35,9 @@ extension Lowering {
     /// `parallel add|mul`), pairwise: the first operand is one with the output's shape where there
     /// is one, so the step can write over it (a non-commutative op then runs reversed). Of a learned
     /// tensor or a number: the constant is the right operand.
-    mutating func lowerArithmetic(_ n: Graph.Node) {
+    mutating func lowerArithmetic(_ n: Graph.Node, _ operation: BinaryCall.Op) {
         let out = shape(n.output), x = n.inputs[0]
-        var op = Self.binaryOp(n.op)
+        var op = operation
         if n.inputs.count == 1 {
             let (constant, operand): (Int, [Int])
             if let id = n.params.first {
@@ -63,16 +63,6 @@ extension Lowering {
             emit(.binary(BinaryCall(op: op, shape: out, lhsStrides: BinaryCall.strides(of: shape(acc), broadcastTo: out),
                                     rhsStrides: BinaryCall.strides(of: shape(other), broadcastTo: out), lhs: acc, rhs: other, output: target)))
             acc = target
-        }
-    }
-
-    static func binaryOp(_ op: OpKind) -> BinaryCall.Op {
-        switch op {
-        case .sub: return .sub
-        case .mul: return .mul
-        case .div: return .div
-        case .rsub: return .rsub
-        default: return .add
         }
     }
 

@@ -144,7 +144,11 @@ struct Lowering {
         case .sgu: try lowerSpatialGating(n)
         case .patchmerge: try lowerPatchMerge(n)
         case .rnn, .lstm, .gru: try lowerRecurrent(n)
-        case .add, .sub, .mul, .div, .rsub: lowerArithmetic(n)
+        case .add: lowerArithmetic(n, .add)
+        case .sub: lowerArithmetic(n, .sub)
+        case .mul: lowerArithmetic(n, .mul)
+        case .div: lowerArithmetic(n, .div)
+        case .rsub: lowerArithmetic(n, .rsub)
         case .concat: lowerConcat(n)
         case .seq, .residual, .parallel:
             throw IRError("internal error: a '\(n.op)' node reached lowering", notes: ["this is a bug in archc; please report it with the spec"])
