@@ -87,7 +87,8 @@ public enum Conv {
     /// Floats of scratch `forward` needs with `threads` workers.
     public static func scratchCount(_ g: ConvGeometry, _ algorithm: ConvAlgorithm, threads: Int) -> Int {
         switch algorithm {
-        case .gemm, .pointwise: return 0
+        case .gemm: return PhasePlanes.apply(to: g) ? PhasePlanes.count(g) : 0
+        case .pointwise: return 0
         case .winograd: return Winograd.scratchCount(g, threads: threads)
         case .winograd4: return Winograd4.scratchCount(g, threads: threads)
         case .depthwise: return Depthwise.scratchCount(g, threads: threads)
@@ -112,8 +113,12 @@ public enum Conv {
             let cin = g.inChannels / g.groups, cout = g.outChannels / g.groups
             let n = g.outH * g.outW, k = cin * g.kernelH * g.kernelW
             let per = Gemm.packedACount(m: cout, k: k)
+            // A strided convolution's patches are packed from the input's phase planes.
+            let phases = algorithm == .gemm && PhasePlanes.apply(to: g) ? PhasePlanes(g) : nil
+            if let phases { phases.fill(g, input: input, into: scratch!, threads: threads) }
             for grp in 0..<g.groups {
-                let src = input + grp * cin * g.inH * g.inW, dst = output + grp * cout * n
+                let src = phases.map { UnsafePointer(scratch!) + grp * cin * $0.perChannel } ?? input + grp * cin * g.inH * g.inW
+                let dst = output + grp * cout * n
                 let a = PackedA(weights + grp * per, m: cout, k: k)
                 let epilogue = Epilogue(bias: .perRow, bias.map { $0 + grp * cout }, activation: activation,
                                         residual: residual.map { $0 + grp * cout * n }, ldr: n)
@@ -122,7 +127,7 @@ public enum Conv {
                 } else {
                     var one = g
                     (one.inChannels, one.outChannels, one.groups) = (cin, cout, 1)
-                    Gemm.sgemm(packed: a, image: src, geometry: one, c: dst, ldc: n, epilogue: epilogue, threads: threads)
+                    Gemm.sgemm(packed: a, image: src, geometry: one, phases: phases, c: dst, ldc: n, epilogue: epilogue, threads: threads)
                 }
             }
         }

@@ -9,10 +9,8 @@ enum Depthwise {
     struct Layout {
         let rows: Int, width: Int, phaseSize: Int, phases: Int, accCount: Int
         init(_ g: ConvGeometry) {
-            let paddedH = (g.outH - 1) * g.strideH + g.dilationH * (g.kernelH - 1) + 1
-            let paddedW = (g.outW - 1) * g.strideW + g.dilationW * (g.kernelW - 1) + 1
-            rows = (paddedH + g.strideH - 1) / g.strideH
-            width = (paddedW + g.strideW - 1) / g.strideW
+            let planes = PhasePlanes(g)
+            (rows, width) = (planes.rows, planes.width)
             phaseSize = rows * width + width  // a spare row: the last taps read past the last row's end
             phases = g.strideH * g.strideW
             accCount = g.outH * width

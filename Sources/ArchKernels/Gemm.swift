@@ -38,12 +38,13 @@ public enum Gemm {
     }
 
     /// A convolution as one GEMM without an im2col matrix: C [out x oh ow] = W (prepacked) times the
-    /// image's patches, which are packed straight from `image` [c, h, w] into B's panels.
-    public static func sgemm(packed a: PackedA, image: UnsafePointer<Float>, geometry g: ConvGeometry,
+    /// image's patches, which are packed straight from `image` [c, h, w] into B's panels (from its
+    /// phase planes with `phases`: `image` is then the planes).
+    public static func sgemm(packed a: PackedA, image: UnsafePointer<Float>, geometry g: ConvGeometry, phases: PhasePlanes? = nil,
                              c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue = .none, threads: Int = 1) {
         let n = g.outH * g.outW
         guard a.m > 0, n > 0, a.k > 0 else { return }
-        parallelBlocks(m: a.m, n: n, k: a.k, a: .prepacked(a.data, rowsPadded: a.rowsPadded), b: .image(g, image),
+        parallelBlocks(m: a.m, n: n, k: a.k, a: .prepacked(a.data, rowsPadded: a.rowsPadded), b: .image(g, image, phases),
                        c: c, ldc: ldc, accumulate: false, epilogue: epilogue, threads: threads)
     }
 

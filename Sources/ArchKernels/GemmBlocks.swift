@@ -10,7 +10,7 @@ enum BOperand {
     case matrix(UnsafePointer<Float>, ldb: Int)
     case transposed(UnsafePointer<Float>, ldb: Int)
     case prepacked(UnsafePointer<Float>, columnsPadded: Int)
-    case image(ConvGeometry, UnsafePointer<Float>)
+    case image(ConvGeometry, UnsafePointer<Float>, PhasePlanes?)
 
     var isPrepacked: Bool { if case .prepacked = self { return true } else { return false } }
 }
@@ -121,7 +121,7 @@ extension Gemm {
         case .prepacked(let p, let columns): return p + columns * pc + jc * kcur
         case .matrix(let p, let ldb): Pack.b(p + pc * ldb + jc, ldb: ldb, k: kcur, n: ncur, into: packedB)
         case .transposed(let p, let ldb): Pack.bTransposed(p + jc * ldb + pc, ldb: ldb, k: kcur, n: ncur, into: packedB)
-        case .image(let g, let image): Pack.bImage(g, image, rows: pc..<(pc + kcur), cols: jc..<(jc + ncur), into: packedB)
+        case .image(let g, let image, let phases): Pack.bImage(g, image, phases: phases, rows: pc..<(pc + kcur), cols: jc..<(jc + ncur), into: packedB)
         }
         return UnsafePointer(packedB)
     }

@@ -71,8 +71,9 @@ extension Pack {
     /// matrix of `image` [c, h, w], written straight into 32-column panels (zero padding and
     /// zero-filled panel tails included), panel by panel so the writes are sequential. A panel's
     /// columns fall into a few runs within one output row each; for stride 1 a run is a
-    /// contiguous piece of an input row.
-    static func bImage(_ g: ConvGeometry, _ image: UnsafePointer<Float>, rows: Range<Int>, cols: Range<Int>,
+    /// contiguous piece of an input row. With `phases`, `image` is the input's phase planes
+    /// (`PhasePlanes`), where every run of a strided convolution is contiguous and in bounds.
+    static func bImage(_ g: ConvGeometry, _ image: UnsafePointer<Float>, phases: PhasePlanes?, rows: Range<Int>, cols: Range<Int>,
                        into out: UnsafeMutablePointer<Float>) {
         let nr = Gemm.nr, kcur = rows.count
         let taps = g.kernelH * g.kernelW
@@ -80,10 +81,18 @@ extension Pack {
         let plane = UnsafeMutablePointer<Int>.allocate(capacity: kcur * 3)
         defer { plane.deallocate() }
         for (p, r) in rows.enumerated() {
-            plane[3 * p] = (r / taps) * g.inH * g.inW
-            plane[3 * p + 1] = ((r / g.kernelW) % g.kernelH) * g.dilationH - g.padTop
-            plane[3 * p + 2] = (r % g.kernelW) * g.dilationW - g.padLeft
+            let (c, ky, kx) = (r / taps, (r / g.kernelW) % g.kernelH, r % g.kernelW)
+            if let phases {
+                (plane[3 * p], plane[3 * p + 1], plane[3 * p + 2]) = phases.tap(channel: c, ky: ky, kx: kx, g)
+            } else {
+                plane[3 * p] = c * g.inH * g.inW
+                plane[3 * p + 1] = ky * g.dilationH - g.padTop
+                plane[3 * p + 2] = kx * g.dilationW - g.padLeft
+            }
         }
+        // The image the runs read: the input, or phase planes read at stride 1.
+        let (inH, inW) = phases.map { ($0.rows, $0.width) } ?? (g.inH, g.inW)
+        let (strideH, sw) = phases == nil ? (g.strideH, g.strideW) : (1, 1)
         // A panel's runs: (oy, ox, length, offset in the panel).
         var runs = [(oy: Int, ox: Int, count: Int, at: Int)]()
         runs.reserveCapacity(nr)
@@ -105,13 +114,13 @@ extension Pack {
                 let src0 = image + plane[3 * p], dy = plane[3 * p + 1], dx = plane[3 * p + 2]
                 for run in runs {
                     let dst = dst0 + run.at
-                    let iy = run.oy * g.strideH + dy
-                    if iy < 0 || iy >= g.inH { dst.update(repeating: 0, count: run.count); continue }
-                    let src = src0 + iy * g.inW
-                    let ix0 = run.ox * g.strideW + dx, sw = g.strideW
+                    let iy = run.oy * strideH + dy
+                    if iy < 0 || iy >= inH { dst.update(repeating: 0, count: run.count); continue }
+                    let src = src0 + iy * inW
+                    let ix0 = run.ox * sw + dx
                     // The taps t with 0 <= ix0 + t * stride < inW; zeros on either side.
                     let lo = min(run.count, ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw)
-                    let hi = max(lo, min(run.count, ix0 >= g.inW ? 0 : (g.inW - ix0 + sw - 1) / sw))
+                    let hi = max(lo, min(run.count, ix0 >= inW ? 0 : (inW - ix0 + sw - 1) / sw))
                     if lo > 0 { dst.update(repeating: 0, count: lo) }
                     if sw == 1 {
                         copy(dst + lo, src + ix0 + lo, hi - lo)

@@ -91,6 +91,9 @@ final class KernelTests: XCTestCase {
                      (8, 16, 1, 3, 1, 1, 1, 20, 20), (16, 12, 1, 3, 1, 0, 1, 21, 19), (8, 8, 1, 3, 1, 2, 1, 15, 14),
                      (3, 3, 3, 3, 1, 1, 1, 7, 9), (3, 3, 3, 3, 2, 1, 1, 8, 8), (3, 3, 3, 5, 1, 2, 1, 6, 5), (3, 3, 3, 3, 1, 2, 2, 7, 7),
                      (3, 3, 3, 7, 3, 0, 1, 10, 13), (3, 3, 3, 3, 1, 0, 1, 2, 2),
+                     // Strided GEMMs over phase planes: dilated and grouped, 1x1 (one phase of nine read),
+                     // a stride past the input.
+                     (4, 8, 2, 3, 2, 1, 2, 13, 12), (2, 6, 1, 1, 3, 0, 1, 10, 11), (2, 4, 1, 2, 4, 1, 1, 3, 3),
                      // Winograd F(4x4, 3x3): 4x4 tiles (6x6 exactly, cropped bottom and right, pads 0-2), and a
                      // tile row of 35 cut into runs.
                      (8, 8, 1, 3, 1, 1, 1, 24, 24), (8, 16, 1, 3, 1, 1, 1, 26, 30), (16, 12, 1, 3, 1, 0, 1, 27, 33),
