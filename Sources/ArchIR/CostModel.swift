@@ -20,9 +20,11 @@ public struct CostModel: Sendable {
     }
 
     /// Seconds for a GEMM: its arithmetic at the micro-kernel's rate (less for short K, where
-    /// packing and the epilogue weigh more), or its memory traffic, whichever is larger.
+    /// packing and the epilogue weigh more), or its memory traffic, whichever is larger. The
+    /// arithmetic is the micro-kernel's: M rounded up to its panels of 6 rows, N to 32 columns.
     public func gemmSeconds(m: Int, n: Int, k: Int, threads: Int) -> Double {
-        let macs = Double(m) * Double(n) * Double(k)
+        let rows = (m + Gemm.mr - 1) / Gemm.mr * Gemm.mr, columns = (n + Gemm.nr - 1) / Gemm.nr * Gemm.nr
+        let macs = Double(rows) * Double(columns) * Double(k)
         let efficiency = min(1, Double(k) / 256 + 0.25)
         let traffic = 4 * (Double(m) * Double(k) + Double(k) * Double(n) + 2 * Double(m) * Double(n))
         return max(macs / (gemmRate * efficiency * Double(threads)), traffic / bandwidth)
@@ -35,20 +37,42 @@ public struct CostModel: Sendable {
             options.append((a, Double(batch) * seconds(a, g, threads: threads)))
         }
         let best = options.min { $0.1 < $1.1 } ?? (.gemm, 0)
-        let cout = g.outChannels / g.groups, n = g.outH * g.outW, k = g.inChannels / g.groups * g.kernelH * g.kernelW
-        let used = best.0 == .depthwise || best.0 == .winograd || best.0 == .winograd4 ? threads : gemmThreads(m: cout, n: n, k: k, threads: threads)
-        return (best.0, used, Estimate(chosen: best.0.rawValue, seconds: best.1,
+        return (best.0, convolutionThreads(best.0, g, threads: threads), Estimate(chosen: best.0.rawValue, seconds: best.1,
                                        alternatives: options.filter { $0.0 != best.0 }.map { ($0.0.rawValue, $0.1) }))
     }
 
-    func seconds(_ a: ConvAlgorithm, _ g: ConvGeometry, threads: Int) -> Double {
+    /// The workers a convolution algorithm uses: all for the kernels that split their own work, the
+    /// GEMM's split otherwise.
+    public func convolutionThreads(_ a: ConvAlgorithm, _ g: ConvGeometry, threads: Int) -> Int {
+        if a.splitsItsOwnWork { return threads }
+        return gemm(a, g).map { gemmThreads(m: $0.m, n: $0.n, k: $0.k, threads: threads) } ?? threads
+    }
+
+    /// The GEMM a convolution algorithm runs per group (M, N, K), if it runs one.
+    func gemm(_ a: ConvAlgorithm, _ g: ConvGeometry) -> (m: Int, n: Int, k: Int)? {
         let cout = g.outChannels / g.groups, n = g.outH * g.outW, k = g.inChannels / g.groups * g.kernelH * g.kernelW
+        switch a {
+        case .gemm, .pointwise: return (cout, n, k)
+        case .spatialGemm: return (n, cout, k)
+        case .winograd, .winograd4, .depthwise: return nil
+        }
+    }
+
+    func seconds(_ a: ConvAlgorithm, _ g: ConvGeometry, threads: Int) -> Double {
         let io = 4 * Double(g.inputCount + 2 * g.outputCount)
         switch a {
-        case .gemm, .pointwise:
-            // Implicit im2col packs every patch: a little more traffic than a plain GEMM's B.
-            let gemm = Double(g.groups) * gemmSeconds(m: cout, n: n, k: k, threads: threads)
-            return a == .gemm ? gemm * 1.1 : gemm
+        case .gemm, .pointwise, .spatialGemm:
+            let (m, n, k) = gemm(a, g)!
+            let gemm = Double(g.groups) * gemmSeconds(m: m, n: n, k: k, threads: threads)
+            // Implicit im2col packs every patch: a little more traffic than a plain GEMM's B. The
+            // positions as rows pack all the patches once for the workers to share (written, then
+            // read back: from memory unless the map is small) and write the output transposed.
+            // Calibrated on ResNet-50 (2 threads): faster on 7x7 maps, slower on 14x14 and 28x28.
+            switch a {
+            case .pointwise: return gemm
+            case .gemm: return gemm * 1.1
+            default: return gemm * 1.1 + 8 * (Double(g.groups * m * k) + Double(g.outputCount)) / bandwidth
+            }
         case .winograd:
             // 16 GEMMs of [out x in] x [in x tiles of a block] (4/9 of the direct multiplies), with the
             // transforms about half the time where the blocks are full; blocks of fewer than 48 tiles

@@ -26,7 +26,7 @@ public enum Schedule {
                     } else {
                         choice.estimate = Estimate(chosen: choice.algorithm.rawValue + " (tuned before)", seconds: 0)
                     }
-                    choice.threads = choice.algorithm == .depthwise || choice.algorithm == .winograd || choice.algorithm == .winograd4 ? threads : choice.threads
+                    choice.threads = model.convolutionThreads(choice.algorithm, c.geometry, threads: threads)
                 }
                 (c.algorithm, c.threads) = (choice.algorithm, choice.threads)
                 let need = Conv.scratchCount(c.geometry, c.algorithm, threads: c.threads)

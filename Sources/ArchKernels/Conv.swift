@@ -38,6 +38,9 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     case gemm
     /// A 1x1 stride-1 convolution: the image [c, h w] is the GEMM's B as it is.
     case pointwise
+    /// A GEMM with the output positions as rows and the channels as columns (`SpatialGemm`): for
+    /// small maps, whose positions fill the GEMM's 32-wide panels poorly.
+    case spatialGemm
     /// Winograd's F(2x2, 3x3) for 3x3 stride-1 convolutions.
     case winograd
     /// Winograd's F(4x4, 3x3) for 3x3 stride-1 convolutions: fewer multiplies, larger tiles.
@@ -45,11 +48,20 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// One filter per channel, over phase planes.
     case depthwise
 
+    /// Whether the kernel splits its work across all the threads it is given itself (not by the GEMM's split).
+    public var splitsItsOwnWork: Bool {
+        switch self {
+        case .winograd, .winograd4, .depthwise: return true
+        case .gemm, .pointwise, .spatialGemm: return false
+        }
+    }
+
     /// Whether the algorithm computes this geometry.
     public func applies(to g: ConvGeometry) -> Bool {
         switch self {
         case .gemm: return true
         case .pointwise: return g.isPointwise
+        case .spatialGemm: return SpatialGemm.applies(g)
         case .winograd: return Winograd.applies(g)
         case .winograd4: return Winograd4.applies(g)
         case .depthwise: return g.isDepthwise
@@ -64,6 +76,7 @@ public enum Conv {
         let cout = g.outChannels / g.groups, k = g.inChannels / g.groups * g.kernelH * g.kernelW
         switch algorithm {
         case .gemm, .pointwise: return g.groups * Gemm.packedACount(m: cout, k: k)
+        case .spatialGemm: return SpatialGemm.preparedCount(g)
         case .winograd: return Winograd.preparedCount(g)
         case .winograd4: return Winograd4.preparedCount(g)
         case .depthwise: return g.outChannels * g.kernelH * g.kernelW
@@ -78,6 +91,7 @@ public enum Conv {
         case .gemm, .pointwise:
             let per = Gemm.packedACount(m: cout, k: k)
             for grp in 0..<g.groups { Gemm.packA(weight + grp * cout * k, lda: k, m: cout, k: k, into: out + grp * per) }
+        case .spatialGemm: SpatialGemm.prepare(g, weight: weight, into: out)
         case .winograd: Winograd.prepare(g, weight: weight, into: out)
         case .winograd4: Winograd4.prepare(g, weight: weight, into: out)
         case .depthwise: out.update(from: weight, count: g.outChannels * g.kernelH * g.kernelW)
@@ -89,6 +103,7 @@ public enum Conv {
         switch algorithm {
         case .gemm: return PhasePlanes.apply(to: g) ? PhasePlanes.count(g) : 0
         case .pointwise: return 0
+        case .spatialGemm: return SpatialGemm.scratchCount(g)
         case .winograd: return Winograd.scratchCount(g, threads: threads)
         case .winograd4: return Winograd4.scratchCount(g, threads: threads)
         case .depthwise: return Depthwise.scratchCount(g, threads: threads)
@@ -100,6 +115,9 @@ public enum Conv {
                                bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, activation: Activation,
                                output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?, threads: Int) {
         switch algorithm {
+        case .spatialGemm:
+            SpatialGemm.forward(g, input: input, prepared: weights, bias: bias, residual: residual, activation: activation, output: output,
+                                scratch: scratch!, threads: threads)
         case .winograd:
             Winograd.forward(g, input: input, prepared: weights, bias: bias, residual: residual, activation: activation, output: output,
                              scratch: scratch!, threads: threads)

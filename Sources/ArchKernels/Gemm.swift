@@ -48,6 +48,16 @@ public enum Gemm {
                        c: c, ldc: ldc, accumulate: false, epilogue: epilogue, threads: threads)
     }
 
+    /// A convolution with the output positions as rows (`SpatialGemm`): Cᵀ [oh ow x out] = the
+    /// patches, packed from the input's phase planes `planes`, times the weights packed as B.
+    static func sgemm(patches g: ConvGeometry, planes: UnsafePointer<Float>, layout: PhasePlanes, packed b: PackedB,
+                      c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1) {
+        let m = g.outH * g.outW
+        guard m > 0, b.n > 0, b.k > 0 else { return }
+        parallelBlocks(m: m, n: b.n, k: b.k, a: .patches(g, planes, layout), b: .prepacked(b.data, columnsPadded: b.columnsPadded),
+                       c: c, ldc: ldc, accumulate: false, epilogue: .none, threads: threads)
+    }
+
     /// K = 0: C is the epilogue of nothing (or of itself, accumulating).
     static func emptyProduct(m: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: Epilogue) {
         for i in 0..<m {

@@ -1,7 +1,9 @@
-/// Where the GEMM reads A: a row-major matrix, or panels packed once.
+/// Where the GEMM reads A: a row-major matrix, panels packed once, or a convolution's patches
+/// with the output positions as rows (`SpatialGemm`), packed from the input's phase planes.
 enum AOperand {
     case matrix(UnsafePointer<Float>, lda: Int)
     case prepacked(UnsafePointer<Float>, rowsPadded: Int)
+    case patches(ConvGeometry, UnsafePointer<Float>, PhasePlanes)
 }
 
 /// Where the GEMM reads B: a row-major matrix, its transpose, panels packed once, or the patches
@@ -12,6 +14,10 @@ enum BOperand {
     case prepacked(UnsafePointer<Float>, columnsPadded: Int)
     case image(ConvGeometry, UnsafePointer<Float>, PhasePlanes?)
 
+    var isPrepacked: Bool { if case .prepacked = self { return true } else { return false } }
+}
+
+extension AOperand {
     var isPrepacked: Bool { if case .prepacked = self { return true } else { return false } }
 }
 
@@ -57,13 +63,13 @@ extension Gemm {
             }
             return
         }
-        if !byRows && workers > 1, case .matrix(let p, let lda) = a {
+        if !byRows && workers > 1, !a.isPrepacked {
             // Every column task reads all of A: pack it once, its row panels across the workers, then share it.
             let padded = (m + mr - 1) / mr * mr, panels = padded / mr
             SharedPanels.shared.with(padded * k) { packed in
                 Parallel.forEach(panels, threads: workers) { panel, _ in
                     let i = panel * mr, rows = min(mr, m - i)
-                    forKBlocks(k) { pc, kcur in Pack.a(p + i * lda + pc, lda: lda, m: rows, k: kcur, into: packed + padded * pc + i * kcur) }
+                    forKBlocks(k) { pc, kcur in packA(a, rows: i..<(i + rows), pc: pc, kcur: kcur, into: packed + padded * pc + i * kcur) }
                 }
                 parallelBlocks(m: m, n: n, k: k, a: .prepacked(packed, rowsPadded: padded), b: b, c: c, ldc: ldc,
                                accumulate: accumulate, epilogue: epilogue, threads: threads)
@@ -96,13 +102,7 @@ extension Gemm {
                 var ic = rows.lowerBound
                 while ic < rows.upperBound {
                     let mcur = min(mc, rows.upperBound - ic)
-                    let aBlock: UnsafePointer<Float>
-                    switch a {
-                    case .prepacked(let p, let rowsPadded): aBlock = p + rowsPadded * pc + ic * kcur
-                    case .matrix(let p, let lda):
-                        Pack.a(p + ic * lda + pc, lda: lda, m: mcur, k: kcur, into: packedA)
-                        aBlock = UnsafePointer(packedA)
-                    }
+                    let aBlock = packA(a, rows: ic..<(ic + mcur), pc: pc, kcur: kcur, into: packedA)
                     let block = Block(k: kcur, first: pc == 0, last: pc + kcur == k, accumulate: accumulate)
                     tiles(block, rows: ic..<(ic + mcur), cols: jc..<(jc + ncur), a: aBlock, b: bBlock, c: c, ldc: ldc,
                           epilogue: epilogue, edge: edge)
@@ -112,6 +112,17 @@ extension Gemm {
             }
             jc += ncur
         }
+    }
+
+    /// A's block of rows `rows` and columns pc..<pc+kcur, packed unless it was prepacked.
+    @inline(always)
+    static func packA(_ a: AOperand, rows: Range<Int>, pc: Int, kcur: Int, into packedA: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        switch a {
+        case .prepacked(let p, let rowsPadded): return p + rowsPadded * pc + rows.lowerBound * kcur
+        case .matrix(let p, let lda): Pack.a(p + rows.lowerBound * lda + pc, lda: lda, m: rows.count, k: kcur, into: packedA)
+        case .patches(let g, let planes, let layout): Pack.aPatches(g, planes, layout, rows: rows, ks: pc..<(pc + kcur), into: packedA)
+        }
+        return UnsafePointer(packedA)
     }
 
     /// B's block of rows pc..<pc+kcur and columns jc..<jc+ncur, packed unless it was prepacked.
