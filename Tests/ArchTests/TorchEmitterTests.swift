@@ -74,6 +74,7 @@ final class TorchEmitterTests: XCTestCase {
 
     func testCommandWritesTheFile() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("archc-emit-\(getpid()).py").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let r = Support.run("emit", "torch", Support.specs.appendingPathComponent("mlp.arch").path, "-o", out)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(try String(contentsOfFile: out, encoding: .utf8).contains("self.fc1 = nn.Linear(1024, 2048)"))
