@@ -34,35 +34,41 @@ public struct CostModel: Sendable {
     public func convolution(_ g: ConvGeometry, batch: Int, threads: Int) -> (algorithm: ConvAlgorithm, threads: Int, estimate: Estimate) {
         var options: [(ConvAlgorithm, Double)] = []
         for a in ConvAlgorithm.allCases where a.applies(to: g) {
-            options.append((a, Double(batch) * seconds(a, g, threads: threads)))
+            options.append((a, seconds(a, g, batch: batch, threads: threads)))
         }
         let best = options.min { $0.1 < $1.1 } ?? (.gemm, 0)
-        return (best.0, convolutionThreads(best.0, g, threads: threads), Estimate(chosen: best.0.rawValue, seconds: best.1,
+        return (best.0, convolutionThreads(best.0, g, batch: batch, threads: threads), Estimate(chosen: best.0.rawValue, seconds: best.1,
                                        alternatives: options.filter { $0.0 != best.0 }.map { ($0.0.rawValue, $0.1) }))
     }
 
     /// The workers a convolution algorithm uses: all for the kernels that split their own work, the
     /// GEMM's split otherwise.
-    public func convolutionThreads(_ a: ConvAlgorithm, _ g: ConvGeometry, threads: Int) -> Int {
+    public func convolutionThreads(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Int {
         if a.splitsItsOwnWork { return threads }
-        return gemm(a, g).map { gemmThreads(m: $0.m, n: $0.n, k: $0.k, threads: threads) } ?? threads
+        return gemm(a, g, batch: batch).map { gemmThreads(m: $0.m, n: $0.n, k: $0.k, threads: threads) } ?? threads
     }
 
-    /// The GEMM a convolution algorithm runs per group (M, N, K), if it runs one.
-    func gemm(_ a: ConvAlgorithm, _ g: ConvGeometry) -> (m: Int, n: Int, k: Int)? {
+    /// The GEMM a convolution algorithm runs per group (M, N, K), if it runs one: per example, or
+    /// for the whole batch with the positions as rows.
+    func gemm(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int) -> (m: Int, n: Int, k: Int)? {
         let cout = g.outChannels / g.groups, n = g.outH * g.outW, k = g.inChannels / g.groups * g.kernelH * g.kernelW
         switch a {
         case .gemm, .pointwise: return (cout, n, k)
-        case .spatialGemm: return (n, cout, k)
+        case .spatialGemm: return (batch * n, cout, k)
         case .winograd, .winograd4, .depthwise: return nil
         }
     }
 
-    func seconds(_ a: ConvAlgorithm, _ g: ConvGeometry, threads: Int) -> Double {
+    /// Seconds for the batch.
+    func seconds(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Double {
+        a == .spatialGemm ? batchSeconds(a, g, batch: batch, threads: threads) : Double(batch) * batchSeconds(a, g, batch: 1, threads: threads)
+    }
+
+    func batchSeconds(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Double {
         let io = 4 * Double(g.inputCount + 2 * g.outputCount)
         switch a {
         case .gemm, .pointwise, .spatialGemm:
-            let (m, n, k) = gemm(a, g)!
+            let (m, n, k) = gemm(a, g, batch: batch)!
             let gemm = Double(g.groups) * gemmSeconds(m: m, n: n, k: k, threads: threads)
             // Implicit im2col packs every patch: a little more traffic than a plain GEMM's B. The
             // positions as rows pack all the patches once for the workers to share (written, then
@@ -71,7 +77,7 @@ public struct CostModel: Sendable {
             switch a {
             case .pointwise: return gemm
             case .gemm: return gemm * 1.1
-            default: return gemm * 1.1 + 8 * (Double(g.groups * m * k) + Double(g.outputCount)) / bandwidth
+            default: return gemm * 1.1 + 8 * (Double(g.groups * m * k) + Double(batch * g.outputCount)) / bandwidth
             }
         case .winograd:
             // 16 GEMMs of [out x in] x [in x tiles of a block] (4/9 of the direct multiplies), with the

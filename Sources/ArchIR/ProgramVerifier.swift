@@ -34,7 +34,7 @@ public enum ProgramVerifier {
     static func verifySchedule(_ s: Program.Step, _ i: Int) -> [String] {
         if case .conv(let c) = s.kind {
             if !c.algorithm.applies(to: c.geometry) { return ["step \(i): \(c.algorithm) does not compute this convolution"] }
-            if (Conv.scratchCount(c.geometry, c.algorithm, threads: c.threads) > 0) != (c.scratch != nil) {
+            if (Conv.scratchCount(c.geometry, c.algorithm, batch: c.batch, threads: c.threads) > 0) != (c.scratch != nil) {
                 return ["step \(i): the convolution's scratch does not match its algorithm"]
             }
         } else if s.kind.needsScratch && s.scratch == nil {

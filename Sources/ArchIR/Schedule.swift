@@ -26,10 +26,10 @@ public enum Schedule {
                     } else {
                         choice.estimate = Estimate(chosen: choice.algorithm.rawValue + " (tuned before)", seconds: 0)
                     }
-                    choice.threads = model.convolutionThreads(choice.algorithm, c.geometry, threads: threads)
+                    choice.threads = model.convolutionThreads(choice.algorithm, c.geometry, batch: c.batch, threads: threads)
                 }
                 (c.algorithm, c.threads) = (choice.algorithm, choice.threads)
-                let need = Conv.scratchCount(c.geometry, c.algorithm, threads: c.threads)
+                let need = Conv.scratchCount(c.geometry, c.algorithm, batch: c.batch, threads: c.threads)
                 c.scratch = need > 0 ? p.addValue([need], scratch: true) : nil
                 s.kind = .conv(c)
                 s.estimate = choice.estimate

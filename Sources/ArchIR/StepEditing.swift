@@ -162,7 +162,7 @@ extension KernelCall {
     var needsScratch: Bool {
         switch self {
         case .attention, .windowAttention, .convTranspose, .moe, .recurrent, .invertedResidual: return true
-        case .conv(let c): return Conv.scratchCount(c.geometry, c.algorithm, threads: c.threads) > 0
+        case .conv(let c): return Conv.scratchCount(c.geometry, c.algorithm, batch: c.batch, threads: c.threads) > 0
         case .linear, .tokenMix, .gate, .embedding, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm, .channelAffine,
              .activation, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather,
              .windowPartition, .windowMerge, .rotary, .reduce, .slice, .unfold:

@@ -98,26 +98,44 @@ public enum Conv {
         }
     }
 
-    /// Floats of scratch `forward` needs with `threads` workers.
-    public static func scratchCount(_ g: ConvGeometry, _ algorithm: ConvAlgorithm, threads: Int) -> Int {
+    /// Floats of scratch `forward` needs with `threads` workers, for `batch` examples.
+    public static func scratchCount(_ g: ConvGeometry, _ algorithm: ConvAlgorithm, batch: Int = 1, threads: Int) -> Int {
         switch algorithm {
         case .gemm: return PhasePlanes.apply(to: g) ? PhasePlanes.count(g) : 0
         case .pointwise: return 0
-        case .spatialGemm: return SpatialGemm.scratchCount(g)
+        case .spatialGemm: return SpatialGemm.scratchCount(g, batch: batch)
         case .winograd: return Winograd.scratchCount(g, threads: threads)
         case .winograd4: return Winograd4.scratchCount(g, threads: threads)
         case .depthwise: return Depthwise.scratchCount(g, threads: threads)
         }
     }
 
-    /// One example: out = activation(conv(in) + bias + residual), residual laid out as the output.
-    public static func forward(_ g: ConvGeometry, _ algorithm: ConvAlgorithm, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, activation: Activation,
-                               output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?, threads: Int) {
+    /// `batch` examples: out = activation(conv(in) + bias + residual), residual laid out as the
+    /// output. The positions-as-rows GEMM takes the whole batch at once (its rows are every
+    /// example's positions, the weights read once); the others run example by example.
+    public static func forward(_ g: ConvGeometry, _ algorithm: ConvAlgorithm, batch: Int = 1, input: UnsafePointer<Float>,
+                               weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
+                               activation: Activation, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
+                               threads: Int) {
+        if algorithm == .spatialGemm {
+            SpatialGemm.forward(g, batch: batch, input: input, prepared: weights, bias: bias, residual: residual, activation: activation,
+                                output: output, scratch: scratch!, threads: threads)
+            return
+        }
+        for n in 0..<batch {
+            forwardOne(g, algorithm, input: input + n * g.inputCount, weights: weights, bias: bias,
+                       residual: residual.map { $0 + n * g.outputCount }, activation: activation, output: output + n * g.outputCount,
+                       scratch: scratch, threads: threads)
+        }
+    }
+
+    static func forwardOne(_ g: ConvGeometry, _ algorithm: ConvAlgorithm, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                           bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, activation: Activation,
+                           output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?, threads: Int) {
         switch algorithm {
         case .spatialGemm:
-            SpatialGemm.forward(g, input: input, prepared: weights, bias: bias, residual: residual, activation: activation, output: output,
-                                scratch: scratch!, threads: threads)
+            SpatialGemm.forward(g, batch: 1, input: input, prepared: weights, bias: bias, residual: residual, activation: activation,
+                                output: output, scratch: scratch!, threads: threads)
         case .winograd:
             Winograd.forward(g, input: input, prepared: weights, bias: bias, residual: residual, activation: activation, output: output,
                              scratch: scratch!, threads: threads)

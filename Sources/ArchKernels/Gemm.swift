@@ -48,13 +48,14 @@ public enum Gemm {
                        c: c, ldc: ldc, accumulate: false, epilogue: epilogue, threads: threads)
     }
 
-    /// A convolution with the output positions as rows (`SpatialGemm`): Cᵀ [oh ow x out] = the
-    /// patches, packed from the input's phase planes `planes`, times the weights packed as B.
-    static func sgemm(patches g: ConvGeometry, planes: UnsafePointer<Float>, layout: PhasePlanes, packed b: PackedB,
-                      c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1) {
-        let m = g.outH * g.outW
+    /// A convolution with the output positions as rows (`SpatialGemm`): Cᵀ [batch oh ow x out] = the
+    /// patches, packed from the examples' phase planes `planes`, times the weights packed as B.
+    static func sgemm(patches g: ConvGeometry, batch: Int, planes: UnsafePointer<Float>, exampleStride: Int, layout: PhasePlanes,
+                      packed b: PackedB, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1) {
+        let m = batch * g.outH * g.outW
         guard m > 0, b.n > 0, b.k > 0 else { return }
-        parallelBlocks(m: m, n: b.n, k: b.k, a: .patches(g, planes, layout), b: .prepacked(b.data, columnsPadded: b.columnsPadded),
+        parallelBlocks(m: m, n: b.n, k: b.k, a: .patches(g, planes, exampleStride: exampleStride, layout),
+                       b: .prepacked(b.data, columnsPadded: b.columnsPadded),
                        c: c, ldc: ldc, accumulate: false, epilogue: .none, threads: threads)
     }
 

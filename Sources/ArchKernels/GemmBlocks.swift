@@ -3,7 +3,7 @@
 enum AOperand {
     case matrix(UnsafePointer<Float>, lda: Int)
     case prepacked(UnsafePointer<Float>, rowsPadded: Int)
-    case patches(ConvGeometry, UnsafePointer<Float>, PhasePlanes)
+    case patches(ConvGeometry, UnsafePointer<Float>, exampleStride: Int, PhasePlanes)
 }
 
 /// Where the GEMM reads B: a row-major matrix, its transpose, panels packed once, or the patches
@@ -120,7 +120,8 @@ extension Gemm {
         switch a {
         case .prepacked(let p, let rowsPadded): return p + rowsPadded * pc + rows.lowerBound * kcur
         case .matrix(let p, let lda): Pack.a(p + rows.lowerBound * lda + pc, lda: lda, m: rows.count, k: kcur, into: packedA)
-        case .patches(let g, let planes, let layout): Pack.aPatches(g, planes, layout, rows: rows, ks: pc..<(pc + kcur), into: packedA)
+        case .patches(let g, let planes, let stride, let layout):
+            Pack.aPatches(g, planes, exampleStride: stride, layout, rows: rows, ks: pc..<(pc + kcur), into: packedA)
         }
         return UnsafePointer(packedA)
     }

@@ -60,10 +60,27 @@ public struct PhasePlanes: Sendable {
             let row = dst + i * width, y = ry + i * strideH - g.padTop
             guard y >= 0 && y < g.inH && last > first else { row.update(repeating: 0, count: width); continue }
             row.update(repeating: 0, count: first)
-            let line = plane + y * g.inW
-            var x = rx + first * strideW - g.padLeft
-            for j in first..<last { row[j] = line[x]; x += strideW }
+            gather(plane + y * g.inW + rx + first * strideW - g.padLeft, into: row + first, count: last - first)
             (row + last).update(repeating: 0, count: width - last)
         }
+    }
+
+    /// out[j] = src[j * strideW] for j in 0..<count: 16 at a time for strides 1 and 2.
+    @inline(always)
+    func gather(_ src: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        var j = 0
+        if strideW == 1 {
+            out.update(from: src, count: count)
+            return
+        }
+        if strideW == 2 {
+            // (Sixteen outputs read 31 floats: the last vector stops where the scalar tail takes over.)
+            while j + 16 <= count && 2 * j + 32 <= 2 * count - 1 {
+                let v = UnsafeRawPointer(src + 2 * j).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+                UnsafeMutableRawPointer(out + j).storeBytes(of: v, as: SIMD16<Float>.self)
+                j += 16
+            }
+        }
+        while j < count { out[j] = src[j * strideW]; j += 1 }
     }
 }

@@ -23,25 +23,30 @@ enum SpatialGemm {
         g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
     }
 
-    /// The phase planes (unless the input is read as it is), then Cᵀ.
-    static func scratchCount(_ g: ConvGeometry) -> Int {
-        (readsInputAsIs(g) ? 0 : PhasePlanes.count(g)) + g.outputCount
+    /// Each example's phase planes (unless the input is read as it is), then Cᵀ of the batch.
+    static func scratchCount(_ g: ConvGeometry, batch: Int) -> Int {
+        batch * ((readsInputAsIs(g) ? 0 : PhasePlanes.count(g)) + g.outputCount)
     }
 
-    static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, prepared: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        residual: UnsafePointer<Float>?, activation: Activation, output: UnsafeMutablePointer<Float>,
-                        scratch: UnsafeMutablePointer<Float>, threads: Int) {
+    /// The batch at once: the GEMM's rows are every example's positions, example after example.
+    static func forward(_ g: ConvGeometry, batch: Int, input: UnsafePointer<Float>, prepared: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, activation: Activation,
+                        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, threads: Int) {
         let layout = PhasePlanes(g), positions = g.outH * g.outW, k = g.inChannels * g.kernelH * g.kernelW
-        var planes = input, transposed = scratch
+        var planes = input, transposed = scratch, perExample = g.inputCount
         if !readsInputAsIs(g) {
-            layout.fill(g, input: input, into: scratch, threads: threads)
+            perExample = PhasePlanes.count(g)
+            for n in 0..<batch { layout.fill(g, input: input + n * g.inputCount, into: scratch + n * perExample, threads: threads) }
             planes = UnsafePointer(scratch)
-            transposed += PhasePlanes.count(g)
+            transposed += batch * perExample
         }
-        Gemm.sgemm(patches: g, planes: planes, layout: layout, packed: PackedB(prepared, n: g.outChannels, k: k),
-                   c: transposed, ldc: g.outChannels, threads: threads)
-        writeTransposed(UnsafePointer(transposed), positions: positions, channels: g.outChannels, bias: bias, residual: residual,
-                        activation: activation, output: output, threads: threads)
+        Gemm.sgemm(patches: g, batch: batch, planes: planes, exampleStride: perExample, layout: layout,
+                   packed: PackedB(prepared, n: g.outChannels, k: k), c: transposed, ldc: g.outChannels, threads: threads)
+        for n in 0..<batch {
+            writeTransposed(UnsafePointer(transposed + n * positions * g.outChannels), positions: positions, channels: g.outChannels,
+                            bias: bias, residual: residual.map { $0 + n * g.outputCount }, activation: activation,
+                            output: output + n * g.outputCount, threads: threads)
+        }
     }
 
     /// output[o][s] = activation(Cᵀ[s][o] + bias[o] + residual[o][s]), 16 channels at a time
@@ -75,11 +80,12 @@ enum SpatialGemm {
 }
 
 extension Pack {
-    /// Rows `rows` (output positions) and columns `ks` (channel, ky, kx) of a convolution's patch
-    /// matrix, read from the input's phase planes `planes` (every tap in bounds), into panels of 6
-    /// rows as `Pack.a` writes them; rows past the last are zero.
-    static func aPatches(_ g: ConvGeometry, _ planes: UnsafePointer<Float>, _ layout: PhasePlanes, rows: Range<Int>, ks: Range<Int>,
-                         into out: UnsafeMutablePointer<Float>) {
+    /// Rows `rows` (output positions, example after example) and columns `ks` (channel, ky, kx) of
+    /// a convolution's patch matrix, read from the examples' phase planes `planes` (every tap in
+    /// bounds; `exampleStride` floats apart), into panels of 6 rows as `Pack.a` writes them; rows
+    /// past the last are zero.
+    static func aPatches(_ g: ConvGeometry, _ planes: UnsafePointer<Float>, exampleStride: Int, _ layout: PhasePlanes, rows: Range<Int>,
+                         ks: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let kcur = ks.count, taps = g.kernelH * g.kernelW
         withUnsafeTemporaryAllocation(of: Int.self, capacity: kcur) { tap in
             for (p, r) in ks.enumerated() {
@@ -93,7 +99,11 @@ extension Pack {
                 var at = (0, 0, 0, 0, 0, 0)
                 withUnsafeMutableBytes(of: &at) { raw in
                     let at = raw.bindMemory(to: Int.self)
-                    for r in 0..<h { at[r] = (i + r) / g.outW * layout.width + (i + r) % g.outW }
+                    let positions = g.outH * g.outW
+                    for r in 0..<h {
+                        let (n, s) = ((i + r) / positions, (i + r) % positions)
+                        at[r] = n * exampleStride + s / g.outW * layout.width + s % g.outW
+                    }
                     if h == Gemm.mr {
                         let (a0, a1, a2, a3, a4, a5) = (at[0], at[1], at[2], at[3], at[4], at[5])
                         for p in 0..<kcur {

@@ -93,7 +93,7 @@ final class KernelTests: XCTestCase {
                      (3, 3, 3, 7, 3, 0, 1, 10, 13), (3, 3, 3, 3, 1, 0, 1, 2, 2),
                      // Strided GEMMs over phase planes: dilated and grouped, 1x1 (one phase of nine read),
                      // a stride past the input.
-                     (4, 8, 2, 3, 2, 1, 2, 13, 12), (2, 6, 1, 1, 3, 0, 1, 10, 11), (2, 4, 1, 2, 4, 1, 1, 3, 3),
+                     (4, 8, 2, 3, 2, 1, 2, 13, 12), (2, 6, 1, 1, 3, 0, 1, 10, 11), (2, 4, 1, 2, 4, 1, 1, 3, 3), (3, 8, 1, 3, 2, 1, 1, 9, 75),
                      // Small maps with many channels (the positions as the GEMM's rows): K over several
                      // blocks, the channels split between the workers, 1x1 read from the input as it is.
                      (40, 70, 1, 3, 1, 1, 1, 7, 7), (300, 96, 1, 1, 1, 0, 1, 5, 4), (33, 65, 1, 3, 2, 1, 1, 9, 9),

@@ -25,12 +25,9 @@ public struct ConvCall: KernelCallProtocol {
     public var scratchValue: Int? { scratch }
 
     public func run(_ f: Frame) {
-        let g = geometry, x = f.value(input), y = f.value(output), r = f.value(residual)
-        for n in 0..<batch {
-            Conv.forward(g, algorithm, input: x + n * g.inputCount, weights: f.constant(weight), bias: f.constant(bias),
-                         residual: r.map { UnsafePointer($0 + n * g.outputCount) }, activation: activation,
-                         output: y + n * g.outputCount, scratch: f.value(scratch), threads: f.threads(threads))
-        }
+        Conv.forward(geometry, algorithm, batch: batch, input: f.value(input), weights: f.constant(weight), bias: f.constant(bias),
+                     residual: f.value(residual).map { UnsafePointer($0) }, activation: activation, output: f.value(output),
+                     scratch: f.value(scratch), threads: f.threads(threads))
     }
 }
 
