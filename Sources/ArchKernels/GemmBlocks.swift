@@ -170,7 +170,11 @@ extension Gemm {
                     // (Not `source?[...] ?? 0`: vectorised, that is a masked load from address 0 when there is no
                     // source, which takes a microcode assist on AMD's Zen 4.)
                     if let source { for i in 0..<mh { for j in 0..<nw { edge[i * nr + j] = source[i * lds + j] } } }
-                    MicroKernel.run(k: kcur, a: ap, b: bp, c: edge, ldc: nr, source: source == nil ? nil : UnsafePointer(edge), lds: nr)
+                    if nw <= nr / 2 {
+                        MicroKernel.runLeftHalf(k: kcur, a: ap, b: bp, c: edge, ldc: nr, source: source == nil ? nil : UnsafePointer(edge), lds: nr)
+                    } else {
+                        MicroKernel.run(k: kcur, a: ap, b: bp, c: edge, ldc: nr, source: source == nil ? nil : UnsafePointer(edge), lds: nr)
+                    }
                     for i in 0..<mh { for j in 0..<nw { cp[i * ldc + j] = edge[i * nr + j] } }
                     if block.last { applyEpilogue(c: c, ldc: ldc, rows: ir..<(ir + mh), cols: jr..<(jr + nw), epilogue) }
                 }

@@ -82,4 +82,27 @@ enum MicroKernel {
         if rows > 4 { store(c40, c + 4 * ldc); store(c41, c + 4 * ldc + 16) }
         if rows > 5 { store(c50, c + 5 * ldc); store(c51, c + 5 * ldc + 16) }
     }
+
+    /// The left half of a tile, C[6 x 16] = source + A panel x B panel's first 16 columns (B's rows
+    /// still 32 apart): for a right-edge tile 16 or fewer columns wide (196 = 6 x 32 + 4 positions),
+    /// half the multiply-adds of a whole tile. Writes all 6 rows and 16 columns of `c`.
+    @inline(never)
+    static func runLeftHalf(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                            source: UnsafePointer<Float>?, lds: Int) {
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+        if let s = source {
+            c0 = load(s); c1 = load(s + lds); c2 = load(s + 2 * lds); c3 = load(s + 3 * lds); c4 = load(s + 4 * lds); c5 = load(s + 5 * lds)
+        }
+        var ap = a, bp = b
+        for _ in 0..<k {
+            let b0 = load(bp)
+            c0.addProduct(V(repeating: ap[0]), b0); c1.addProduct(V(repeating: ap[1]), b0)
+            c2.addProduct(V(repeating: ap[2]), b0); c3.addProduct(V(repeating: ap[3]), b0)
+            c4.addProduct(V(repeating: ap[4]), b0); c5.addProduct(V(repeating: ap[5]), b0)
+            ap += 6
+            bp += 32
+        }
+        store(c0, c); store(c1, c + ldc); store(c2, c + 2 * ldc); store(c3, c + 3 * ldc); store(c4, c + 4 * ldc); store(c5, c + 5 * ldc)
+    }
 }
+
