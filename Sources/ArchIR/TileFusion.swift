@@ -53,12 +53,11 @@ public enum TileFusion {
         let rows = InvertedResidual.Shape.bandRows(hidden: g.inChannels, width: g.inW, stride: g.strideH, outHeight: g.outH, outWidth: g.outW)
         let shape = InvertedResidual.Shape(inChannels: inChannels, hidden: g.inChannels, outChannels: project.geometry.outChannels,
                                            height: g.inH, width: g.inW, stride: g.strideH, outHeight: g.outH, outWidth: g.outW, bandRows: rows)
-        let workers = InvertedResidual.workers(shape, threads: threads)
         return InvertedResidualCall(batch: project.batch, shape: shape, expandWeight: expand?.weight, expandBias: expand?.bias,
                                     expandActivation: expand?.activation ?? .none, depthwiseWeight: depthwise.weight,
                                     depthwiseBias: depthwise.bias, depthwiseActivation: depthwise.activation, projectWeight: project.weight,
                                     projectBias: project.bias, residual: project.residual, input: input, output: project.output,
-                                    scratch: p.addValue([InvertedResidual.scratchCount(shape, threads: workers)], scratch: true),
+                                    scratch: p.addValue([InvertedResidual.scratchCount(shape, batch: project.batch, threads: threads)], scratch: true),
                                     threads: threads)
     }
 }

@@ -41,7 +41,36 @@ public enum InvertedResidual {
     }
 
     public static func workers(_ s: Shape, threads: Int) -> Int { max(1, min(threads, s.bands)) }
-    public static func scratchCount(_ s: Shape, threads: Int) -> Int { workers(s, threads: threads) * s.perWorker }
+
+    /// Workers that take whole examples of a batch, one thread each: where an example has fewer
+    /// bands than threads (the small maps of the last stages), splitting inside its one band left
+    /// the GEMMs a part of 49 or 196 columns each and a synchronisation per stage.
+    public static func exampleWorkers(_ s: Shape, batch: Int, threads: Int) -> Int {
+        batch > 1 && workers(s, threads: threads) < threads ? min(threads, batch) : 1
+    }
+
+    public static func scratchCount(_ s: Shape, batch: Int = 1, threads: Int) -> Int {
+        max(workers(s, threads: threads), exampleWorkers(s, batch: batch, threads: threads)) * s.perWorker
+    }
+
+    /// A batch: examples split across the workers where that shares the work better
+    /// (`exampleWorkers`), else one example after another with the bands split.
+    public static func forward(_ s: Shape, _ w: Weights, batch: Int, input x: UnsafePointer<Float>, residual: UnsafePointer<Float>?,
+                               output y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, threads: Int) {
+        let inCount = s.inChannels * s.height * s.width, outCount = s.outChannels * s.outHeight * s.outWidth
+        let byExample = exampleWorkers(s, batch: batch, threads: threads)
+        if byExample > 1 {
+            Parallel.forEach(batch, threads: byExample) { n, worker in
+                forward(s, w, input: x + n * inCount, residual: residual.map { $0 + n * outCount }, output: y + n * outCount,
+                        scratch: scratch + worker * s.perWorker, threads: 1)
+            }
+            return
+        }
+        for n in 0..<batch {
+            forward(s, w, input: x + n * inCount, residual: residual.map { $0 + n * outCount }, output: y + n * outCount,
+                    scratch: scratch, threads: threads)
+        }
+    }
 
     /// One example: input [c, h, w] -> output [o, oh, ow] (+ residual [o, oh, ow]).
     public static func forward(_ s: Shape, _ w: Weights, input x: UnsafePointer<Float>, residual: UnsafePointer<Float>?,

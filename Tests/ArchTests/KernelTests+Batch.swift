@@ -34,3 +34,48 @@ extension KernelTests {
         }
     }
 }
+
+/// A batch through the fused inverted residual: with one band per example and two threads, the
+/// examples are split between the workers (one thread each); each equals its convolutions unfused.
+extension KernelTests {
+    func testInvertedResidualSplitsABatchByExamples() {
+        let (c, e, o, h, w, batch) = (4, 24, 4, 7, 7, 3)
+        let g1 = ConvGeometry(inChannels: c, outChannels: e, groups: 1, inH: h, inW: w, outH: h, outW: w, kernelH: 1, kernelW: 1,
+                              strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1)
+        let g2 = ConvGeometry(inChannels: e, outChannels: e, groups: e, inH: h, inW: w, outH: h, outW: w, kernelH: 3, kernelW: 3,
+                              strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1)
+        let g3 = ConvGeometry(inChannels: e, outChannels: o, groups: 1, inH: h, inW: w, outH: h, outW: w, kernelH: 1, kernelW: 1,
+                              strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1)
+        let shape = InvertedResidual.Shape(inChannels: c, hidden: e, outChannels: o, height: h, width: w, stride: 1, outHeight: h,
+                                           outWidth: w, bandRows: h)
+        XCTAssertEqual(InvertedResidual.exampleWorkers(shape, batch: batch, threads: 2), 2, "one band: the examples are shared out")
+        let x = values(batch * c * h * w, seed: 1), res = values(batch * o * h * w, seed: 9)
+        let (we, be, wd, bd, wp, bp) = (values(e * c, seed: 2), values(e, seed: 3), values(e * 9, seed: 4), values(e, seed: 5),
+                                        values(o * e, seed: 6), values(o, seed: 7))
+        var want: [Float] = []
+        for n in 0..<batch {
+            let xn = Array(x[(n * c * h * w)..<((n + 1) * c * h * w)]), rn = Array(res[(n * o * h * w)..<((n + 1) * o * h * w)])
+            let mid = convolve(g1, .pointwise, xn, we, be, nil, .relu6)
+            want += convolve(g3, .pointwise, convolve(g2, .depthwise, mid, wd, bd, nil, .relu6), wp, bp, rn, .none)
+        }
+        var packedE = [Float](repeating: 0, count: Conv.preparedCount(g1, .pointwise))
+        var packedP = [Float](repeating: 0, count: Conv.preparedCount(g3, .pointwise))
+        Conv.prepare(g1, .pointwise, weight: we, into: &packedE)
+        Conv.prepare(g3, .pointwise, weight: wp, into: &packedP)
+        var y = [Float](repeating: .nan, count: batch * o * h * w)
+        var scratch = [Float](repeating: .nan, count: InvertedResidual.scratchCount(shape, batch: batch, threads: 2))
+        packedE.withUnsafeBufferPointer { pe in be.withUnsafeBufferPointer { bep in wd.withUnsafeBufferPointer { wdp in
+            bd.withUnsafeBufferPointer { bdp in packedP.withUnsafeBufferPointer { pp in bp.withUnsafeBufferPointer { bpp in
+                let weights = InvertedResidual.Weights(expand: pe.baseAddress, expandBias: bep.baseAddress, expandActivation: .relu6,
+                                                       depthwise: wdp.baseAddress!, depthwiseBias: bdp.baseAddress, depthwiseActivation: .relu6,
+                                                       project: pp.baseAddress!, projectBias: bpp.baseAddress)
+                scratch.withUnsafeMutableBufferPointer { sp in
+                    InvertedResidual.forward(shape, weights, batch: batch, input: x, residual: res, output: &y, scratch: sp.baseAddress!,
+                                             threads: 2)
+                }
+            } } }
+        } } }
+        let worst = zip(y, want).map { abs($0 - $1) }.max()!
+        XCTAssertLessThanOrEqual(worst, 1e-4)
+    }
+}

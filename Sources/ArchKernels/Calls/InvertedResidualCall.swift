@@ -32,10 +32,7 @@ public struct InvertedResidualCall: KernelCallProtocol {
             expand: f.constant(expandWeight), expandBias: f.constant(expandBias), expandActivation: expandActivation,
             depthwise: f.constant(depthwiseWeight), depthwiseBias: f.constant(depthwiseBias), depthwiseActivation: depthwiseActivation,
             project: f.constant(projectWeight), projectBias: f.constant(projectBias))
-        let inCount = s.inChannels * s.height * s.width, outCount = s.outChannels * s.outHeight * s.outWidth
-        for n in 0..<batch {
-            InvertedResidual.forward(s, w, input: f.value(input) + n * inCount, residual: f.value(residual).map { UnsafePointer($0 + n * outCount) },
-                                     output: f.value(output) + n * outCount, scratch: f.value(scratch)!, threads: f.threads(threads))
-        }
+        InvertedResidual.forward(s, w, batch: batch, input: f.value(input), residual: f.value(residual).map { UnsafePointer($0) },
+                                 output: f.value(output), scratch: f.value(scratch)!, threads: f.threads(threads))
     }
 }
