@@ -59,6 +59,12 @@ public struct CostModel: Sendable {
         }
     }
 
+    /// The GEMMs of a GEMM-based algorithm, one per group.
+    func groupGemmSeconds(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Double {
+        guard let (m, n, k) = gemm(a, g, batch: batch) else { return 0 }
+        return Double(g.groups) * gemmSeconds(m: m, n: n, k: k, threads: threads)
+    }
+
     /// Seconds for the batch.
     func seconds(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Double {
         a == .spatialGemm ? batchSeconds(a, g, batch: batch, threads: threads) : Double(batch) * batchSeconds(a, g, batch: 1, threads: threads)
@@ -67,18 +73,15 @@ public struct CostModel: Sendable {
     func batchSeconds(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Double {
         let io = 4 * Double(g.inputCount + 2 * g.outputCount)
         switch a {
-        case .gemm, .pointwise, .spatialGemm:
-            let (m, n, k) = gemm(a, g, batch: batch)!
-            let gemm = Double(g.groups) * gemmSeconds(m: m, n: n, k: k, threads: threads)
-            // Implicit im2col packs every patch: a little more traffic than a plain GEMM's B. The
-            // positions as rows pack all the patches once for the workers to share (written, then
-            // read back: from memory unless the map is small) and write the output transposed.
-            // Calibrated on ResNet-50 (2 threads): faster on 7x7 maps, slower on 14x14 and 28x28.
-            switch a {
-            case .pointwise: return gemm
-            case .gemm: return gemm * 1.1
-            default: return gemm * 1.1 + 8 * (Double(g.groups * m * k) + Double(batch * g.outputCount)) / bandwidth
-            }
+        // Implicit im2col packs every patch: a little more traffic than a plain GEMM's B. The
+        // positions as rows pack all the patches once for the workers to share (written, then
+        // read back: from memory unless the map is small) and write the output transposed.
+        // Calibrated on ResNet-50 (2 threads): faster on 7x7 maps, slower on 14x14 and 28x28.
+        case .pointwise: return groupGemmSeconds(a, g, batch: batch, threads: threads)
+        case .gemm: return groupGemmSeconds(a, g, batch: batch, threads: threads) * 1.1
+        case .spatialGemm:
+            let patches = Double(batch) * Double(g.outH * g.outW) * Double(g.inChannels * g.kernelH * g.kernelW)
+            return groupGemmSeconds(a, g, batch: batch, threads: threads) * 1.1 + 8 * (patches + Double(batch) * Double(g.outputCount)) / bandwidth
         case .winograd:
             // 16 GEMMs of [out x in] x [in x tiles of a block] (4/9 of the direct multiplies), with the
             // transforms about half the time where the blocks are full; blocks of fewer than 48 tiles

@@ -87,35 +87,32 @@ extension Pack {
     static func aPatches(_ g: ConvGeometry, _ planes: UnsafePointer<Float>, exampleStride: Int, _ layout: PhasePlanes, rows: Range<Int>,
                          ks: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let kcur = ks.count, taps = g.kernelH * g.kernelW
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: kcur) { tap in
+        let positions = g.outH * g.outW, mr = Gemm.mr
+        // Per column, where its tap starts in the planes; per row of a panel, where its position does.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: kcur + mr) { offsets in
+            let tap = offsets.baseAddress!, at = tap + kcur
             for (p, r) in ks.enumerated() {
                 let t = layout.tap(channel: r / taps, ky: (r / g.kernelW) % g.kernelH, kx: r % g.kernelW, g)
                 tap[p] = t.plane + t.dy * layout.width + t.dx
             }
             var i = rows.lowerBound
             while i < rows.upperBound {
-                let h = min(Gemm.mr, rows.upperBound - i), panel = out + (i - rows.lowerBound) * kcur
-                // Where each of the panel's positions (oy, ox) starts in a plane.
-                var at = (0, 0, 0, 0, 0, 0)
-                withUnsafeMutableBytes(of: &at) { raw in
-                    let at = raw.bindMemory(to: Int.self)
-                    let positions = g.outH * g.outW
-                    for r in 0..<h {
-                        let (n, s) = ((i + r) / positions, (i + r) % positions)
-                        at[r] = n * exampleStride + s / g.outW * layout.width + s % g.outW
+                let h = min(mr, rows.upperBound - i), panel = out + (i - rows.lowerBound) * kcur
+                for r in 0..<h {
+                    let (n, s) = ((i + r) / positions, (i + r) % positions)
+                    at[r] = n * exampleStride + s / g.outW * layout.width + s % g.outW
+                }
+                if h == mr {
+                    let (a0, a1, a2, a3, a4, a5) = (at[0], at[1], at[2], at[3], at[4], at[5])
+                    for p in 0..<kcur {
+                        let src = planes + tap[p], d = panel + p * 6
+                        d[0] = src[a0]; d[1] = src[a1]; d[2] = src[a2]; d[3] = src[a3]; d[4] = src[a4]; d[5] = src[a5]
                     }
-                    if h == Gemm.mr {
-                        let (a0, a1, a2, a3, a4, a5) = (at[0], at[1], at[2], at[3], at[4], at[5])
-                        for p in 0..<kcur {
-                            let src = planes + tap[p], d = panel + p * 6
-                            d[0] = src[a0]; d[1] = src[a1]; d[2] = src[a2]; d[3] = src[a3]; d[4] = src[a4]; d[5] = src[a5]
-                        }
-                    } else {
-                        for p in 0..<kcur {
-                            let src = planes + tap[p], d = panel + p * 6
-                            for r in 0..<h { d[r] = src[at[r]] }
-                            for r in h..<Gemm.mr { d[r] = 0 }
-                        }
+                } else {
+                    for p in 0..<kcur {
+                        let src = planes + tap[p], d = panel + p * 6
+                        for r in 0..<h { d[r] = src[at[r]] }
+                        for r in h..<mr { d[r] = 0 }
                     }
                 }
                 i += Gemm.mr
