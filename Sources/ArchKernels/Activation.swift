@@ -35,27 +35,35 @@ public enum Activation: String, Sendable, CaseIterable {
         }
     }
 
-    /// In place over `count` values, vectorised: one loop per activation, each small enough for
-    /// the compiler to keep in vector registers.
-    @inline(never)
-    public func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        let vectors = count / 16
-        let raw = UnsafeMutableRawPointer(p)
-        @inline(always) func at(_ i: Int) -> V { raw.loadUnaligned(fromByteOffset: i * 64, as: V.self) }
-        @inline(always) func set(_ i: Int, _ v: V) { raw.storeBytes(of: v, toByteOffset: i * 64, as: V.self) }
+    /// Calls `body` with the activation as a function of 16 lanes, chosen once by this switch, so
+    /// that the loops `body` runs have no switch per vector (the one definition of each
+    /// activation's vector form: the GEMM's tile epilogue and `apply` both take it from here).
+    @inline(always)
+    func withLanes<R>(_ body: ((V) -> V) -> R) -> R {
         let zero = V(), six = V(repeating: 6)
         switch self {
-        case .none: return
-        case .relu: for i in 0..<vectors { set(i, at(i).atLeast(zero)) }
-        case .relu6: for i in 0..<vectors { set(i, at(i).atLeast(zero).atMost(six)) }
-        case .gelu: for i in 0..<vectors { set(i, Elementwise.gelu16(at(i))) }
+        case .none: return body { $0 }
+        case .relu: return body { $0.atLeast(zero) }
+        case .relu6: return body { $0.atLeast(zero).atMost(six) }
+        case .gelu: return body { Elementwise.gelu16($0) }
         case .geluTanh:
             // 0.5 x (1 + tanh(u)) = x sigmoid(2u)
-            for i in 0..<vectors { let x = at(i); set(i, x * Elementwise.sigmoid16(1.595_769_121_6 * (x + 0.044_715 * x * x * x))) }
-        case .silu: for i in 0..<vectors { let x = at(i); set(i, x * Elementwise.sigmoid16(x)) }
-        case .sigmoid: for i in 0..<vectors { set(i, Elementwise.sigmoid16(at(i))) }
-        case .tanh: for i in 0..<vectors { set(i, Elementwise.tanh16(at(i))) }
-        case .hardswish: for i in 0..<vectors { let x = at(i); set(i, x * (x + 3).atLeast(zero).atMost(six) * (1 / 6)) }
+            return body { x in x * Elementwise.sigmoid16(1.595_769_121_6 * (x + 0.044_715 * x * x * x)) }
+        case .silu: return body { x in x * Elementwise.sigmoid16(x) }
+        case .sigmoid: return body { Elementwise.sigmoid16($0) }
+        case .tanh: return body { Elementwise.tanh16($0) }
+        case .hardswish: return body { x in x * (x + 3).atLeast(zero).atMost(six) * (1 / 6) }
+        }
+    }
+
+    /// In place over `count` values, vectorised.
+    @inline(never)
+    public func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        if self == .none { return }
+        let vectors = count / 16
+        let raw = UnsafeMutableRawPointer(p)
+        withLanes { f in
+            for i in 0..<vectors { raw.storeBytes(of: f(raw.loadUnaligned(fromByteOffset: i * 64, as: V.self)), toByteOffset: i * 64, as: V.self) }
         }
         for i in (vectors * 16)..<count { p[i] = apply(p[i]) }
     }

@@ -30,19 +30,24 @@ public enum Elementwise {
     }
 
     /// Exact GELU, 0.5 x (1 + erf(x / sqrt 2)), 16 lanes at a time; erf by Abramowitz & Stegun
-    /// 7.1.26 (absolute error below 1.5e-7).
+    /// 7.1.28, 1 - 1 / (1 + a1 z + ... + a6 z^6)^16 (error below 3e-7; within 6e-7 of the definition
+    /// here in single precision): a polynomial, four squarings and one division, where 7.1.26 needed
+    /// an exponential as well (about twice the operations: it cost a fifth of gMLP's first MLP layer).
+    /// Past |z| of about 30 the power is infinite and erf exactly +-1.
     @inline(always)
     static func gelu16(_ x: V) -> V {
         let z = x * 0.707_106_78
         let zbits = unsafeBitCast(z, to: U.self)
         let a = unsafeBitCast(zbits & 0x7FFF_FFFF, to: V.self)
-        let t = 1 / (1 + 0.327_591_1 * a)
-        var poly = V(repeating: 1.061_405_429)
-        poly = poly * t - 1.453_152_027
-        poly = poly * t + 1.421_413_741
-        poly = poly * t - 0.284_496_736
-        poly = poly * t + 0.254_829_592
-        let y = 1 - poly * t * exp16(-a * a)
+        var p = V(repeating: 0.000_043_063_8)
+        p = p * a + 0.000_276_567_2
+        p = p * a + 0.000_152_014_3
+        p = p * a + 0.009_270_527_2
+        p = p * a + 0.042_282_012_3
+        p = p * a + 0.070_523_078_4
+        p = p * a + 1
+        p *= p; p *= p; p *= p; p *= p
+        let y = 1 - 1 / p
         let erf = unsafeBitCast(unsafeBitCast(y, to: U.self) | (zbits & 0x8000_0000), to: V.self)
         return 0.5 * x * (1 + erf)
     }

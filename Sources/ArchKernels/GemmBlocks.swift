@@ -185,20 +185,44 @@ extension Gemm {
     }
 
     /// Bias, activation and multiplier on a tile that is still in L1 (the residual is already in),
-    /// 16 columns at a time.
+    /// in one pass, 16 columns at a time, the activation chosen once for the tile (`withLanes`). A
+    /// part of a row narrower than 16 goes through a vector on the stack.
     @inline(never)
     static func applyEpilogue(c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, cols: Range<Int>, _ epilogue: Epilogue) {
         if epilogue.isIdentity { return }
-        let width = cols.count
-        for i in rows {
-            let row = c + i * ldc + cols.lowerBound
-            switch epilogue.bias {
-            case .none: break
-            case .perRow: Elementwise.add(epilogue.biasValues![i], to: row, count: width)
-            case .perColumn: Elementwise.add(epilogue.biasValues! + cols.lowerBound, to: row, count: width)
+        typealias V = SIMD16<Float>
+        let width = cols.count, whole = width / 16 * 16
+        let columnBias = epilogue.bias == .perColumn ? epilogue.biasValues.map { $0 + cols.lowerBound } : nil
+        @inline(always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        epilogue.activation.withLanes { f in
+            for i in rows {
+                let row = c + i * ldc + cols.lowerBound
+                let rowBias = V(repeating: epilogue.bias == .perRow ? epilogue.biasValues.map { $0[i] } ?? 0 : 0)
+                let gate = epilogue.multiplier.map { $0 + i * epilogue.ldm + cols.lowerBound }
+                @inline(always) func apply(_ x: V, at j: Int) -> V {
+                    var x = x + rowBias
+                    if let columnBias { x += load(columnBias + j) }
+                    x = f(x)
+                    if let gate { x *= load(gate + j) }
+                    return x
+                }
+                var j = 0
+                while j < whole {
+                    UnsafeMutableRawPointer(row + j).storeBytes(of: apply(load(row + j), at: j), as: V.self)
+                    j += 16
+                }
+                if j < width {
+                    // The last few columns: padded to a vector on the stack (bias and gate read only where they exist).
+                    var x = V(), bias = V(), g = V(repeating: 1)
+                    for l in 0..<(width - j) {
+                        x[l] = row[j + l]
+                        if let columnBias { bias[l] = columnBias[j + l] }
+                        if let gate { g[l] = gate[j + l] }
+                    }
+                    let y = f(x + rowBias + bias) * g
+                    for l in 0..<(width - j) { row[j + l] = y[l] }
+                }
             }
-            epilogue.activation.apply(row, count: width)
-            if let m = epilogue.multiplier { Elementwise.multiply(row, by: m + i * epilogue.ldm + cols.lowerBound, count: width) }
         }
     }
 }

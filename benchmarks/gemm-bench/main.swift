@@ -116,3 +116,20 @@ for (name, channels, size) in [("resnet 3x3 64ch 56x56", 64, 56), ("resnet 3x3 1
         }
     }
 }
+
+// The fused epilogue's cost: ViT's and gMLP's first MLP layers with a bias and each activation
+// (compare with `none`: what the activation adds to the GEMM).
+for (name, m, n, k) in [("vit-mlp-fc1", 197, 3072, 768), ("gmlp-channel-fc1", 196, 1536, 256)] {
+    let a = random(m * k), w = random(n * k), bias = random(n)
+    var packed = [Float](repeating: 0, count: Gemm.packedBCount(n: n, k: k))
+    w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { Gemm.packB(transposed: wp.baseAddress!, ldb: k, n: n, k: k, into: $0.baseAddress!) } }
+    var c = [Float](repeating: 0, count: m * n)
+    for activation in [Activation.none, .relu, .gelu, .geluTanh, .silu] {
+        time("\(name) + bias + \(activation)", 2 * Double(m * n * k)) { _ in
+            packed.withUnsafeBufferPointer { wp in a.withUnsafeBufferPointer { ap in bias.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                Gemm.sgemm(m: m, a: ap.baseAddress!, lda: k, packed: PackedB(wp.baseAddress!, n: n, k: k), c: cp.baseAddress!, ldc: n,
+                           epilogue: .columns(bp.baseAddress!, activation), threads: threads)
+            } } } }
+        }
+    }
+}
