@@ -8,11 +8,13 @@ public enum Parallel {
     /// Cores available to this process.
     public static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
 
-    /// Runs `body(worker)` for worker 0..<workers, in parallel when there is more than one.
+    /// Runs `body(worker)` for worker 0..<workers, in parallel when there is more than one: on the
+    /// pool's awake helpers (`WorkerPool`), or on Dispatch's threads when the pool is taken.
     /// The closure may capture raw pointers: each worker must touch a disjoint part of the output.
     @inline(__always)
     public static func run(_ workers: Int, _ body: (Int) -> Void) {
         if workers <= 1 { body(0); return }
+        if WorkerPool.shared.run(workers, body) { return }
         withoutActuallyEscaping(body) { body in
             let box = UncheckedBox(body)
             DispatchQueue.concurrentPerform(iterations: workers) { box.value($0) }
