@@ -33,7 +33,8 @@ public enum Elementwise {
     /// 7.1.28, 1 - 1 / (1 + a1 z + ... + a6 z^6)^16 (error below 3e-7; within 6e-7 of the definition
     /// here in single precision): a polynomial, four squarings and one division, where 7.1.26 needed
     /// an exponential as well (about twice the operations: it cost a fifth of gMLP's first MLP layer).
-    /// Past |z| of about 30 the power is infinite and erf exactly +-1.
+    /// Past |z| of about 12 the power overflows to infinity and erf is exactly +-1 (as it is in
+    /// single precision from |z| of about 4).
     @inline(always)
     static func gelu16(_ x: V) -> V {
         let z = x * 0.707_106_78
@@ -75,30 +76,6 @@ public enum Elementwise {
             i += 16
         }
         while i < count { p[i] += x; i += 1 }
-    }
-
-    /// p[i] += x[i] for i in 0..<count.
-    @inline(never)
-    static func add(_ x: UnsafePointer<Float>, to p: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 16 <= count {
-            let raw = UnsafeMutableRawPointer(p + i)
-            raw.storeBytes(of: raw.loadUnaligned(as: V.self) + UnsafeRawPointer(x + i).loadUnaligned(as: V.self), as: V.self)
-            i += 16
-        }
-        while i < count { p[i] += x[i]; i += 1 }
-    }
-
-    /// p[i] *= x[i] for i in 0..<count.
-    @inline(never)
-    static func multiply(_ p: UnsafeMutablePointer<Float>, by x: UnsafePointer<Float>, count: Int) {
-        var i = 0
-        while i + 16 <= count {
-            let raw = UnsafeMutableRawPointer(p + i)
-            raw.storeBytes(of: raw.loadUnaligned(as: V.self) * UnsafeRawPointer(x + i).loadUnaligned(as: V.self), as: V.self)
-            i += 16
-        }
-        while i < count { p[i] *= x[i]; i += 1 }
     }
 
     /// Rows of a normalisation: `rows` lines of `width` values, line r at `r * ld` from the start

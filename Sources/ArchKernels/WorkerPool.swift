@@ -13,6 +13,9 @@ import Synchronization
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
+    /// Cores of this machine, asked once (not on every parallel region).
+    static let cores = Parallel.cores
+
     /// How long an idle helper spins before it sleeps.
     static let spinTime: UInt64 = 2_000_000   // ns
 
@@ -30,7 +33,7 @@ final class WorkerPool: @unchecked Sendable {
     /// run) when the pool is busy or `workers` exceeds the cores (helpers would then spin on a core
     /// another of them needs).
     func run(_ workers: Int, _ body: (Int) -> Void) -> Bool {
-        guard workers <= Parallel.cores else { return false }
+        guard workers <= Self.cores else { return false }
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { busy.store(false, ordering: .releasing) }
         while helpers < workers - 1 { startHelper(index: helpers + 1) }
