@@ -15,7 +15,7 @@ extension InvertedResidual {
             pad.update(repeating: 0, count: count)
             for e in (t * chunk)..<min(s.hidden, (t + 1) * chunk) {
                 let plane = source + e * channelStride - firstRow * s.width
-                for y in first..<last { (pad + (y - first) * s.paddedWidth + 1).update(from: plane + y * s.width, count: s.width) }
+                for y in first..<last { padRow(s, plane + y * s.width, into: pad + (y - first) * s.paddedWidth) }
                 channel(s, rows: pad, first: first, zero: pad + s.inputRows * s.paddedWidth, filter: w.depthwise + e * 9,
                         bias: w.depthwiseBias?[e] ?? 0, clamp: clamp, oy0: oy0, count: rows, into: out + e * rows * s.outWidth)
                 if clamp == nil { w.depthwiseActivation.apply(out + e * rows * s.outWidth, count: rows * s.outWidth) }
@@ -25,9 +25,26 @@ extension InvertedResidual {
 
     typealias V = SIMD16<Float>
 
-    /// One channel's rows of the band: `rows` holds image rows first... zero-padded (a zero column
-    /// before each, zeros after), `zero` a row of zeros for rows outside the image. Each vector of 16
-    /// outputs takes its 9 taps in registers, is clamped there (ReLU, ReLU6) and stored once.
+    /// An image row into its padded row. Stride 1: a zero column, the row, zeros. Stride 2: the
+    /// padded row's even columns, then from `paddedWidth / 2` its odd ones (the image's odd columns
+    /// after one zero, then its even columns), so that each of a 3-wide window's taps reads 16
+    /// consecutive floats for 16 outputs (`channel`). Writes only the image's cells: the zeros
+    /// around them are the buffer's, written once.
+    @inline(never)
+    static func padRow(_ s: Shape, _ row: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
+        guard s.stride == 2 else { (padded + 1).update(from: row, count: s.width); return }
+        // Image column x is padded column x + 1. Written as a plain loop, which LLVM vectorises with
+        // one vpermt2ps per 16 outputs of each half (SIMD32's evenHalf stayed an out-of-line call).
+        let even = padded, odd = padded + s.paddedWidth / 2
+        for i in 0..<(s.width / 2) { odd[i] = row[2 * i]; even[i + 1] = row[2 * i + 1] }
+        if s.width % 2 == 1 { odd[s.width / 2] = row[s.width - 1] }
+    }
+
+    /// One channel's rows of the band: `rows` holds image rows first... as `padRow` lays them out,
+    /// `zero` a row of zeros for rows outside the image. Output x of a row reads taps kx = 0, 1, 2
+    /// at padded columns x + kx (stride 1) or 2x + kx (stride 2: even column x, odd column x, even
+    /// column x + 1), 16 outputs at a time. Each vector takes its 9 taps in registers, is clamped
+    /// there (ReLU, ReLU6) and stored once.
     @inline(never)
     static func channel(_ s: Shape, rows: UnsafePointer<Float>, first: Int, zero: UnsafePointer<Float>, filter f: UnsafePointer<Float>,
                         bias: Float, clamp: (low: Float, high: Float)?, oy0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
@@ -37,6 +54,8 @@ extension InvertedResidual {
         let (w6, w7, w8) = (V(repeating: f[6]), V(repeating: f[7]), V(repeating: f[8]))
         let b = V(repeating: bias)
         let (low, high) = (V(repeating: clamp?.low ?? -.infinity), V(repeating: clamp?.high ?? .infinity))
+        // Where taps 1 and 2 start from tap 0's column.
+        let (tap1, tap2) = stride == 1 ? (1, 2) : (pw / 2, 1)
         for r in 0..<count {
             let oy = oy0 + r
             func row(_ ky: Int) -> UnsafePointer<Float> {
@@ -48,19 +67,9 @@ extension InvertedResidual {
             var x = 0
             while x < ow {
                 var acc = b
-                if stride == 1 {
-                    acc.addProduct(w0, load(r0 + x)); acc.addProduct(w1, load(r0 + x + 1)); acc.addProduct(w2, load(r0 + x + 2))
-                    acc.addProduct(w3, load(r1 + x)); acc.addProduct(w4, load(r1 + x + 1)); acc.addProduct(w5, load(r1 + x + 2))
-                    acc.addProduct(w6, load(r2 + x)); acc.addProduct(w7, load(r2 + x + 1)); acc.addProduct(w8, load(r2 + x + 2))
-                } else {
-                    // Padded columns 2x ... 2x + 32: even lanes the left taps, odd lanes the centre ones.
-                    let (p0, n0) = (load32(r0 + 2 * x), load32(r0 + 2 * x + 2))
-                    let (p1, n1) = (load32(r1 + 2 * x), load32(r1 + 2 * x + 2))
-                    let (p2, n2) = (load32(r2 + 2 * x), load32(r2 + 2 * x + 2))
-                    acc.addProduct(w0, p0.evenHalf); acc.addProduct(w1, p0.oddHalf); acc.addProduct(w2, n0.evenHalf)
-                    acc.addProduct(w3, p1.evenHalf); acc.addProduct(w4, p1.oddHalf); acc.addProduct(w5, n1.evenHalf)
-                    acc.addProduct(w6, p2.evenHalf); acc.addProduct(w7, p2.oddHalf); acc.addProduct(w8, n2.evenHalf)
-                }
+                acc.addProduct(w0, load(r0 + x)); acc.addProduct(w1, load(r0 + x + tap1)); acc.addProduct(w2, load(r0 + x + tap2))
+                acc.addProduct(w3, load(r1 + x)); acc.addProduct(w4, load(r1 + x + tap1)); acc.addProduct(w5, load(r1 + x + tap2))
+                acc.addProduct(w6, load(r2 + x)); acc.addProduct(w7, load(r2 + x + tap1)); acc.addProduct(w8, load(r2 + x + tap2))
                 acc = acc.atLeast(low).atMost(high)
                 acc.store(firstLanes: ow - x, to: dst + x)
                 x += 16
@@ -69,5 +78,4 @@ extension InvertedResidual {
     }
 
     @inline(always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    @inline(always) static func load32(_ p: UnsafePointer<Float>) -> SIMD32<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Float>.self) }
 }

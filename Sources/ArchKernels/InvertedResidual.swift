@@ -21,7 +21,8 @@ public enum InvertedResidual {
         /// Input rows a band may need: its rows' receptive field.
         var inputRows: Int { bandRows * stride + 2 }
         var perWorker: Int { hidden * inputRows * width + hidden * bandRows * outWidth + (inputRows + 1) * paddedWidth }
-        /// A row with a zero column before it and zeros after it for the vectors that run past its end.
+        /// A padded row (`padRow`): a zero column before the row and zeros after it for the vectors that
+        /// run past its end; at stride 2, its even columns and, from half this width, its odd ones.
         var paddedWidth: Int { width + 2 + 48 }
 
         /// Rows per band such that a band's expanded input and depthwise output fit in about 1 MB, the L2

@@ -188,7 +188,8 @@ extension KernelTests {
     func testInvertedResidualMatchesItsConvolutions() {
         for (c, e, o, h, w, stride, rows, residual) in [(8, 48, 8, 12, 13, 1, 3, true), (8, 48, 16, 12, 13, 2, 2, false),
                                                          (16, 16, 8, 9, 40, 1, 4, false), (4, 24, 4, 7, 7, 1, 7, true),
-                                                         (6, 36, 12, 17, 35, 2, 1, false), (8, 32, 8, 33, 33, 1, 5, true)] {
+                                                         (6, 36, 12, 17, 35, 2, 1, false), (8, 32, 8, 33, 33, 1, 5, true),
+                                                         (8, 24, 8, 10, 80, 2, 3, true), (4, 16, 4, 9, 71, 2, 2, false)] {
             let oh = (h - 1) / stride + 1, ow = (w - 1) / stride + 1
             let expand = c != e
             let gExpand = ConvGeometry(inChannels: c, outChannels: e, groups: 1, inH: h, inW: w, outH: h, outW: w, kernelH: 1, kernelW: 1,
