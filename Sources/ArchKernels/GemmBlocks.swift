@@ -26,13 +26,15 @@ extension Gemm {
     /// (the workers busy at least 3/4 of the time), each worker packing its own B in its own cache;
     /// into rows where there are too few panels (fewer than the workers, or 3 for 2), every row task
     /// then reading one B packed once from the shared cache. Rows cost 10-35% more on 2 threads
-    /// where both apply (ResNet's 7x7 and 14x14 maps, `benchmarks/gemm.sh`). There are a few tasks
-    /// per worker, taken as workers come free (`Parallel.forEach`).
-    public static func split(m: Int, n: Int, k: Int, threads: Int) -> (workers: Int, byRows: Bool) {
+    /// where both apply (ResNet's 7x7 and 14x14 maps, `benchmarks/gemm.sh`). With B prepacked (a
+    /// linear layer's weight) rows need no packing pass first, and columns must share out at least
+    /// 7/8 evenly: Swin's 96-wide layers (3 panels for 2 workers) ran at 3/4 of the two cores.
+    /// There are a few tasks per worker, taken as workers come free (`Parallel.forEach`).
+    public static func split(m: Int, n: Int, k: Int, threads: Int, bPrepacked: Bool = false) -> (workers: Int, byRows: Bool) {
         let panels = (n + nr - 1) / nr
         let wanted = max(1, min(threads, m * n * k >= 1 << 15 ? Int.max : 1))
         let rounds = (panels + wanted - 1) / wanted
-        let columnsBalanced = 4 * panels >= 3 * rounds * wanted
+        let columnsBalanced = bPrepacked ? 8 * panels >= 7 * rounds * wanted : 4 * panels >= 3 * rounds * wanted
         let byRows = wanted > 1 && !columnsBalanced && m >= 4 * mr * wanted
         return (byRows ? wanted : min(wanted, panels), byRows)
     }
@@ -49,7 +51,7 @@ extension Gemm {
 
     static func parallelBlocks(m: Int, n: Int, k: Int, a: AOperand, b: BOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, epilogue: Epilogue, threads: Int) {
-        let (workers, byRows) = split(m: m, n: n, k: k, threads: threads)
+        let (workers, byRows) = split(m: m, n: n, k: k, threads: threads, bPrepacked: b.isPrepacked)
         if byRows && workers > 1 && !b.isPrepacked {
             // Every row task reads all of B: pack it once, the KC blocks across the workers, then share it.
             let padded = (n + nr - 1) / nr * nr

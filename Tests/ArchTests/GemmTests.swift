@@ -92,7 +92,7 @@ final class GemmTests: XCTestCase {
     }
 
     func testPrepackedTransposedB() {
-        for (m, n, k) in [(5, 70, 300), (197, 33, 64), (1, 1, 1)] {
+        for (m, n, k) in [(5, 70, 300), (197, 33, 64), (1, 1, 1), (200, 90, 300)] {  // the last split by rows
             var rng = LCG(s: UInt64(m * 7 + n + k))
             let a = (0..<(m * k)).map { _ in rng.next() }, w = (0..<(n * k)).map { _ in rng.next() }
             var b = [Float](repeating: 0, count: k * n)
@@ -130,6 +130,10 @@ extension GemmTests {
         XCTAssertEqual(Gemm.split(m: 256, n: 196, k: 2304, threads: 2).byRows, false)  // 7 for 2
         XCTAssertEqual(Gemm.split(m: 512, n: 49, k: 300, threads: 4).byRows, true)  // 2 for 4
         XCTAssertEqual(Gemm.split(m: 97, n: 17, k: 40, threads: 2).byRows, true)  // 1 for 2
+        // Swin's 96-wide layers: 3 panels for 2 are even enough to pack B per worker, not with B prepacked.
+        XCTAssertEqual(Gemm.split(m: 3136, n: 96, k: 384, threads: 2).byRows, false)
+        XCTAssertEqual(Gemm.split(m: 3136, n: 96, k: 384, threads: 2, bPrepacked: true).byRows, true)
+        XCTAssertEqual(Gemm.split(m: 3136, n: 288, k: 96, threads: 2, bPrepacked: true).byRows, false)  // 9 for 2
         for (m, n, k, threads) in [(512, 49, 300, 2), (512, 49, 300, 4), (97, 17, 40, 2), (256, 100, 9, 2), (300, 70, 33, 4)] {
             check(m, n, k, threads: threads)
         }
