@@ -53,7 +53,9 @@ public enum WindowAttention {
     }
 
     public static func workers(_ g: Grid, threads: Int) -> Int { max(1, min(threads, g.windows * g.heads)) }
-    public static func scratchCount(_ g: Grid, threads: Int) -> Int { workers(g, threads: threads) * g.tokens * (g.tokens + 1) }
+    /// A worker's scratch: the scores [t, t], the regions [t], and Kᵀ [dh, padded] for the tiles.
+    static func perWorker(_ g: Grid) -> Int { g.tokens * (g.tokens + 1) + (tiled(g) ? g.headWidth * paddedTokens(g) : 0) }
+    public static func scratchCount(_ g: Grid, threads: Int) -> Int { workers(g, threads: threads) * perWorker(g) }
 
     /// Attention within each window: qkv [windows, t, 3c] (q, k, v side by side), out [windows, t, c];
     /// `bias` [heads, t, t] (the relative position bias, gathered from its table once) or nil.
@@ -63,22 +65,41 @@ public enum WindowAttention {
         let scale = 1 / Float(dh).squareRoot()
         let workers = workers(g, threads: threads)
         let shifted = g.shiftY + g.shiftX > 0
+        let padded = paddedTokens(g), perWorker = perWorker(g)
+        // Kᵀ's columns past the keys stay zero: only the keys' columns are written.
+        if tiled(g) { for wk in 0..<workers { (scratch + wk * perWorker + t * (t + 1)).update(repeating: 0, count: dh * padded) } }
         Parallel.forEach(g.windows * g.heads, threads: workers) { task, wk in
-            let scores = scratch + wk * t * (t + 1)
-            let regions = scores + t * t
-            do {
-                let win = task / g.heads, hd = task % g.heads
-                let q = qkv + win * t * 3 * c + hd * dh
-                Gemm.sgemm(m: t, n: t, k: dh, a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: scores, ldc: t, threads: 1, transposeB: true)
-                if shifted { regionIDs(g, window: win, into: regions) }
-                for i in 0..<t {
-                    let row = scores + i * t
-                    for j in 0..<t { row[j] *= scale }
-                    if let bias { let bt = bias + (hd * t + i) * t; for j in 0..<t { row[j] += bt[j] } }
-                    if shifted { for j in 0..<t where regions[i] != regions[j] { row[j] -= 100 } }
+            let scores = scratch + wk * perWorker
+            let regions = scores + t * t, kt = regions + t
+            let win = task / g.heads, hd = task % g.heads
+            let q = qkv + win * t * 3 * c + hd * dh, o = out + win * t * c + hd * dh
+            if tiled(g) {
+                transpose(q + c, ldk: 3 * c, tokens: t, width: dh, into: kt, padded: padded)
+                for i in stride(from: 0, to: t, by: 6) {
+                    for j in stride(from: 0, to: t, by: 64) {
+                        scoreTile(k: dh, a: q + i * 3 * c, lda: 3 * c, rows: min(6, t - i), b: kt + j, ldb: padded,
+                                  out: scores + i * t + j, ldo: t, cols: min(64, t - j), scale: scale)
+                    }
                 }
-                Elementwise.softmaxRows(scores, rows: t, width: t)
-                Gemm.sgemm(m: t, n: dh, k: t, a: scores, lda: t, b: q + 2 * c, ldb: 3 * c, c: out + win * t * c + hd * dh, ldc: c, threads: 1)
+            } else {
+                Gemm.sgemm(m: t, n: t, k: dh, a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: scores, ldc: t, threads: 1, transposeB: true)
+                for j in 0..<(t * t) { scores[j] *= scale }
+            }
+            if shifted { regionIDs(g, window: win, into: regions) }
+            for i in 0..<t {
+                let row = scores + i * t
+                if let bias { let bt = bias + (hd * t + i) * t; for j in 0..<t { row[j] += bt[j] } }
+                if shifted { for j in 0..<t where regions[i] != regions[j] { row[j] -= 100 } }
+            }
+            Elementwise.softmaxRows(scores, rows: t, width: t)
+            if tiled(g) {
+                for i in stride(from: 0, to: t, by: 6) {
+                    for d in stride(from: 0, to: dh, by: 32) {
+                        valueTile(k: t, p: scores + i * t, ldp: t, rows: min(6, t - i), b: q + 2 * c + d, ldb: 3 * c, out: o + i * c + d, ldo: c)
+                    }
+                }
+            } else {
+                Gemm.sgemm(m: t, n: dh, k: t, a: scores, lda: t, b: q + 2 * c, ldb: 3 * c, c: o, ldc: c, threads: 1)
             }
         }
     }
