@@ -134,13 +134,13 @@ final class BuildTests: XCTestCase {
         let ref = try NPY.read(path: folder.appendingPathComponent("output.npy").path), y = try NPY.read(path: output)
         XCTAssertEqual(y.shape, ref.shape, file: file, line: line)
         let scale = max(1, ref.floats.map(abs).max() ?? 0)
-        let worst = zip(ref.floats, y.floats).map { abs($0 - $1) }.max() ?? .infinity
+        let worst = largestDifference(ref.floats, y.floats)
         XCTAssertLessThanOrEqual(worst, 1e-4 * scale, "\(name): max |built - PyTorch| \(worst)", file: file, line: line)
         var tensors: [String: Tensor] = [:]
         for (n, p) in f.inputs { tensors[n] = try NPY.read(path: p) }
         let store = try XCTUnwrap(WeightStore.bind(f.graph, tensors: try SafeTensors.read(path: weights), file: weights).store)
         let interpreted = try Interpreter(program: f.program, weights: store).run(tensors)
-        let apart = zip(interpreted.floats, y.floats).map { abs($0 - $1) }.max() ?? .infinity
+        let apart = largestDifference(interpreted.floats, y.floats)
         XCTAssertLessThanOrEqual(apart, 1e-5 * scale, "\(name): max |built - interpreter| \(apart)", file: file, line: line)
     }
 

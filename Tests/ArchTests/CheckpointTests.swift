@@ -48,7 +48,7 @@ final class CheckpointTests: XCTestCase {
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertEqual(r.stderr, "", "every tensor is used")
             let y = try NPY.read(path: out)
-            XCTAssertLessThanOrEqual(zip(y.floats, ref.floats).map { abs($0 - $1) }.max() ?? 1, 1e-4 * 13.1, "\(weights)")
+            XCTAssertLessThanOrEqual(largestDifference(y.floats, ref.floats), 1e-4 * 13.1, "\(weights)")
         }
         // Built programs read the same checkpoints (the engine's loader) and take --weights more than once.
         let g = try XCTUnwrap(Pipeline.compile(path: root.appendingPathComponent("model.arch").path, bindings: ["batch": 2, "seq": 9]).graph)
@@ -71,7 +71,7 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(r.stderr, "", "every tensor is used")
         let (y, ref) = (try NPY.read(path: out), try NPY.read(path: root.appendingPathComponent("output.npy").path))
         XCTAssertEqual(y.shape, ref.shape)
-        XCTAssertLessThanOrEqual(zip(y.floats, ref.floats).map { abs($0 - $1) }.max() ?? 1, 1e-4 * 13.1)
+        XCTAssertLessThanOrEqual(largestDifference(y.floats, ref.floats), 1e-4 * 13.1)
     }
 
     func testBadShardsAndIndexesAreClearErrors() throws {

@@ -28,7 +28,7 @@ extension KernelTests {
                     Conv.forward(g, algorithm, batch: batch, input: x, weights: prepared, bias: bias, residual: residual, activation: .relu,
                                  output: &y, scratch: sp.baseAddress!, threads: 2)
                 }
-                let worst = zip(y, want).map { abs($0 - $1) }.max()!
+                let worst = largestDifference(y, want)
                 XCTAssertLessThanOrEqual(worst, 1e-4, "\(algorithm), batch \(batch): cin \(cin) cout \(cout) k \(k) s \(s) \(h)x\(w)")
             }
         }
@@ -75,7 +75,7 @@ extension KernelTests {
                 }
             } } }
         } } }
-        let worst = zip(y, want).map { abs($0 - $1) }.max()!
+        let worst = largestDifference(y, want)
         XCTAssertLessThanOrEqual(worst, 1e-4)
     }
 }

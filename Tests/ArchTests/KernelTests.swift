@@ -113,7 +113,7 @@ final class KernelTests: XCTestCase {
             for algorithm in ConvAlgorithm.allCases where algorithm.applies(to: g) {
                 ran.insert(algorithm)
                 let y = run(g, algorithm, x, f, bias, residual)
-                let worst = zip(y, want).map { abs($0 - $1) }.max()!
+                let worst = largestDifference(y, want)
                 XCTAssertLessThanOrEqual(worst, 1e-4, "\(algorithm): cin \(cin) cout \(cout) groups \(groups) k \(k) s \(s) p \(p) d \(d) \(h)x\(w)")
                 // The residual may be the output itself (the schedule runs residual adds in place).
                 XCTAssertEqual(run(g, algorithm, x, f, bias, residual, inPlace: true), y,
@@ -138,7 +138,7 @@ final class KernelTests: XCTestCase {
             let largest = want.map { abs($0) }.max()!
             for threads in [1, 2, 3, 5] {
                 let y = run(g, .winograd4, x, f, bias, residual, threads: threads)
-                let worst = zip(y, want).map { abs($0 - $1) }.max()!
+                let worst = largestDifference(y, want)
                 XCTAssertLessThanOrEqual(worst, 1e-4 * max(1, largest), "cin \(cin) cout \(cout) \(h)x\(w) pad \(p), \(threads) threads")
             }
         }
@@ -228,7 +228,7 @@ extension KernelTests {
                         } } }
                     } } }
                 } } }
-                let worst = zip(y, want).map { abs($0 - $1) }.max()!
+                let worst = largestDifference(y, want)
                 XCTAssertLessThanOrEqual(worst, 1e-4, "c \(c) e \(e) o \(o) \(h)x\(w) stride \(stride) rows \(rows) threads \(threads)")
             }
         }

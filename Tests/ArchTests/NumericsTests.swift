@@ -31,7 +31,7 @@ final class NumericsTests: XCTestCase {
         XCTAssertEqual(y.shape, ref.shape, file: file, line: line)
         let r = ref.floats, o = y.floats
         let scale = max(1, r.map(abs).max() ?? 0)
-        let worst = zip(r, o).map { abs($0 - $1) }.max() ?? .infinity
+        let worst = largestDifference(r, o)
         XCTAssertLessThanOrEqual(worst, 1e-4 * scale, "\(name): max |diff| \(worst)", file: file, line: line)
     }
 

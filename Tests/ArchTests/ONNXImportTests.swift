@@ -82,7 +82,7 @@ final class ONNXImportTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr, file: file, line: line)
         let (a, b) = (try NPY.read(path: path("a.npy")), try NPY.read(path: path("b.npy")))
         XCTAssertEqual(a.shape, b.shape, file: file, line: line)
-        XCTAssertLessThanOrEqual(zip(a.floats, b.floats).map { abs($0 - $1) }.max() ?? 1, 1e-6, file: file, line: line)
+        XCTAssertLessThanOrEqual(largestDifference(a.floats, b.floats), 1e-6, file: file, line: line)
         return try String(contentsOfFile: path("\(name).arch"), encoding: .utf8)
     }
 

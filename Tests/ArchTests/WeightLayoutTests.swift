@@ -74,7 +74,7 @@ final class WeightLayoutTests: XCTestCase {
         XCTAssertEqual(b.errors.map(\.description), [])
         let ya = try Interpreter(graph: linear, weights: a).run(inputs), yb = try Interpreter(graph: conv, weights: XCTUnwrap(b.store)).run(inputs)
         XCTAssertEqual(ya.shape, [2, 6, 5])
-        XCTAssertLessThanOrEqual(zip(ya.floats, yb.floats).map { abs($0 - $1) }.max() ?? 1, 1e-5)
+        XCTAssertLessThanOrEqual(largestDifference(ya.floats, yb.floats), 1e-5)
     }
 
     /// The prepare pass packs the weight as stored (one recipe, no transposed copy); projections held
