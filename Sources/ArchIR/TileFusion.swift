@@ -50,7 +50,8 @@ public enum TileFusion {
     static func fused(_ expand: ConvCall?, _ depthwise: ConvCall, _ project: ConvCall, threads: Int, scratch p: inout Program) -> InvertedResidualCall {
         let g = depthwise.geometry
         let input = expand?.input ?? depthwise.input, inChannels = expand?.geometry.inChannels ?? g.inChannels
-        let rows = InvertedResidual.Shape.bandRows(hidden: g.inChannels, width: g.inW, stride: g.strideH, outHeight: g.outH, outWidth: g.outW)
+        let rows = InvertedResidual.Shape.bandRows(hidden: g.inChannels, width: g.inW, stride: g.strideH, outHeight: g.outH, outWidth: g.outW,
+                                                         threads: threads)
         let shape = InvertedResidual.Shape(inChannels: inChannels, hidden: g.inChannels, outChannels: project.geometry.outChannels,
                                            height: g.inH, width: g.inW, stride: g.strideH, outHeight: g.outH, outWidth: g.outW, bandRows: rows)
         return InvertedResidualCall(batch: project.batch, shape: shape, expandWeight: expand?.weight, expandBias: expand?.bias,

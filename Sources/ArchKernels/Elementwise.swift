@@ -148,6 +148,16 @@ public enum Elementwise {
         activation.apply(out, count: width)
     }
 
+    /// p[0] + ... + p[count - 1], in 16 running sums (one sum's chain of dependent additions took
+    /// four cycles an element: a global average pool of 1280 x 7 x 7 took 0.12 ms).
+    static func sum(_ p: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = V(), j = 0
+        while j + 16 <= count { lanes += UnsafeRawPointer(p + j).loadUnaligned(as: V.self); j += 16 }
+        var total = lanes.sum()
+        while j < count { total += p[j]; j += 1 }
+        return total
+    }
+
     /// Softmax over rows of `width`, numerically stable, 16 lanes at a time (exp by `exp16`).
     public static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
         let vec = width / 16 * 16

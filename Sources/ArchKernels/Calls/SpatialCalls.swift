@@ -45,10 +45,15 @@ public struct AdaptivePoolCall: KernelCallProtocol {
                 let ya = oy * h / oh, yb = ((oy + 1) * h + oh - 1) / oh
                 let xa = ox * w / ow, xb = ((ox + 1) * w + ow - 1) / ow
                 var acc: Float = isMax ? -.infinity : 0
-                for iy in ya..<yb { for ix in xa..<xb {
-                    let v = src[iy * w + ix]
-                    acc = isMax ? max(acc, v) : acc + v
-                } }
+                if !isMax && xa == 0 && xb == w {
+                    // Whole rows (a global pool): one run of floats, summed 16 lanes at a time.
+                    acc = Elementwise.sum(src + ya * w, count: (yb - ya) * w)
+                } else {
+                    for iy in ya..<yb { for ix in xa..<xb {
+                        let v = src[iy * w + ix]
+                        acc = isMax ? max(acc, v) : acc + v
+                    } }
+                }
                 y[(pl * oh + oy) * ow + ox] = isMax ? acc : acc / Float((yb - ya) * (xb - xa))
             } }
         }
