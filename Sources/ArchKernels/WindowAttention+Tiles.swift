@@ -11,6 +11,30 @@ extension WindowAttention {
     /// Whether a head is computed by the tiles (else by the general GEMM).
     static func tiled(_ g: Grid) -> Bool { g.headWidth % 32 == 0 }
 
+    /// scores [t, t] = scale Q Kᵀ for one (window, head): q at the head's first query (rows 3c apart,
+    /// the keys c after it), `kt` the worker's Kᵀ [dh, padded], zero past the keys.
+    static func tiledScores(_ g: Grid, q: UnsafePointer<Float>, kt: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+                            scale: Float) {
+        let (t, c, padded) = (g.tokens, g.channels, paddedTokens(g))
+        transpose(q + c, ldk: 3 * c, tokens: t, width: g.headWidth, into: kt, padded: padded)
+        for i in stride(from: 0, to: t, by: 6) {
+            for j in stride(from: 0, to: t, by: 64) {
+                scoreTile(k: g.headWidth, a: q + i * 3 * c, lda: 3 * c, rows: min(6, t - i), b: kt + j, ldb: padded,
+                          out: scores + i * t + j, ldo: t, cols: min(64, t - j), scale: scale)
+            }
+        }
+    }
+
+    /// out [t, dh] (rows c apart) = probabilities [t, t] V, V's rows 3c apart.
+    static func tiledValues(_ g: Grid, probabilities p: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let (t, c) = (g.tokens, g.channels)
+        for i in stride(from: 0, to: t, by: 6) {
+            for d in stride(from: 0, to: g.headWidth, by: 32) {
+                valueTile(k: t, p: p + i * t, ldp: t, rows: min(6, t - i), b: v + d, ldb: 3 * c, out: out + i * c + d, ldo: c)
+            }
+        }
+    }
+
     /// K [t, dh] (rows `ldk` apart) into Kᵀ [dh, padded]; the columns past t are left as they are (zero).
     static func transpose(_ k: UnsafePointer<Float>, ldk: Int, tokens: Int, width: Int, into kt: UnsafeMutablePointer<Float>, padded: Int) {
         for j in 0..<tokens {

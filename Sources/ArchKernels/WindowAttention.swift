@@ -65,22 +65,16 @@ public enum WindowAttention {
         let scale = 1 / Float(dh).squareRoot()
         let workers = workers(g, threads: threads)
         let shifted = g.shiftY + g.shiftX > 0
-        let padded = paddedTokens(g), perWorker = perWorker(g)
+        let perWorker = perWorker(g)
         // Kᵀ's columns past the keys stay zero: only the keys' columns are written.
-        if tiled(g) { for wk in 0..<workers { (scratch + wk * perWorker + t * (t + 1)).update(repeating: 0, count: dh * padded) } }
+        if tiled(g) { for wk in 0..<workers { (scratch + wk * perWorker + t * (t + 1)).update(repeating: 0, count: dh * paddedTokens(g)) } }
         Parallel.forEach(g.windows * g.heads, threads: workers) { task, wk in
             let scores = scratch + wk * perWorker
             let regions = scores + t * t, kt = regions + t
             let win = task / g.heads, hd = task % g.heads
             let q = qkv + win * t * 3 * c + hd * dh, o = out + win * t * c + hd * dh
             if tiled(g) {
-                transpose(q + c, ldk: 3 * c, tokens: t, width: dh, into: kt, padded: padded)
-                for i in stride(from: 0, to: t, by: 6) {
-                    for j in stride(from: 0, to: t, by: 64) {
-                        scoreTile(k: dh, a: q + i * 3 * c, lda: 3 * c, rows: min(6, t - i), b: kt + j, ldb: padded,
-                                  out: scores + i * t + j, ldo: t, cols: min(64, t - j), scale: scale)
-                    }
-                }
+                tiledScores(g, q: q, kt: kt, scores: scores, scale: scale)
             } else {
                 Gemm.sgemm(m: t, n: t, k: dh, a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: scores, ldc: t, threads: 1, transposeB: true)
                 for j in 0..<(t * t) { scores[j] *= scale }
@@ -93,11 +87,7 @@ public enum WindowAttention {
             }
             Elementwise.softmaxRows(scores, rows: t, width: t)
             if tiled(g) {
-                for i in stride(from: 0, to: t, by: 6) {
-                    for d in stride(from: 0, to: dh, by: 32) {
-                        valueTile(k: t, p: scores + i * t, ldp: t, rows: min(6, t - i), b: q + 2 * c + d, ldb: 3 * c, out: o + i * c + d, ldo: c)
-                    }
-                }
+                tiledValues(g, probabilities: scores, v: q + 2 * c, out: o)
             } else {
                 Gemm.sgemm(m: t, n: dh, k: t, a: scores, lda: t, b: q + 2 * c, ldb: 3 * c, c: o, ldc: c, threads: 1)
             }
