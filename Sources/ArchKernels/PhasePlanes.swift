@@ -66,7 +66,8 @@ public struct PhasePlanes: Sendable {
     }
 
     /// out[j] = src[j * strideW] for j in 0..<count. At stride 2 a plain loop, which LLVM vectorises
-    /// with vpermt2ps (SIMD32's evenHalf, used before, stayed an out-of-line call).
+    /// with vpermt2ps (SIMD32's evenHalf, used before, can be left an out-of-line call by the
+    /// inliner, as it was in the fused depthwise convolution).
     @inline(always)
     func gather(_ src: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
         var j = 0
