@@ -113,14 +113,7 @@ public enum Elementwise {
         let raw = UnsafeRawPointer(row)
         let vec = width / 16 * 16
         var mean: Float = 0
-        if !rms {
-            var acc = V()
-            var j = 0
-            while j < vec { acc += raw.loadUnaligned(fromByteOffset: j * 4, as: V.self); j += 16 }
-            var s = acc.sum()
-            while j < width { s += row[j]; j += 1 }
-            mean = s / Float(width)
-        }
+        if !rms { mean = sum(row, count: width) / Float(width) }
         var acc = V()
         let m = V(repeating: mean)
         var j = 0

@@ -17,18 +17,19 @@ extension SIMD16 where Scalar == Float {
 
 extension SIMD16 where Scalar == Float {
     /// Stores lanes 0..<count (at most 16) at `p` and nothing past them: 8, 4, 2 and 1 lanes at a
-    /// time (at most four stores; taking lanes one by one went through the stack).
+    /// time (at most four stores; taking lanes one by one went through the stack). The halves are
+    /// read from the vector's bytes, not by `lowHalf`/`highHalf`, which the inliner left as calls
+    /// (48 of them in window attention's score tile).
     @inline(always)
     public func store(firstLanes count: Int, to p: UnsafeMutablePointer<Float>) {
         let raw = UnsafeMutableRawPointer(p)
         if count >= 16 { raw.storeBytes(of: self, as: Self.self); return }
-        var offset = 0
-        var eight = lowHalf
-        if count & 8 != 0 { raw.storeBytes(of: eight, as: SIMD8<Float>.self); eight = highHalf; offset = 32 }
-        var four = eight.lowHalf
-        if count & 4 != 0 { raw.storeBytes(of: four, toByteOffset: offset, as: SIMD4<Float>.self); four = eight.highHalf; offset += 16 }
-        var two = four.lowHalf
-        if count & 2 != 0 { raw.storeBytes(of: two, toByteOffset: offset, as: SIMD2<Float>.self); two = four.highHalf; offset += 8 }
-        if count & 1 != 0 { raw.storeBytes(of: two[0], toByteOffset: offset, as: Float.self) }
+        withUnsafeBytes(of: self) { lanes in
+            var offset = 0
+            if count & 8 != 0 { raw.storeBytes(of: lanes.load(as: SIMD8<Float>.self), as: SIMD8<Float>.self); offset = 32 }
+            if count & 4 != 0 { raw.storeBytes(of: lanes.load(fromByteOffset: offset, as: SIMD4<Float>.self), toByteOffset: offset, as: SIMD4<Float>.self); offset += 16 }
+            if count & 2 != 0 { raw.storeBytes(of: lanes.load(fromByteOffset: offset, as: SIMD2<Float>.self), toByteOffset: offset, as: SIMD2<Float>.self); offset += 8 }
+            if count & 1 != 0 { raw.storeBytes(of: lanes.load(fromByteOffset: offset, as: Float.self), toByteOffset: offset, as: Float.self) }
+        }
     }
 }

@@ -52,10 +52,10 @@ extension WindowAttention {
         }
         /// Stores scale x the first `count` (at most 64) lanes.
         @inline(always) func store(_ p: UnsafeMutablePointer<Float>, count: Int, scale: V) {
-            WindowAttention.store(v0 * scale, p, count: min(16, count))
-            if count > 16 { WindowAttention.store(v1 * scale, p + 16, count: min(16, count - 16)) }
-            if count > 32 { WindowAttention.store(v2 * scale, p + 32, count: min(16, count - 32)) }
-            if count > 48 { WindowAttention.store(v3 * scale, p + 48, count: min(16, count - 48)) }
+            (v0 * scale).store(firstLanes: min(16, count), to: p)
+            if count > 16 { (v1 * scale).store(firstLanes: min(16, count - 16), to: p + 16) }
+            if count > 32 { (v2 * scale).store(firstLanes: min(16, count - 32), to: p + 32) }
+            if count > 48 { (v3 * scale).store(firstLanes: min(16, count - 48), to: p + 48) }
         }
     }
 
@@ -117,13 +117,6 @@ extension WindowAttention {
         if rows > 3 { r3.store(out + 3 * ldo) }
         if rows > 4 { r4.store(out + 4 * ldo) }
         if rows > 5 { r5.store(out + 5 * ldo) }
-    }
-
-    /// The first `count` lanes of `v` at `p`, nothing past them. (Not `store(firstLanes:)`: its
-    /// lowHalf and highHalf stayed out-of-line calls in `scoreTile`, 48 of them.)
-    @inline(always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>, count: Int) {
-        if count == 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self); return }
-        withUnsafeBytes(of: v) { p.update(from: $0.baseAddress!.assumingMemoryBound(to: Float.self), count: count) }
     }
 
     @inline(always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
