@@ -13,6 +13,7 @@ extension Driver {
         // Each run is timed and kept for the median; a million is far past any benchmark.
         "--repeat": 1...1_000_000,
         "--threads": 1...1024,
+        "--profile-steps": 1...Int(Int32.max),
     ]
     /// The largest size `--set` binds, as for sizes written in a spec.
     static let maxSize = Int(Int32.max)

@@ -17,14 +17,15 @@ extension Driver {
     """
 
     static let runUsage = """
-    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--threads N] [--tune] [--profile] [--dump-ir] [--set NAME=VALUE ...]
+    USAGE: archc run FILE --weights W.safetensors --input X.npy [--input NAME=X.npy ...] [--output Y.npy] [--top K] [--repeat N] [--threads N] [--tune] [--profile] [--profile-steps K] [--dump-ir] [--set NAME=VALUE ...]
 
     Runs the network on real weights and inputs. Symbolic sizes are bound from the inputs' shapes.
     --weights takes a safetensors file, a sharded checkpoint's model.safetensors.index.json (its shards
     beside it) or a folder save_pretrained wrote; given several times, the files are one checkpoint's shards.
     --threads N uses N threads (default: every core of this machine).
     --tune times each convolution's algorithms on this machine and keeps the fastest (cached).
-    --profile prints the time each kind of step took in the last run, and the slowest steps.
+    --profile prints the time each kind of step took in the last run, and the 10 slowest steps;
+    --profile-steps K prints the K slowest (and implies --profile).
     --dump-ir prints the program the interpreter runs (as `archc ir` does) before running it.
     --output names a file (not -: the .npy is binary, and standard output has the report).
     """
@@ -60,7 +61,7 @@ extension Driver {
             let split = try repeatedOption("--input", in: args)
             let weights = try repeatedOption("--weights", in: split.rest)
             (inputArgs, weightsPaths) = (split.values, weights.values)
-            opts = try parseOptions(weights.rest, flags: ["--dump-ir", "--profile", "--tune"], valued: ["--output", "--top", "--repeat", "--threads"])
+            opts = try parseOptions(weights.rest, flags: ["--dump-ir", "--profile", "--tune"], valued: ["--output", "--top", "--repeat", "--threads", "--profile-steps"])
         } catch let e as UsageError {
             return usageError(e.message, runUsage)
         } catch { return usageError("\(error)", runUsage) }
@@ -95,7 +96,8 @@ extension Driver {
             let repeats = max(1, opts.values["--repeat"].flatMap(Int.init) ?? 1)
             if opts.flags.contains("--dump-ir") { out.stdout += ProgramPrinter.print(program) }
             let interpreter = try Interpreter(program: program, weights: store)
-            if opts.flags.contains("--profile") { interpreter.profile = [] }
+            let profileSteps = opts.values["--profile-steps"].flatMap(Int.init)
+            if opts.flags.contains("--profile") || profileSteps != nil { interpreter.profile = [] }
             var times: [Double] = []
             var y = Tensor(shape: [], floats: [])
             for _ in 0..<repeats {
@@ -105,7 +107,7 @@ extension Driver {
             }
             if let o = opts.values["--output"] { try NPY.write(y, to: o) }
             out.stdout += RunReport.render(y, milliseconds: RunReport.median(times), repeats: repeats, top: opts.values["--top"].flatMap(Int.init))
-            if let seconds = interpreter.profile { out.stdout += ProfileReport.render(program, seconds: seconds) }
+            if let seconds = interpreter.profile { out.stdout += ProfileReport.render(program, seconds: seconds, top: profileSteps ?? 10) }
         } catch let e as RuntimeError {
             out.stderr += "\(e)\n"
             out.status = 1

@@ -57,6 +57,11 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("\nlinear+relu                      1"), r.stdout)
         XCTAssertTrue(r.stdout.contains("\nlinear                           1"), r.stdout)
         XCTAssertEqual(try NPY.read(path: path("y1.npy")).floats, try NPY.read(path: path("y5.npy")).floats)
+        // --profile-steps K lists the K slowest steps (the default 10 would list all three here).
+        let one = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("x.npy"), "--profile-steps", "1")
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let listed = one.stdout.components(separatedBy: "slowest steps:\n").last ?? ""
+        XCTAssertEqual(listed.split(separator: "\n").count, 1, one.stdout)
     }
 
     /// A network too large for the machine's memory is refused with the sizes, not left to the allocator.
