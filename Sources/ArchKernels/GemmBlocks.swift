@@ -19,6 +19,7 @@ enum BOperand {
 
 extension AOperand {
     var isPrepacked: Bool { if case .prepacked = self { return true } else { return false } }
+    var isPatches: Bool { if case .patches = self { return true } else { return false } }
 }
 
 extension Gemm {
@@ -30,19 +31,29 @@ extension Gemm {
     /// linear layer's weight) rows need no packing pass first, and columns must share out at least
     /// 7/8 evenly: Swin's 96-wide layers (3 panels for 2 workers) ran at 3/4 of the two cores.
     /// There are a few tasks per worker, taken as workers come free (`Parallel.forEach`).
-    public static func split(m: Int, n: Int, k: Int, threads: Int, bPrepacked: Bool = false) -> (workers: Int, byRows: Bool) {
+    ///
+    /// A convolution's patches as A (`SpatialGemm`, B its prepacked weights) split by rows, one
+    /// task per worker: each worker packs its own rows' patches block by block in its own cache and
+    /// reads all of B, where a split by columns packed all the patches first, into a shared buffer
+    /// (7 MB for ResNet's 7x7 maps at batch 8) that every column task read again from L3. ResNet-18's
+    /// 3x3 convolutions on 7x7 maps, 512 channels, 2 threads: 40-44 -> 33-36 ms for three at batch 8,
+    /// 6.1-6.4 -> 5.0-5.8 at batch 1; more tasks per worker, each reading all of B again, were slower.
+    public static func split(m: Int, n: Int, k: Int, threads: Int, bPrepacked: Bool = false, aPatches: Bool = false)
+        -> (workers: Int, byRows: Bool, tasksPerWorker: Int) {
         let panels = (n + nr - 1) / nr
         let wanted = max(1, min(threads, m * n * k >= 1 << 15 ? Int.max : 1))
+        let enoughRows = m >= 4 * mr * wanted
+        if aPatches && bPrepacked && wanted > 1 && enoughRows { return (wanted, true, 1) }
         let rounds = (panels + wanted - 1) / wanted
         let columnsBalanced = bPrepacked ? 8 * panels >= 7 * rounds * wanted : 4 * panels >= 3 * rounds * wanted
-        let byRows = wanted > 1 && !columnsBalanced && m >= 4 * mr * wanted
-        return (byRows ? wanted : min(wanted, panels), byRows)
+        let byRows = wanted > 1 && !columnsBalanced && enoughRows
+        return (byRows ? wanted : min(wanted, panels), byRows, 4)
     }
 
     /// The tasks of a split: ranges of rows (whole panels of 6) or of columns (whole panels of 32).
-    static func tasks(m: Int, n: Int, workers: Int, byRows: Bool) -> [(rows: Range<Int>, cols: Range<Int>)] {
+    static func tasks(m: Int, n: Int, workers: Int, byRows: Bool, perWorker: Int = 4) -> [(rows: Range<Int>, cols: Range<Int>)] {
         let units = byRows ? (m + mr - 1) / mr : (n + nr - 1) / nr, size = byRows ? mr : nr, total = byRows ? m : n
-        let count = workers == 1 ? 1 : min(units, 4 * workers)
+        let count = workers == 1 ? 1 : min(units, perWorker * workers)
         return (0..<count).map { t in
             let range = min(total, units * t / count * size)..<min(total, units * (t + 1) / count * size)
             return byRows ? (range, 0..<n) : (0..<m, range)
@@ -51,7 +62,7 @@ extension Gemm {
 
     static func parallelBlocks(m: Int, n: Int, k: Int, a: AOperand, b: BOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, epilogue: Epilogue, threads: Int) {
-        let (workers, byRows) = split(m: m, n: n, k: k, threads: threads, bPrepacked: b.isPrepacked)
+        let (workers, byRows, perWorker) = split(m: m, n: n, k: k, threads: threads, bPrepacked: b.isPrepacked, aPatches: a.isPatches)
         if byRows && workers > 1 && !b.isPrepacked {
             // Every row task reads all of B: pack it once, the KC blocks across the workers, then share it.
             let padded = (n + nr - 1) / nr * nr
@@ -78,7 +89,7 @@ extension Gemm {
             }
             return
         }
-        let parts = tasks(m: m, n: n, workers: workers, byRows: byRows)
+        let parts = tasks(m: m, n: n, workers: workers, byRows: byRows, perWorker: perWorker)
         Parallel.forEach(parts.count, threads: workers) { t, _ in
             let (rows, cols) = parts[t]
             guard !rows.isEmpty, !cols.isEmpty else { return }

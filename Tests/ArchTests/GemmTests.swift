@@ -134,6 +134,10 @@ extension GemmTests {
         XCTAssertEqual(Gemm.split(m: 3136, n: 96, k: 384, threads: 2).byRows, false)
         XCTAssertEqual(Gemm.split(m: 3136, n: 96, k: 384, threads: 2, bPrepacked: true).byRows, true)
         XCTAssertEqual(Gemm.split(m: 3136, n: 288, k: 96, threads: 2, bPrepacked: true).byRows, false)  // 9 for 2
+        // A convolution's patches: by rows, one task per worker, each packing its own (but not 2 panels for 4 workers).
+        XCTAssertTrue(Gemm.split(m: 392, n: 512, k: 4608, threads: 2, bPrepacked: true, aPatches: true) == (2, true, 1))
+        XCTAssertTrue(Gemm.split(m: 49, n: 512, k: 4608, threads: 2, bPrepacked: true, aPatches: true) == (2, true, 1))
+        XCTAssertTrue(Gemm.split(m: 49, n: 512, k: 4608, threads: 4, bPrepacked: true, aPatches: true) == (4, false, 4))
         for (m, n, k, threads) in [(512, 49, 300, 2), (512, 49, 300, 4), (97, 17, 40, 2), (256, 100, 9, 2), (300, 70, 33, 4)] {
             check(m, n, k, threads: threads)
         }
