@@ -12,12 +12,19 @@ public enum Schedule {
     public static func run(_ program: Program, model: CostModel = CostModel(), tuning: Tuning? = nil) -> Program {
         var p = program
         let threads = p.threads
+        // The 1x1 convolutions the tile pass will fuse into an inverted residual run as its pointwise GEMMs.
+        let fused = Set(TileFusion.chains(p, scheduled: false).flatMap { [$0.expand, $0.project].compactMap { $0 } })
         for i in p.steps.indices {
             var s = p.steps[i]
             switch s.kind {
             case .conv(var c):
                 var choice = model.convolution(c.geometry, batch: c.batch, threads: threads)
-                if let tuning {
+                if fused.contains(i) {
+                    choice.algorithm = .pointwise
+                    choice.threads = model.convolutionThreads(.pointwise, c.geometry, batch: c.batch, threads: threads)
+                    choice.estimate = Estimate(chosen: "pointwise (fused by the tile pass)",
+                                               seconds: model.seconds(.pointwise, c.geometry, batch: c.batch, threads: threads))
+                } else if let tuning {
                     choice.algorithm = tuning.convolution(c.geometry, batch: c.batch, threads: threads)
                     if let times = tuning.measured[tuning.key(c.geometry, batch: c.batch, threads: threads)] {
                         let best = times.first { $0.0 == choice.algorithm }?.1 ?? 0

@@ -9,6 +9,30 @@ public enum TileFusion {
 
     public static func run(_ program: Program) -> Program {
         var p = program
+        var removed = Set<Int>()
+        for chain in chains(p, scheduled: true) {
+            guard case .conv(let project) = p.steps[chain.project].kind, case .conv(let depthwise) = p.steps[chain.depthwise].kind else { continue }
+            var expand: ConvCall? = nil
+            if let e = chain.expand, case .conv(let c) = p.steps[e].kind { expand = c }
+            let call = fused(expand, depthwise, project, threads: p.threads, scratch: &p)
+            var step = Program.Step(.invertedResidual(call), node: 0)
+            step.nodes = (chain.expand.map { p.steps[$0].nodes } ?? []) + p.steps[chain.depthwise].nodes + p.steps[chain.project].nodes
+            p.steps[chain.project] = step
+            removed.insert(chain.depthwise)
+            if let e = chain.expand { removed.insert(e) }
+        }
+        p.steps = p.steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+        p.passes.append(name)
+        return p
+    }
+
+    /// The chains this pass fuses, as step indices: a 1x1 projection (no activation) of a 3x3
+    /// depthwise convolution that only it reads, with the 1x1 expansion before it if only the
+    /// depthwise convolution reads that. `scheduled`: the algorithms the fused kernel runs its parts
+    /// by (the pointwise GEMM, the depthwise kernel) are chosen; before the schedule, the shapes
+    /// alone, so that it can choose them (`Schedule`: a 1x1 on a 7x7 map would otherwise take the
+    /// positions-as-rows GEMM, and MobileNetV2's last block went unfused).
+    static func chains(_ p: Program, scheduled: Bool) -> [(expand: Int?, depthwise: Int, project: Int)] {
         var readers = [Int](repeating: 0, count: p.values.count)
         var producer = [Int?](repeating: nil, count: p.values.count)
         for (i, s) in p.steps.enumerated() {
@@ -16,34 +40,27 @@ public enum TileFusion {
             producer[s.output] = i
         }
         readers[p.output] += 1
-        var removed = Set<Int>()
+        func pointwise(_ c: ConvCall) -> Bool { c.geometry.isPointwise && (!scheduled || c.algorithm == .pointwise) }
+        func depthwise3x3(_ c: ConvCall) -> Bool { isDepthwise3x3(c.geometry) && c.residual == nil && (!scheduled || c.algorithm == .depthwise) }
+        var found: [(expand: Int?, depthwise: Int, project: Int)] = []
         for (i, s) in p.steps.enumerated() {
-            guard case .conv(let project) = s.kind, isPointwise(project), project.activation == .none,
+            guard case .conv(let project) = s.kind, pointwise(project), project.activation == .none,
                   let d = producer[project.input], readers[project.input] == 1, case .conv(let depthwise) = p.steps[d].kind,
-                  isDepthwise3x3(depthwise), depthwise.batch == project.batch else { continue }
-            var expand: ConvCall? = nil, e: Int? = nil
-            if let x = producer[depthwise.input], readers[depthwise.input] == 1, case .conv(let c) = p.steps[x].kind, isPointwise(c),
+                  depthwise3x3(depthwise), depthwise.batch == project.batch else { continue }
+            var e: Int? = nil
+            if let x = producer[depthwise.input], readers[depthwise.input] == 1, case .conv(let c) = p.steps[x].kind, pointwise(c),
                c.residual == nil, c.batch == project.batch {
-                (expand, e) = (c, x)
+                e = x
             }
-            let call = fused(expand, depthwise, project, threads: p.threads, scratch: &p)
-            var step = Program.Step(.invertedResidual(call), node: 0)
-            step.nodes = (e.map { p.steps[$0].nodes } ?? []) + p.steps[d].nodes + s.nodes
-            p.steps[i] = step
-            removed.insert(d)
-            if let e { removed.insert(e) }
+            found.append((e, d, i))
         }
-        p.steps = p.steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
-        p.passes.append(name)
-        return p
+        return found
     }
 
-    static func isPointwise(_ c: ConvCall) -> Bool { c.algorithm == .pointwise && c.geometry.isPointwise }
-
-    static func isDepthwise3x3(_ c: ConvCall) -> Bool {
-        let g = c.geometry
-        return c.algorithm == .depthwise && g.isDepthwise && g.kernelH == 3 && g.kernelW == 3 && g.padTop == 1 && g.padLeft == 1
-            && g.strideH == g.strideW && g.strideH <= 2 && g.dilationH == 1 && g.dilationW == 1 && c.residual == nil && g.inH > 1
+    /// A depthwise convolution the fused kernel computes: 3x3, padding 1, stride 1 or 2.
+    static func isDepthwise3x3(_ g: ConvGeometry) -> Bool {
+        g.isDepthwise && g.kernelH == 3 && g.kernelW == 3 && g.padTop == 1 && g.padLeft == 1
+            && g.strideH == g.strideW && g.strideH <= 2 && g.dilationH == 1 && g.dilationW == 1 && g.inH > 1
     }
 
     /// The one call for the chain, its weights the ones the prepare pass made for each convolution.

@@ -55,6 +55,18 @@ final class ProgramTests: XCTestCase {
         XCTAssertEqual(p.steps.filter { $0.storage == .inPlace }.count, 8)
     }
 
+    /// MobileNetV2's 17 blocks each run as one fused inverted residual, at batch 1 and 8: the 1x1
+    /// convolutions of a chain run as pointwise GEMMs, never the positions-as-rows GEMM the cost model
+    /// prefers alone on 7x7 maps (which left the last block, 160 -> 960 -> 320, unfused).
+    func testEveryMobileNetBlockIsFused() throws {
+        for batch in [1, 8] {
+            let p = try program("mobilenet_v2", batch: batch)
+            XCTAssertEqual(p.steps.filter { $0.kind.name == "invertedResidual" }.count, 17, "batch \(batch)")
+            let convs = p.steps.compactMap { s -> ConvCall? in if case .conv(let c) = s.kind { return c } else { return nil } }
+            XCTAssertEqual(convs.map { $0.geometry.kernelH }, [3, 1], "batch \(batch): the stem and the last 1x1 stay apart")
+        }
+    }
+
     func testViewsAndInPlaceStepsShareTheRightBuffer() throws {
         let p = try program("alexnet")
         for s in p.steps where s.storage != .fresh {
