@@ -55,7 +55,7 @@ public struct CostModel: Sendable {
         switch a {
         case .gemm, .pointwise: return (cout, n, k)
         case .spatialGemm: return (batch * n, cout, k)
-        case .winograd, .winograd4, .depthwise: return nil
+        case .winograd, .winograd4, .depthwise, .direct: return nil
         }
     }
 
@@ -102,6 +102,14 @@ public struct CostModel: Sendable {
             func task(_ rows: Int) -> Double { 36 * 32 * (Double(rows) * c + 12 * (Double(rows) + c)) }
             let work = (Double(t.whole) * task(t.rows) + Double(t.split) * t.partRows.reduce(0) { $0 + task($1) }) / Double(t.workers)
             return work / (gemmRate * 1.6) + 4 * 36 * Double(g.outChannels) * c / bandwidth
+        case .direct:
+            // The GEMM's multiplies at the planes' width (the dropped columns counted) and without
+            // its packing; or the planes and the output through memory.
+            let l = DirectConv.Layout(g)
+            let macs = Double(l.channels) * Double(l.positions) * Double(l.k)
+            let floats: Double = Double(l.planeFloats) + 2 * Double(g.outputCount)
+            let rate: Double = gemmRate * min(1, Double(l.k) / 256 + 0.25) * Double(threads)
+            return max(macs / rate, 4 * floats / bandwidth)
         case .depthwise:
             // Streams its planes: memory-bound.
             return max(Double(g.macs) / (gemmRate * 0.25 * Double(threads)), io / bandwidth)

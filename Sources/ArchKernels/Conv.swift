@@ -47,11 +47,14 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     case winograd4
     /// One filter per channel, over phase planes.
     case depthwise
+    /// Few products per output (the stems): the micro-kernel reads the taps in place from phase
+    /// planes, no patches packed (`DirectConv`).
+    case direct
 
     /// Whether the kernel splits its work across all the threads it is given itself (not by the GEMM's split).
     public var splitsItsOwnWork: Bool {
         switch self {
-        case .winograd, .winograd4, .depthwise: return true
+        case .winograd, .winograd4, .depthwise, .direct: return true
         case .gemm, .pointwise, .spatialGemm: return false
         }
     }
@@ -65,6 +68,7 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
         case .winograd: return Winograd.applies(g)
         case .winograd4: return Winograd4.applies(g)
         case .depthwise: return g.isDepthwise
+        case .direct: return DirectConv.applies(g)
         }
     }
 }
@@ -80,6 +84,7 @@ public enum Conv {
         case .winograd: return Winograd.preparedCount(g)
         case .winograd4: return Winograd4.preparedCount(g)
         case .depthwise: return g.outChannels * g.kernelH * g.kernelW
+        case .direct: return DirectConv.preparedCount(g)
         }
     }
 
@@ -95,6 +100,7 @@ public enum Conv {
         case .winograd: Winograd.prepare(g, weight: weight, into: out)
         case .winograd4: Winograd4.prepare(g, weight: weight, into: out)
         case .depthwise: out.update(from: weight, count: g.outChannels * g.kernelH * g.kernelW)
+        case .direct: DirectConv.prepare(g, weight: weight, into: out)
         }
     }
 
@@ -107,6 +113,7 @@ public enum Conv {
         case .winograd: return Winograd.scratchCount(g, threads: threads)
         case .winograd4: return Winograd4.scratchCount(g, threads: threads)
         case .depthwise: return Depthwise.scratchCount(g, threads: threads)
+        case .direct: return DirectConv.scratchCount(g)
         }
     }
 
@@ -145,6 +152,9 @@ public enum Conv {
         case .depthwise:
             Depthwise.forward(g, input: input, weight: weights, bias: bias, residual: residual, activation: activation, output: output,
                               scratch: scratch!, threads: threads)
+        case .direct:
+            DirectConv.forward(g, input: input, prepared: weights, bias: bias, residual: residual, activation: activation, output: output,
+                               scratch: scratch!, threads: threads)
         case .gemm, .pointwise:
             let cin = g.inChannels / g.groups, cout = g.outChannels / g.groups
             let n = g.outH * g.outW, k = cin * g.kernelH * g.kernelW

@@ -83,6 +83,35 @@ enum MicroKernel {
         if rows > 5 { store(c50, c + 5 * ldc); store(c51, c + 5 * ldc + 16) }
     }
 
+    /// C[6 x 32] = clamp(bias + A panel x B), B's row t read in place at `b + taps[t]` (a direct
+    /// convolution's tap in its phase plane: `DirectConv`), every row stored (C has whole panels).
+    @inline(never)
+    static func runTaps(k: Int, a: UnsafePointer<Float>, taps: UnsafePointer<Int>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                        ldc: Int, bias: UnsafePointer<Float>, low: Float, high: Float) {
+        var c00 = V(repeating: bias[0]), c10 = V(repeating: bias[1]), c20 = V(repeating: bias[2])
+        var c30 = V(repeating: bias[3]), c40 = V(repeating: bias[4]), c50 = V(repeating: bias[5])
+        var (c01, c11, c21, c31, c41, c51) = (c00, c10, c20, c30, c40, c50)
+        var ap = a
+        for t in 0..<k {
+            let bp = b + taps[t]
+            let b0 = load(bp), b1 = load(bp + 16)
+            var s = V(repeating: ap[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+            s = V(repeating: ap[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+            s = V(repeating: ap[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+            s = V(repeating: ap[3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+            s = V(repeating: ap[4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
+            s = V(repeating: ap[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+            ap += 6
+        }
+        let (l, h) = (V(repeating: low), V(repeating: high))
+        store(c00.atLeast(l).atMost(h), c); store(c01.atLeast(l).atMost(h), c + 16)
+        store(c10.atLeast(l).atMost(h), c + ldc); store(c11.atLeast(l).atMost(h), c + ldc + 16)
+        store(c20.atLeast(l).atMost(h), c + 2 * ldc); store(c21.atLeast(l).atMost(h), c + 2 * ldc + 16)
+        store(c30.atLeast(l).atMost(h), c + 3 * ldc); store(c31.atLeast(l).atMost(h), c + 3 * ldc + 16)
+        store(c40.atLeast(l).atMost(h), c + 4 * ldc); store(c41.atLeast(l).atMost(h), c + 4 * ldc + 16)
+        store(c50.atLeast(l).atMost(h), c + 5 * ldc); store(c51.atLeast(l).atMost(h), c + 5 * ldc + 16)
+    }
+
     /// The left half of a tile, C[6 x 16] = source + A panel x B panel's first 16 columns (B's rows
     /// still 32 apart): for a right-edge tile 16 or fewer columns wide (196 = 6 x 32 + 4 positions),
     /// half the multiply-adds of a whole tile. Writes all 6 rows and 16 columns of `c`.
