@@ -73,15 +73,21 @@ public struct CostModel: Sendable {
     func batchSeconds(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Double {
         let io = 4 * Double(g.inputCount + 2 * g.outputCount)
         switch a {
-        // Implicit im2col packs every patch: a little more traffic than a plain GEMM's B. The
-        // positions as rows pack all the patches once for the workers to share (written, then
-        // read back: from memory unless the map is small) and write the output transposed.
-        // Calibrated on ResNet-50 (2 threads): faster on 7x7 maps, slower on 14x14 and 28x28.
+        // Implicit im2col packs every patch, each worker its own, in cache (for the positions as
+        // rows too, split by rows: `Gemm.split`); the positions as rows then write the output
+        // transposed, and in place. Calibrated with `--tune` (2 threads, batch 1 and 8): ResNet's 3x3
+        // stride-2 convolutions by the positions as rows 0.77-0.83 of the channel-major GEMM's time
+        // (28x28, 14x14 and 7x7 outputs); its 1x1 stride-1 convolutions as rows, packing the input
+        // transposed, no faster than the plain GEMM (which packs nothing) on 7x7 maps, slower on
+        // 14x14 and 28x28.
         case .pointwise: return groupGemmSeconds(a, g, batch: batch, threads: threads)
-        case .gemm: return groupGemmSeconds(a, g, batch: batch, threads: threads) * 1.1
+        case .gemm: return groupGemmSeconds(a, g, batch: batch, threads: threads) * 1.25
         case .spatialGemm:
+            // Each patch gathered once (4 bytes at memory's rate, where the shared buffer they went
+            // through cost 8), and the output written twice.
+            let packing = g.isPointwise ? 1.25 : 1.1
             let patches = Double(batch) * Double(g.outH * g.outW) * Double(g.inChannels * g.kernelH * g.kernelW)
-            return groupGemmSeconds(a, g, batch: batch, threads: threads) * 1.1 + 8 * (patches + Double(batch) * Double(g.outputCount)) / bandwidth
+            return groupGemmSeconds(a, g, batch: batch, threads: threads) * packing + (4 * patches + 8 * Double(batch) * Double(g.outputCount)) / bandwidth
         case .winograd:
             // 16 GEMMs of [out x in] x [in x tiles of a block] (4/9 of the direct multiplies), with the
             // transforms about half the time where the blocks are full; blocks of fewer than 48 tiles

@@ -44,12 +44,12 @@ final class ProgramTests: XCTestCase {
         XCTAssertEqual(p.steps.map(\.kind.name), ["conv", "pool"] + Array(repeating: "conv", count: 19) + ["adaptivePool", "linear"])
         // Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions on 56x56, 28x28 and 14x14 maps (measured at 2
         // threads at 0.33, 0.36 and 0.51 of the GEMM's time, F(2x2, 3x3) at 0.65, 0.63 and 0.91); GEMMs for the
-        // rest (the strided 3x3s, the strided 1x1 shortcuts), with the positions as rows where the map
-        // is 7x7 or 14x14 by stride 2 (49 positions fill 64 columns of the channel-major GEMM's panels, 54 rows of
-        // its panels of 6; the 7x7 maps have 4 Winograd tiles, too few). The stem (K = 3 x 7 x 7 = 147) reads its
-        // taps in place from the phase planes, with no patches packed.
+        // rest: the strided 3x3s with the positions as rows (`--tune`: 0.77-0.83 of the channel-major GEMM's time;
+        // on 7x7 maps, 49 positions fill 64 columns of its panels, 54 rows of 6), the strided 1x1 shortcuts too
+        // but the first (56x56 -> 28x28, which the positions as rows would pack transposed for little gain in
+        // panel fill). The stem (K = 3 x 7 x 7 = 147) reads its taps in place from the phase planes.
         XCTAssertEqual(convs.map(\.algorithm.rawValue).joined(separator: " "),
-                       "direct winograd4 winograd4 winograd4 winograd4 gemm winograd4 gemm winograd4 winograd4 spatialGemm winograd4 gemm"
+                       "direct winograd4 winograd4 winograd4 winograd4 spatialGemm winograd4 gemm winograd4 winograd4 spatialGemm winograd4 spatialGemm"
                        + " winograd4 winograd4 spatialGemm spatialGemm spatialGemm spatialGemm spatialGemm")
         // Every residual add writes in place over its residual (the block's input, or its body's output
         // where the shortcut's convolution adds it), which nothing reads afterwards.
