@@ -43,13 +43,16 @@ public enum Pool {
             let y1 = Swift.min(y0 + k.kernelH, h + k.padTop)
             let ya = Swift.max(y0, 0), yb = Swift.min(y1, h)
             if ya >= yb { inner.update(repeating: fill, count: w) }
-            else {
-                inner.update(from: x + ya * w, count: w)
-                for iy in (ya + 1)..<Swift.max(ya + 1, yb) { combine(x + iy * w, into: inner, count: w, max: isMax) }
-            }
+            else { reduceRows(x + ya * w, rows: yb - ya, width: w, max: isMax, into: inner) }
             let out = y + oy * ow
-            let vectorised = k.strideW <= 2 ? ow / 16 * 16 : 0
-            for ox in stride(from: 0, to: vectorised, by: 16) { out16(row + ox * k.strideW, window: k, max: isMax, into: out + ox) }
+            // Sixteen outputs at a time, the last few too (the row has room to read past them).
+            let vectorised = k.strideW <= 2 ? ow : 0
+            for ox in stride(from: 0, to: vectorised, by: 16) {
+                if ox + 16 <= ow { out16(row + ox * k.strideW, window: k, max: isMax, into: out + ox); continue }
+                var last = SIMD16<Float>()
+                withUnsafeMutableBytes(of: &last) { out16(row + ox * k.strideW, window: k, max: isMax, into: $0.baseAddress!.assumingMemoryBound(to: Float.self)) }
+                last.store(firstLanes: ow - ox, to: out + ox)
+            }
             for ox in vectorised..<ow {
                 let window = row + ox * k.strideW
                 var acc = window[0]
@@ -87,21 +90,25 @@ public enum Pool {
     @inline(always)
     static func larger(_ acc: Float, _ v: Float) -> Float { v > acc || v != v ? v : acc }
 
-    /// acc[i] = max(acc[i], src[i]) (a NaN in either wins) or acc[i] + src[i], 16 at a time.
+    /// out[i] = the max (a NaN in any wins) or the sum of `rows` input rows at column i, 16 columns
+    /// at a time, each row read once.
     @inline(always)
-    static func combine(_ src: UnsafePointer<Float>, into acc: UnsafeMutablePointer<Float>, count: Int, max isMax: Bool) {
+    static func reduceRows(_ src: UnsafePointer<Float>, rows: Int, width: Int, max isMax: Bool, into out: UnsafeMutablePointer<Float>) {
         typealias V = SIMD16<Float>
         var i = 0
-        while i + 16 <= count {
-            let v = UnsafeRawPointer(src + i).loadUnaligned(as: V.self)
-            let a = UnsafeRawPointer(acc + i).loadUnaligned(as: V.self)
-            let r = isMax ? a.replacing(with: v, where: (v .> a) .| (v .!= v)) : a + v
-            UnsafeMutableRawPointer(acc + i).storeBytes(of: r, as: V.self)
+        while i + 16 <= width {
+            var a = UnsafeRawPointer(src + i).loadUnaligned(as: V.self)
+            for r in 1..<Swift.max(1, rows) {
+                let v = UnsafeRawPointer(src + r * width + i).loadUnaligned(as: V.self)
+                a = isMax ? a.replacing(with: v, where: (v .> a) .| (v .!= v)) : a + v
+            }
+            UnsafeMutableRawPointer(out + i).storeBytes(of: a, as: V.self)
             i += 16
         }
-        while i < count {
-            let v = src[i]
-            acc[i] = isMax ? larger(acc[i], v) : acc[i] + v
+        while i < width {
+            var a = src[i]
+            for r in 1..<Swift.max(1, rows) { a = isMax ? larger(a, src[r * width + i]) : a + src[r * width + i] }
+            out[i] = a
             i += 1
         }
     }
