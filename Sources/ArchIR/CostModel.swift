@@ -14,9 +14,11 @@ public struct CostModel: Sendable {
 
     public init() {}
 
-    public func gemmThreads(m: Int, n: Int, k: Int, threads: Int) -> Int {
+    /// The workers the GEMM's split gives (`Gemm.split`, with the operands as the kernel passes them).
+    public func gemmThreads(m: Int, n: Int, k: Int, threads: Int, bPrepacked: Bool = false, aPatches: Bool = false) -> Int {
         let work = m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: k).partialValue
-        return work < parallelThreshold ? 1 : max(1, min(threads, Gemm.split(m: m, n: n, k: k, threads: threads).workers))
+        let split = Gemm.split(m: m, n: n, k: k, threads: threads, bPrepacked: bPrepacked, aPatches: aPatches)
+        return work < parallelThreshold ? 1 : max(1, min(threads, split.workers))
     }
 
     /// Seconds for a GEMM: its arithmetic at the micro-kernel's rate (less for short K, where
@@ -45,7 +47,9 @@ public struct CostModel: Sendable {
     /// GEMM's split otherwise.
     public func convolutionThreads(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Int {
         if a.splitsItsOwnWork { return threads }
-        return gemm(a, g, batch: batch).map { gemmThreads(m: $0.m, n: $0.n, k: $0.k, threads: threads) } ?? threads
+        let spatial = a == .spatialGemm  // the patches as A, the weights prepacked as B
+        return gemm(a, g, batch: batch).map { gemmThreads(m: $0.m, n: $0.n, k: $0.k, threads: threads, bPrepacked: spatial, aPatches: spatial) }
+            ?? threads
     }
 
     /// The GEMM a convolution algorithm runs per group (M, N, K), if it runs one: per example, or

@@ -41,7 +41,7 @@ public enum Schedule {
                 s.kind = .conv(c)
                 s.estimate = choice.estimate
             case .linear(var c):
-                c.threads = model.gemmThreads(m: c.rows, n: c.outFeatures, k: c.inFeatures, threads: threads)
+                c.threads = model.gemmThreads(m: c.rows, n: c.outFeatures, k: c.inFeatures, threads: threads, bPrepacked: true)
                 s.kind = .linear(c)
                 s.estimate = Estimate(chosen: "gemm", seconds: model.gemmSeconds(m: c.rows, n: c.outFeatures, k: c.inFeatures, threads: c.threads))
             case .tokenMix(var c):

@@ -8,11 +8,11 @@
 ///
 /// The outputs are computed at the planes' row width W, the columns past outW computed and dropped
 /// (as in `Depthwise`), 32 positions by 6 output channels at a time, with the bias and a clamp
-/// applied in registers, straight into the output where the 32 positions lie in one of its rows,
-/// otherwise into a tile in L1 copied into the output's rows (with the residual and an activation
-/// that is not a clamp). Not for 1x1 convolutions: the GEMM reads their
-/// input (or its one phase plane, strided) as it is, with no taps to gather (ResNet's stride-2
-/// shortcuts, K 64 and 128, ran no faster this way).
+/// applied in registers: straight into the output where the 32 positions lie in one of its rows,
+/// otherwise into a tile in L1 then copied into the output's rows (with the residual, and an
+/// activation that is not a clamp). Not for 1x1 convolutions: the GEMM reads their input (or its
+/// one phase plane) as it is, with no taps to gather (ResNet's stride-2 shortcuts, K 64 and 128,
+/// ran no faster this way).
 public enum DirectConv {
     /// The largest K: the micro-kernel's 32 columns of every tap stay in L1 (K x 128 bytes).
     static let maxK = 160
@@ -53,45 +53,53 @@ public enum DirectConv {
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, prepared: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         residual: UnsafePointer<Float>?, activation: Activation, output: UnsafeMutablePointer<Float>,
                         scratch: UnsafeMutablePointer<Float>, threads: Int) {
-        let l = Layout(g)
-        let spare = PhasePlanes.count(g)
+        let l = Layout(g), planesEnd = PhasePlanes.count(g)
         l.planes.fill(g, input: input, into: scratch, threads: threads)
-        (scratch + spare).update(repeating: 0, count: l.planeFloats - spare)
+        (scratch + planesEnd).update(repeating: 0, count: l.planeFloats - planesEnd)
         let paddedBias = scratch + l.planeFloats
         for o in 0..<l.channels { paddedBias[o] = o < g.outChannels ? bias?[o] ?? 0 : 0 }
         // A clamp in registers, unless a residual is to be added before it.
         let inRegisters = residual == nil ? activation.clamp : nil
         let clamp = inRegisters ?? (-.infinity, .infinity), after = inRegisters == nil ? activation : .none
         withUnsafeTemporaryAllocation(of: Int.self, capacity: l.k) { taps in
+            // Where each column of K (channel, ky, kx) reads, from a position's offset in the planes.
             let kernel = g.kernelH * g.kernelW
             for r in 0..<l.k {
                 let t = l.planes.tap(channel: r / kernel, ky: (r / g.kernelW) % g.kernelH, kx: r % g.kernelW, g)
                 taps[r] = t.plane + t.dy * l.planes.width + t.dx
             }
-            let tapOffsets = UnsafePointer(taps.baseAddress!), planes = UnsafePointer(scratch)
-            let workers = g.macs >= 1 << 16 ? max(1, min(threads, l.tiles)) : 1, plane = g.outH * g.outW
+            let workers = g.macs >= 1 << 16 ? max(1, min(threads, l.tiles)) : 1
             let chunks = workers == 1 ? 1 : min(l.tiles, 8 * workers)
             Parallel.forEach(chunks, threads: workers) { chunk, _ in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: Gemm.mr * Gemm.nr) { buffer in
-                    let tile = buffer.baseAddress!
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: Gemm.mr * Gemm.nr) { tile in
                     for t in (l.tiles * chunk / chunks)..<(l.tiles * (chunk + 1) / chunks) {
-                        let p = t * Gemm.nr, (oy, x) = (p / l.planes.width, p % l.planes.width)
-                        // A tile within one output row's columns, with no residual, is written in place.
-                        let inRow = residual == nil && oy < g.outH && x + Gemm.nr <= g.outW
-                        for o in stride(from: 0, to: g.outChannels, by: Gemm.mr) {
-                            if inRow && o + Gemm.mr <= g.outChannels {
-                                let c = output + o * plane + oy * g.outW + x
-                                MicroKernel.runTaps(k: l.k, a: prepared + o * l.k, taps: tapOffsets, b: planes + p, c: c, ldc: plane,
-                                                    bias: paddedBias + o, low: clamp.0, high: clamp.1)
-                                if after != .none { for r in 0..<Gemm.mr { after.apply(c + r * plane, count: Gemm.nr) } }
-                                continue
-                            }
-                            MicroKernel.runTaps(k: l.k, a: prepared + o * l.k, taps: tapOffsets, b: planes + p, c: tile, ldc: Gemm.nr,
-                                                bias: paddedBias + o, low: clamp.0, high: clamp.1)
-                            store(g, l, tile: tile, position: p, channel: o, residual: residual, activation: after, output: output)
-                        }
+                        positions(g, l, tile: t, taps: UnsafePointer(taps.baseAddress!), planes: UnsafePointer(scratch), prepared: prepared,
+                                  bias: paddedBias, clamp: clamp, residual: residual, activation: after, output: output,
+                                  buffer: tile.baseAddress!)
                     }
                 }
+            }
+        }
+    }
+
+    /// Tile `t`'s 32 positions for every output channel, 6 at a time: in place where the positions
+    /// lie in one output row (and no residual is added), through `buffer` otherwise.
+    @inline(always)
+    static func positions(_ g: ConvGeometry, _ l: Layout, tile t: Int, taps: UnsafePointer<Int>, planes: UnsafePointer<Float>,
+                          prepared: UnsafePointer<Float>, bias: UnsafePointer<Float>, clamp: (Float, Float), residual: UnsafePointer<Float>?,
+                          activation: Activation, output: UnsafeMutablePointer<Float>, buffer: UnsafeMutablePointer<Float>) {
+        let p = t * Gemm.nr, (oy, x) = (p / l.planes.width, p % l.planes.width), plane = g.outH * g.outW
+        let inRow = residual == nil && oy < g.outH && x + Gemm.nr <= g.outW
+        for o in stride(from: 0, to: g.outChannels, by: Gemm.mr) {
+            if inRow && o + Gemm.mr <= g.outChannels {
+                let c = output + o * plane + oy * g.outW + x
+                MicroKernel.runTaps(k: l.k, a: prepared + o * l.k, taps: taps, b: planes + p, c: c, ldc: plane, bias: bias + o,
+                                    low: clamp.0, high: clamp.1)
+                if activation != .none { for r in 0..<Gemm.mr { activation.apply(c + r * plane, count: Gemm.nr) } }
+            } else {
+                MicroKernel.runTaps(k: l.k, a: prepared + o * l.k, taps: taps, b: planes + p, c: buffer, ldc: Gemm.nr, bias: bias + o,
+                                    low: clamp.0, high: clamp.1)
+                store(g, l, tile: buffer, position: p, channel: o, residual: residual, activation: activation, output: output)
             }
         }
     }
