@@ -14,6 +14,19 @@ enum MicroKernel {
     @inline(always)
     static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
+    /// One step of K: the 6 x 32 tile += A's column (6 values, broadcast) x B's row (b0, b1).
+    @inline(always)
+    static func step(_ a: UnsafePointer<Float>, _ b0: V, _ b1: V, _ c00: inout V, _ c01: inout V, _ c10: inout V, _ c11: inout V,
+                     _ c20: inout V, _ c21: inout V, _ c30: inout V, _ c31: inout V, _ c40: inout V, _ c41: inout V,
+                     _ c50: inout V, _ c51: inout V) {
+        var s = V(repeating: a[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+        s = V(repeating: a[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+        s = V(repeating: a[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+        s = V(repeating: a[3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+        s = V(repeating: a[4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
+        s = V(repeating: a[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+    }
+
     /// What the micro-kernel applies in registers on the last block of K: a bias per row or per
     /// column (offset to this tile) and a clamp.
     struct InRegisters {
@@ -40,13 +53,7 @@ enum MicroKernel {
         }
         var ap = a, bp = b
         for _ in 0..<k {
-            let b0 = load(bp), b1 = load(bp + 16)
-            var s = V(repeating: ap[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
-            s = V(repeating: ap[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
-            s = V(repeating: ap[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
-            s = V(repeating: ap[3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
-            s = V(repeating: ap[4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
-            s = V(repeating: ap[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+            step(ap, load(bp), load(bp + 16), &c00, &c01, &c10, &c11, &c20, &c21, &c30, &c31, &c40, &c41, &c50, &c51)
             ap += 6
             bp += 32
         }
@@ -94,13 +101,7 @@ enum MicroKernel {
         var ap = a
         for t in 0..<k {
             let bp = b + taps[t]
-            let b0 = load(bp), b1 = load(bp + 16)
-            var s = V(repeating: ap[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
-            s = V(repeating: ap[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
-            s = V(repeating: ap[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
-            s = V(repeating: ap[3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
-            s = V(repeating: ap[4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
-            s = V(repeating: ap[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+            step(ap, load(bp), load(bp + 16), &c00, &c01, &c10, &c11, &c20, &c21, &c30, &c31, &c40, &c41, &c50, &c51)
             ap += 6
         }
         let (l, h) = (V(repeating: low), V(repeating: high))
