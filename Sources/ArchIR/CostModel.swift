@@ -27,10 +27,13 @@ public struct CostModel: Sendable {
     public func gemmSeconds(m: Int, n: Int, k: Int, threads: Int) -> Double {
         let rows = (m + Gemm.mr - 1) / Gemm.mr * Gemm.mr, columns = (n + Gemm.nr - 1) / Gemm.nr * Gemm.nr
         let macs = Double(rows) * Double(columns) * Double(k)
-        let efficiency = min(1, Double(k) / 256 + 0.25)
         let traffic = 4 * (Double(m) * Double(k) + Double(k) * Double(n) + 2 * Double(m) * Double(n))
-        return max(macs / (gemmRate * efficiency * Double(threads)), traffic / bandwidth)
+        return max(macs / (gemmRate * kEfficiency(k) * Double(threads)), traffic / bandwidth)
     }
+
+    /// The share of the micro-kernel's rate a tile reaches over K steps: loading and storing the
+    /// tile (and its epilogue) weigh more on short K.
+    func kEfficiency(_ k: Int) -> Double { min(1, Double(k) / 256 + 0.25) }
 
     /// The algorithm for a convolution and its estimated time, with the alternatives that apply.
     public func convolution(_ g: ConvGeometry, batch: Int, threads: Int) -> (algorithm: ConvAlgorithm, threads: Int, estimate: Estimate) {
@@ -118,7 +121,7 @@ public struct CostModel: Sendable {
             let l = DirectConv.Layout(g)
             let macs = Double(l.channels) * Double(l.positions) * Double(l.k)
             let floats: Double = Double(l.planeFloats) + 2 * Double(g.outputCount)
-            let rate: Double = gemmRate * min(1, Double(l.k) / 256 + 0.25) * Double(threads)
+            let rate: Double = gemmRate * kEfficiency(l.k) * Double(threads)
             return max(macs / rate, 4 * floats / bandwidth)
         case .depthwise:
             // Streams its planes: memory-bound.

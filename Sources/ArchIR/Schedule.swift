@@ -13,7 +13,7 @@ public enum Schedule {
         var p = program
         let threads = p.threads
         // The 1x1 convolutions the tile pass will fuse into an inverted residual run as its pointwise GEMMs.
-        let fused = Set(TileFusion.chains(p, scheduled: false).flatMap { [$0.expand, $0.project].compactMap { $0 } })
+        let fused = Set(TileFusion.chains(p, scheduled: false).flatMap { [$0.expand?.step, $0.project.step].compactMap { $0 } })
         for i in p.steps.indices {
             var s = p.steps[i]
             switch s.kind {

@@ -11,28 +11,30 @@ public enum TileFusion {
         var p = program
         var removed = Set<Int>()
         for chain in chains(p, scheduled: true) {
-            guard case .conv(let project) = p.steps[chain.project].kind, case .conv(let depthwise) = p.steps[chain.depthwise].kind else { continue }
-            var expand: ConvCall? = nil
-            if let e = chain.expand, case .conv(let c) = p.steps[e].kind { expand = c }
-            let call = fused(expand, depthwise, project, threads: p.threads, scratch: &p)
+            let call = fused(chain.expand?.call, chain.depthwise.call, chain.project.call, threads: p.threads, scratch: &p)
             var step = Program.Step(.invertedResidual(call), node: 0)
-            step.nodes = (chain.expand.map { p.steps[$0].nodes } ?? []) + p.steps[chain.depthwise].nodes + p.steps[chain.project].nodes
-            p.steps[chain.project] = step
-            removed.insert(chain.depthwise)
-            if let e = chain.expand { removed.insert(e) }
+            step.nodes = (chain.expand.map { p.steps[$0.step].nodes } ?? []) + p.steps[chain.depthwise.step].nodes
+                + p.steps[chain.project.step].nodes
+            p.steps[chain.project.step] = step
+            removed.insert(chain.depthwise.step)
+            if let e = chain.expand { removed.insert(e.step) }
         }
         p.steps = p.steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
         p.passes.append(name)
         return p
     }
 
-    /// The chains this pass fuses, as step indices: a 1x1 projection (no activation) of a 3x3
-    /// depthwise convolution that only it reads, with the 1x1 expansion before it if only the
-    /// depthwise convolution reads that. `scheduled`: the algorithms the fused kernel runs its parts
-    /// by (the pointwise GEMM, the depthwise kernel) are chosen; before the schedule, the shapes
-    /// alone, so that it can choose them (`Schedule`: a 1x1 on a 7x7 map would otherwise take the
-    /// positions-as-rows GEMM, and MobileNetV2's last block went unfused).
-    static func chains(_ p: Program, scheduled: Bool) -> [(expand: Int?, depthwise: Int, project: Int)] {
+    /// A convolution of a chain: its step's index and its call.
+    struct Part { let step: Int, call: ConvCall }
+    struct Chain { let expand: Part?, depthwise: Part, project: Part }
+
+    /// The chains this pass fuses: a 1x1 projection (no activation) of a 3x3 depthwise convolution
+    /// that only it reads, with the 1x1 expansion before it if only the depthwise convolution reads
+    /// that. `scheduled`: the algorithms the fused kernel runs its parts by (the pointwise GEMM, the
+    /// depthwise kernel) are chosen; before the schedule, the shapes alone, so that it can choose
+    /// them (`Schedule`: a 1x1 on a 7x7 map would otherwise take the positions-as-rows GEMM, and
+    /// MobileNetV2's last block went unfused).
+    static func chains(_ p: Program, scheduled: Bool) -> [Chain] {
         var readers = [Int](repeating: 0, count: p.values.count)
         var producer = [Int?](repeating: nil, count: p.values.count)
         for (i, s) in p.steps.enumerated() {
@@ -42,17 +44,17 @@ public enum TileFusion {
         readers[p.output] += 1
         func pointwise(_ c: ConvCall) -> Bool { c.geometry.isPointwise && (!scheduled || c.algorithm == .pointwise) }
         func depthwise3x3(_ c: ConvCall) -> Bool { isDepthwise3x3(c.geometry) && c.residual == nil && (!scheduled || c.algorithm == .depthwise) }
-        var found: [(expand: Int?, depthwise: Int, project: Int)] = []
+        var found: [Chain] = []
         for (i, s) in p.steps.enumerated() {
             guard case .conv(let project) = s.kind, pointwise(project), project.activation == .none,
                   let d = producer[project.input], readers[project.input] == 1, case .conv(let depthwise) = p.steps[d].kind,
                   depthwise3x3(depthwise), depthwise.batch == project.batch else { continue }
-            var e: Int? = nil
+            var expand: Part? = nil
             if let x = producer[depthwise.input], readers[depthwise.input] == 1, case .conv(let c) = p.steps[x].kind, pointwise(c),
                c.residual == nil, c.batch == project.batch {
-                e = x
+                expand = Part(step: x, call: c)
             }
-            found.append((e, d, i))
+            found.append(Chain(expand: expand, depthwise: Part(step: d, call: depthwise), project: Part(step: i, call: project)))
         }
         return found
     }
