@@ -5,7 +5,7 @@
 /// residual, activation, multiplier) is applied as C is written. Work is split across `threads`.
 public enum Gemm {
     public static let mr = 6, nr = 32
-    static let kc = 256, mc = 96, nc = 2048
+    static let kc = 256, mc = 96, nc = 512
 
     public static func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, epilogue: Epilogue = .none,
