@@ -82,7 +82,7 @@ extension Gemm {
             SharedPanels.shared.with(padded * k) { packed in
                 Parallel.forEach(panels, threads: workers) { panel, _ in
                     let i = panel * mr, rows = min(mr, m - i)
-                    forKBlocks(k) { pc, kcur in packA(a, rows: i..<(i + rows), pc: pc, kcur: kcur, into: packed + padded * pc + i * kcur) }
+                    forKBlocks(k) { pc, kcur in _ = packA(a, rows: i..<(i + rows), pc: pc, kcur: kcur, into: packed + padded * pc + i * kcur) }
                 }
                 parallelBlocks(m: m, n: n, k: k, a: .prepacked(packed, rowsPadded: padded), b: b, c: c, ldc: ldc,
                                accumulate: accumulate, epilogue: epilogue, threads: threads)
