@@ -161,9 +161,10 @@ extension Gemm {
     /// Where B's panel (K x 32) is small enough to share L1 with A's panels streaming past it
     /// (K up to `kBResident`), each B panel stays while the A panels go by; above it, each A panel
     /// (6 x K, a quarter of the size) stays while B's panels come by from L2, where the NC x KC block
-    /// (512 KB) fits (BLIS's order, the broadcast operand resident). GPT-2's 50257-wide head at 1
-    /// thread: 127 -> 108 ms at batch 1, 969 -> 905 at batch 8 (fastest of 3 interleaved runs);
-    /// 1024³ 26.6 -> 23.6 ms.
+    /// (512 KB) fits (BLIS's order, the broadcast operand resident). At 1 thread, fastest of 8
+    /// interleaved runs against B resident throughout: GPT-2's 50257-wide head 116 -> 111 ms (median
+    /// 131 -> 114), 1024³ 22.9 -> 21.6, ViT's fc1 10.0 -> 9.1. (The bound of 128 is reasoned from
+    /// L1's 32 KB, a 16 KB B panel beside A's 3 KB panels, not tuned.)
     static func tiles(_ block: Block, rows: Range<Int>, cols: Range<Int>, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                       c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, edge: UnsafeMutablePointer<Float>) {
         let tile = TileBlock(block: block, rows: rows, cols: cols, a: a, b: b, c: c, ldc: ldc, epilogue: epilogue, edge: edge)
