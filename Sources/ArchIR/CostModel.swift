@@ -23,9 +23,11 @@ public struct CostModel: Sendable {
 
     /// Seconds for a GEMM: its arithmetic at the micro-kernel's rate (less for short K, where
     /// packing and the epilogue weigh more), or its memory traffic, whichever is larger. The
-    /// arithmetic is the micro-kernel's: M rounded up to its panels of 6 rows, N to 32 columns.
+    /// arithmetic is the micro-kernel's: M rounded up to its panels of 6 rows, N to 32 columns (to
+    /// 16 where the last panel has 16 or fewer: the kernel's left half).
     public func gemmSeconds(m: Int, n: Int, k: Int, threads: Int) -> Double {
-        let rows = (m + Gemm.mr - 1) / Gemm.mr * Gemm.mr, columns = (n + Gemm.nr - 1) / Gemm.nr * Gemm.nr
+        let rows = (m + Gemm.mr - 1) / Gemm.mr * Gemm.mr
+        let columns = n % Gemm.nr == 0 || n % Gemm.nr > Gemm.nr / 2 ? (n + Gemm.nr - 1) / Gemm.nr * Gemm.nr : n / Gemm.nr * Gemm.nr + Gemm.nr / 2
         let macs = Double(rows) * Double(columns) * Double(k)
         let traffic = 4 * (Double(m) * Double(k) + Double(k) * Double(n) + 2 * Double(m) * Double(n))
         return max(macs / (gemmRate * kEfficiency(k) * Double(threads)), traffic / bandwidth)
@@ -62,6 +64,7 @@ public struct CostModel: Sendable {
         switch a {
         case .gemm, .pointwise: return (cout, n, k)
         case .spatialGemm: return (batch * n, cout, k)
+        case .pointwiseRows: return nil
         case .winograd, .winograd4, .depthwise, .direct: return nil
         }
     }
@@ -74,7 +77,8 @@ public struct CostModel: Sendable {
 
     /// Seconds for the batch.
     func seconds(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Double {
-        a == .spatialGemm ? batchSeconds(a, g, batch: batch, threads: threads) : Double(batch) * batchSeconds(a, g, batch: 1, threads: threads)
+        a == .spatialGemm || a == .pointwiseRows ? batchSeconds(a, g, batch: batch, threads: threads)
+            : Double(batch) * batchSeconds(a, g, batch: 1, threads: threads)
     }
 
     func batchSeconds(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Double {
@@ -95,6 +99,15 @@ public struct CostModel: Sendable {
             let packing = g.isPointwise ? 1.25 : 1.1
             let patches = Double(batch) * Double(g.outH * g.outW) * Double(g.inChannels * g.kernelH * g.kernelW)
             return groupGemmSeconds(a, g, batch: batch, threads: threads) * packing + (4 * patches + 8 * Double(batch) * Double(g.outputCount)) / bandwidth
+        case .pointwiseRows:
+            // The batch's positions in panels of 7, the channels in panels of 32, K whole, each tile
+            // written out transposed (about 24 steps of K's time); or the weights, the packed
+            // positions and the output through memory, whichever is larger.
+            let rows = Double((batch * g.outH * g.outW + 6) / 7 * 7), columns = Double((g.outChannels + 31) / 32 * 32)
+            let workers = Double(min(threads, (g.outChannels + 31) / 32)), k = Double(g.inChannels)
+            let macs = rows * columns * (k + 24)
+            let traffic = 4 * (columns * k + rows * k + 2 * Double(batch) * Double(g.outputCount))
+            return max(macs / (gemmRate * kEfficiency(g.inChannels) * workers), traffic / bandwidth)
         case .winograd:
             // 16 GEMMs of [out x in] x [in x tiles of a block] (4/9 of the direct multiplies), with the
             // transforms about half the time where the blocks are full; blocks of fewer than 48 tiles

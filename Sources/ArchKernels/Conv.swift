@@ -41,6 +41,9 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// A GEMM with the output positions as rows and the channels as columns (`SpatialGemm`): for
     /// small maps, whose positions fill the GEMM's 32-wide panels poorly.
     case spatialGemm
+    /// A 1x1 convolution with the output positions as rows of 7 and the channels as columns of 32
+    /// (`PointwiseRows`): for small maps, whose 7 x 2^k positions fill panels of 7 exactly.
+    case pointwiseRows
     /// Winograd's F(2x2, 3x3) for 3x3 stride-1 convolutions.
     case winograd
     /// Winograd's F(4x4, 3x3) for 3x3 stride-1 convolutions: fewer multiplies, larger tiles.
@@ -55,7 +58,7 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     public var splitsItsOwnWork: Bool {
         switch self {
         case .winograd, .winograd4, .depthwise, .direct: return true
-        case .gemm, .pointwise, .spatialGemm: return false
+        case .gemm, .pointwise, .spatialGemm, .pointwiseRows: return false
         }
     }
 
@@ -65,6 +68,7 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
         case .gemm: return true
         case .pointwise: return g.isPointwise
         case .spatialGemm: return SpatialGemm.applies(g)
+        case .pointwiseRows: return PointwiseRows.applies(g)
         case .winograd: return Winograd.applies(g)
         case .winograd4: return Winograd4.applies(g)
         case .depthwise: return g.isDepthwise
@@ -81,6 +85,7 @@ public enum Conv {
         switch algorithm {
         case .gemm, .pointwise: return g.groups * Gemm.packedACount(m: cout, k: k)
         case .spatialGemm: return SpatialGemm.preparedCount(g)
+        case .pointwiseRows: return PointwiseRows.preparedCount(g)
         case .winograd: return Winograd.preparedCount(g)
         case .winograd4: return Winograd4.preparedCount(g)
         case .depthwise: return g.outChannels * g.kernelH * g.kernelW
@@ -97,6 +102,7 @@ public enum Conv {
             let per = Gemm.packedACount(m: cout, k: k)
             for grp in 0..<g.groups { Gemm.packA(weight + grp * cout * k, lda: k, m: cout, k: k, into: out + grp * per) }
         case .spatialGemm: SpatialGemm.prepare(g, weight: weight, into: out)
+        case .pointwiseRows: PointwiseRows.prepare(g, weight: weight, into: out)
         case .winograd: Winograd.prepare(g, weight: weight, into: out)
         case .winograd4: Winograd4.prepare(g, weight: weight, into: out)
         case .depthwise: out.update(from: weight, count: g.outChannels * g.kernelH * g.kernelW)
@@ -110,6 +116,7 @@ public enum Conv {
         case .gemm: return PhasePlanes.apply(to: g) ? PhasePlanes.count(g) : 0
         case .pointwise: return 0
         case .spatialGemm: return SpatialGemm.scratchCount(g, batch: batch)
+        case .pointwiseRows: return PointwiseRows.scratchCount(g, batch: batch)
         case .winograd: return Winograd.scratchCount(g, threads: threads)
         case .winograd4: return Winograd4.scratchCount(g, threads: threads)
         case .depthwise: return Depthwise.scratchCount(g, threads: threads)
@@ -118,16 +125,22 @@ public enum Conv {
     }
 
     /// `batch` examples: out = activation(conv(in) + bias + residual), residual laid out as the
-    /// output. The positions-as-rows GEMM takes the whole batch at once (its rows are every
+    /// output. The positions-as-rows GEMMs take the whole batch at once (their rows are every
     /// example's positions, the weights read once); the others run example by example.
     public static func forward(_ g: ConvGeometry, _ algorithm: ConvAlgorithm, batch: Int = 1, input: UnsafePointer<Float>,
                                weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
                                activation: Activation, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
                                threads: Int) {
-        if algorithm == .spatialGemm {
+        switch algorithm {
+        case .spatialGemm:
             SpatialGemm.forward(g, batch: batch, input: input, prepared: weights, bias: bias, residual: residual, activation: activation,
                                 output: output, scratch: scratch!, threads: threads)
             return
+        case .pointwiseRows:
+            PointwiseRows.forward(g, batch: batch, input: input, prepared: weights, bias: bias, residual: residual, activation: activation,
+                                  output: output, scratch: scratch!, threads: threads)
+            return
+        case .gemm, .pointwise, .winograd, .winograd4, .depthwise, .direct: break
         }
         for n in 0..<batch {
             forwardOne(g, algorithm, input: input + n * g.inputCount, weights: weights, bias: bias,
@@ -143,6 +156,9 @@ public enum Conv {
         case .spatialGemm:
             SpatialGemm.forward(g, batch: 1, input: input, prepared: weights, bias: bias, residual: residual, activation: activation,
                                 output: output, scratch: scratch!, threads: threads)
+        case .pointwiseRows:
+            PointwiseRows.forward(g, batch: 1, input: input, prepared: weights, bias: bias, residual: residual, activation: activation,
+                                  output: output, scratch: scratch!, threads: threads)
         case .winograd:
             Winograd.forward(g, input: input, prepared: weights, bias: bias, residual: residual, activation: activation, output: output,
                              scratch: scratch!, threads: threads)

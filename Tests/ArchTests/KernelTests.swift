@@ -97,6 +97,9 @@ final class KernelTests: XCTestCase {
                      // Small maps with many channels (the positions as the GEMM's rows): K over several
                      // blocks, the channels split between the workers, 1x1 read from the input as it is.
                      (40, 70, 1, 3, 1, 1, 1, 7, 7), (300, 96, 1, 1, 1, 0, 1, 5, 4), (33, 65, 1, 3, 2, 1, 1, 9, 9),
+                     // 1x1s on maps 7 x 2^k wide (whole 7-row panels of positions, read as they are; strided),
+                     // channels over several 32-wide panels and part of one.
+                     (64, 96, 1, 1, 1, 0, 1, 7, 14), (24, 70, 1, 1, 2, 0, 1, 14, 14),
                      // Winograd F(4x4, 3x3): 4x4 tiles (6x6 exactly, cropped bottom and right, pads 0-2), and a
                      // tile row of 35 cut into runs.
                      (8, 8, 1, 3, 1, 1, 1, 24, 24), (8, 16, 1, 3, 1, 1, 1, 26, 30), (16, 12, 1, 3, 1, 0, 1, 27, 33),

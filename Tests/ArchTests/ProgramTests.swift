@@ -45,12 +45,14 @@ final class ProgramTests: XCTestCase {
         // Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions on 56x56, 28x28 and 14x14 maps (measured at 2
         // threads at 0.33, 0.36 and 0.51 of the GEMM's time, F(2x2, 3x3) at 0.65, 0.63 and 0.91); GEMMs for the
         // rest: the strided 3x3s with the positions as rows (`--tune`: 0.77-0.83 of the channel-major GEMM's time;
-        // on 7x7 maps, 49 positions fill 64 columns of its panels, 54 rows of 6), the strided 1x1 shortcuts too
-        // but the first (56x56 -> 28x28, which the positions as rows would pack transposed for little gain in
-        // panel fill). The stem (K = 3 x 7 x 7 = 147) reads its taps in place from the phase planes.
+        // on 7x7 maps, 49 positions fill 64 columns of its panels, 54 rows of 6); the strided 1x1 shortcuts to
+        // 14x14 and 7x7 maps with the positions as rows of 7 (`--tune`: 0.7 and 0.45 of the time of the rows of 6
+        // with their transposed write, 0.67 and 0.5 of the channel-major GEMM's), the first (56x56 -> 28x28, 64
+        // channels in) by the channel-major GEMM.
+        // The stem (K = 3 x 7 x 7 = 147) reads its taps in place from the phase planes.
         XCTAssertEqual(convs.map(\.algorithm.rawValue).joined(separator: " "),
-                       "direct winograd4 winograd4 winograd4 winograd4 spatialGemm winograd4 gemm winograd4 winograd4 spatialGemm winograd4 spatialGemm"
-                       + " winograd4 winograd4 spatialGemm spatialGemm spatialGemm spatialGemm spatialGemm")
+                       "direct winograd4 winograd4 winograd4 winograd4 spatialGemm winograd4 gemm winograd4 winograd4 spatialGemm winograd4 pointwiseRows"
+                       + " winograd4 winograd4 spatialGemm spatialGemm pointwiseRows spatialGemm spatialGemm")
         // Every residual add writes in place over its residual (the block's input, or its body's output
         // where the shortcut's convolution adds it), which nothing reads afterwards.
         XCTAssertEqual(p.steps.filter { $0.storage == .inPlace }.count, 8)

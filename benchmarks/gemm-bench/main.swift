@@ -7,8 +7,8 @@ import Foundation
 /// `BENCH_CLOCK=cpu` times by this process's CPU time instead of the wall clock: on one thread, a
 /// fair figure on a machine other jobs share (time waiting for the core is not counted). Linear
 /// layers run as the interpreter runs them: the weight prepacked, and a different weight each call,
-/// 12 of them, so they come from memory as in a network. ResNet-18's 3x3 convolutions run by each
-/// algorithm.
+/// 12 of them, so they come from memory as in a network. ResNet's 3x3 convolutions and its 1x1s on
+/// small maps run by each algorithm, their weights likewise taken from 12 copies.
 ///   swift run -c release gemm-bench [threads] [only the cases whose name contains this]
 let threads = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 1 : 1
 let filter = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : ""
@@ -95,19 +95,26 @@ for s in shapes where filter.isEmpty || s.name.contains(filter) {
     }
 }
 
-// ResNet-18's 3x3 stride-1 convolutions (batch 1) by each algorithm that computes them, weights prepared once.
-for (name, channels, size) in [("resnet 3x3 64ch 56x56", 64, 56), ("resnet 3x3 128ch 28x28", 128, 28), ("resnet 3x3 256ch 14x14", 256, 14),
-                               ("resnet 3x3 512ch 7x7", 512, 7)] {
-    let g = ConvGeometry(inChannels: channels, outChannels: channels, groups: 1, inH: size, inW: size, outH: size, outW: size,
-                         kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1)
-    let x = random(g.inputCount), w = random(g.outChannels * g.inChannels * 9), bias = random(g.outChannels)
+// ResNet's 3x3 stride-1 convolutions and the 1x1s on small maps (batch 1) by each algorithm that
+// computes them, 12 copies of the weights prepared once and taken in turn (from memory, as in a network).
+for (name, cin, cout, size, kernel) in [("resnet 3x3 64ch 56x56", 64, 64, 56, 3), ("resnet 3x3 128ch 28x28", 128, 128, 28, 3),
+                                        ("resnet 3x3 256ch 14x14", 256, 256, 14, 3), ("resnet 3x3 512ch 7x7", 512, 512, 7, 3),
+                                        ("resnet50 1x1 1024->256 14x14", 1024, 256, 14, 1), ("resnet50 1x1 256->1024 14x14", 256, 1024, 14, 1),
+                                        ("resnet50 1x1 2048->512 7x7", 2048, 512, 7, 1), ("resnet50 1x1 512->2048 7x7", 512, 2048, 7, 1),
+                                        ("mobilenet 1x1 320->1280 7x7", 320, 1280, 7, 1), ("mobilenet 1x1 160->960 7x7", 160, 960, 7, 1)] {
+    let g = ConvGeometry(inChannels: cin, outChannels: cout, groups: 1, inH: size, inW: size, outH: size, outW: size,
+                         kernelH: kernel, kernelW: kernel, strideH: 1, strideW: 1, padTop: kernel / 2, padLeft: kernel / 2, dilationH: 1, dilationW: 1)
+    let x = random(g.inputCount), w = random(g.outChannels * g.inChannels * kernel * kernel), bias = random(g.outChannels)
     var y = [Float](repeating: 0, count: g.outputCount)
     for algorithm in ConvAlgorithm.allCases where algorithm.applies(to: g) {
-        var prepared = [Float](repeating: 0, count: Conv.preparedCount(g, algorithm))
+        let copies = (0..<12).map { _ -> [Float] in
+            var prepared = [Float](repeating: 0, count: Conv.preparedCount(g, algorithm))
+            w.withUnsafeBufferPointer { wp in prepared.withUnsafeMutableBufferPointer { Conv.prepare(g, algorithm, weight: wp.baseAddress!, into: $0.baseAddress!) } }
+            return prepared
+        }
         var scratch = [Float](repeating: 0, count: max(1, Conv.scratchCount(g, algorithm, threads: threads)))
-        w.withUnsafeBufferPointer { wp in prepared.withUnsafeMutableBufferPointer { Conv.prepare(g, algorithm, weight: wp.baseAddress!, into: $0.baseAddress!) } }
-        time("\(name) \(algorithm)", 2 * Double(g.macs)) { _ in
-            x.withUnsafeBufferPointer { xp in prepared.withUnsafeBufferPointer { pp in bias.withUnsafeBufferPointer { bp in
+        time("\(name) \(algorithm)", 2 * Double(g.macs)) { run in
+            x.withUnsafeBufferPointer { xp in copies[run % copies.count].withUnsafeBufferPointer { pp in bias.withUnsafeBufferPointer { bp in
                 y.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer { sp in
                     Conv.forward(g, algorithm, input: xp.baseAddress!, weights: pp.baseAddress!, bias: bp.baseAddress, residual: nil,
                                  activation: .relu, output: yp.baseAddress!, scratch: sp.baseAddress!, threads: threads)
