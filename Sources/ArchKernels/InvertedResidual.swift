@@ -45,6 +45,13 @@ public enum InvertedResidual {
         public var expand: UnsafePointer<Float>?, expandBias: UnsafePointer<Float>?, expandActivation: Activation
         public var depthwise: UnsafePointer<Float>, depthwiseBias: UnsafePointer<Float>?, depthwiseActivation: Activation
         public var project: UnsafePointer<Float>, projectBias: UnsafePointer<Float>?
+        public init(expand: UnsafePointer<Float>?, expandBias: UnsafePointer<Float>?, expandActivation: Activation, depthwise: UnsafePointer<Float>,
+                    depthwiseBias: UnsafePointer<Float>?, depthwiseActivation: Activation, project: UnsafePointer<Float>,
+                    projectBias: UnsafePointer<Float>?) {
+            self.expand = expand; self.expandBias = expandBias; self.expandActivation = expandActivation
+            self.depthwise = depthwise; self.depthwiseBias = depthwiseBias; self.depthwiseActivation = depthwiseActivation
+            self.project = project; self.projectBias = projectBias
+        }
     }
 
     public static func workers(_ s: Shape, threads: Int) -> Int { max(1, min(threads, s.bands)) }

@@ -140,3 +140,32 @@ for (name, m, n, k) in [("vit-mlp-fc1", 197, 3072, 768), ("gmlp-channel-fc1", 19
         }
     }
 }
+
+// MobileNetV2's inverted residuals on its small maps (one band of rows: each stage split across the
+// threads), fused as the interpreter runs them, weights packed once.
+for (name, c, e, o, size) in [("mobilenet block 64->384->64 14x14", 64, 384, 64, 14), ("mobilenet block 96->576->96 14x14", 96, 576, 96, 14),
+                              ("mobilenet block 160->960->160 7x7", 160, 960, 160, 7), ("mobilenet block 160->960->320 7x7", 160, 960, 320, 7)] {
+    let rows = InvertedResidual.Shape.bandRows(hidden: e, width: size, stride: 1, outHeight: size, outWidth: size, threads: threads)
+    let shape = InvertedResidual.Shape(inChannels: c, hidden: e, outChannels: o, height: size, width: size, stride: 1, outHeight: size,
+                                       outWidth: size, bandRows: rows)
+    var expand = [Float](repeating: 0, count: Gemm.packedACount(m: e, k: c)), project = [Float](repeating: 0, count: Gemm.packedACount(m: o, k: e))
+    random(e * c).withUnsafeBufferPointer { w in expand.withUnsafeMutableBufferPointer { Gemm.packA(w.baseAddress!, lda: c, m: e, k: c, into: $0.baseAddress!) } }
+    random(o * e).withUnsafeBufferPointer { w in project.withUnsafeMutableBufferPointer { Gemm.packA(w.baseAddress!, lda: e, m: o, k: e, into: $0.baseAddress!) } }
+    let depthwise = random(e * 9), biasE = random(e), biasD = random(e), biasO = random(o), x = random(c * size * size)
+    var y = [Float](repeating: 0, count: o * size * size)
+    var scratch = [Float](repeating: 0, count: InvertedResidual.scratchCount(shape, threads: threads))
+    let macs = Double(size * size) * Double(e * c + 9 * e + o * e)
+    time(name, 2 * macs) { _ in
+        expand.withUnsafeBufferPointer { ep in project.withUnsafeBufferPointer { pp in depthwise.withUnsafeBufferPointer { dp in
+            biasE.withUnsafeBufferPointer { be in biasD.withUnsafeBufferPointer { bd in biasO.withUnsafeBufferPointer { bo in
+                x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer { sp in
+                    let w = InvertedResidual.Weights(expand: ep.baseAddress, expandBias: be.baseAddress, expandActivation: .relu6,
+                                                     depthwise: dp.baseAddress!, depthwiseBias: bd.baseAddress, depthwiseActivation: .relu6,
+                                                     project: pp.baseAddress!, projectBias: bo.baseAddress)
+                    InvertedResidual.forward(shape, w, batch: 1, input: xp.baseAddress!, residual: nil, output: yp.baseAddress!,
+                                             scratch: sp.baseAddress!, threads: threads)
+                } } }
+            } } }
+        } } }
+    }
+}
