@@ -52,6 +52,7 @@ public struct CostModel: Sendable {
     /// GEMM's split otherwise.
     public func convolutionThreads(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Int {
         if a.splitsItsOwnWork { return threads }
+        if a == .pointwiseRows { return PointwiseRows.workers(g, batch: batch, threads: threads) }
         let spatial = a == .spatialGemm  // the patches as A, the weights prepacked as B
         return gemm(a, g, batch: batch).map { gemmThreads(m: $0.m, n: $0.n, k: $0.k, threads: threads, bPrepacked: spatial, aPatches: spatial) }
             ?? threads
@@ -104,7 +105,7 @@ public struct CostModel: Sendable {
             // written out transposed (about 24 steps of K's time); or the weights, the packed
             // positions and the output through memory, whichever is larger.
             let rows = Double((batch * g.outH * g.outW + 6) / 7 * 7), columns = Double((g.outChannels + 31) / 32 * 32)
-            let workers = Double(min(threads, (g.outChannels + 31) / 32)), k = Double(g.inChannels)
+            let workers = Double(PointwiseRows.workers(g, batch: batch, threads: threads)), k = Double(g.inChannels)
             let macs = rows * columns * (k + 24)
             let traffic = 4 * (columns * k + rows * k + 2 * Double(batch) * Double(g.outputCount))
             return max(macs / (gemmRate * kEfficiency(g.inChannels) * workers), traffic / bandwidth)

@@ -30,6 +30,12 @@ public enum PointwiseRows {
         Pack.panels(weight, ld: g.inChannels, rows: g.outChannels, k: g.inChannels, width: columns, into: out)
     }
 
+    /// The workers a call uses: one per part of the output channels, one for small work.
+    public static func workers(_ g: ConvGeometry, batch: Int, threads: Int) -> Int {
+        let work = batch.multipliedReportingOverflow(by: g.outputCount).partialValue.multipliedReportingOverflow(by: g.inChannels).partialValue
+        return work >= 1 << 15 ? max(1, min(threads, panels(g.outChannels, of: columns))) : 1
+    }
+
     /// The batch's positions packed as 7-row panels.
     public static func scratchCount(_ g: ConvGeometry, batch: Int) -> Int { panels(batch * g.outH * g.outW, of: rows) * rows * g.inChannels }
 
@@ -40,7 +46,7 @@ public enum PointwiseRows {
                         scratch: UnsafeMutablePointer<Float>, threads: Int) {
         let positions = batch * g.outH * g.outW, k = g.inChannels
         let rowPanels = panels(positions, of: rows), columnPanels = panels(g.outChannels, of: columns)
-        let workers = positions * g.outChannels * k >= 1 << 15 ? max(1, min(threads, columnPanels)) : 1
+        let workers = workers(g, batch: batch, threads: threads)
         Parallel.forEach(rowPanels, threads: min(workers, rowPanels)) { i, _ in
             pack(g, batch: batch, input, panel: i, into: scratch + i * rows * k)
         }
@@ -130,13 +136,9 @@ public enum PointwiseRows {
         var ap = a, bp = b
         for _ in 0..<k {
             let b0 = load(bp), b1 = load(bp + 16)
-            var s = V(repeating: ap[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
-            s = V(repeating: ap[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
-            s = V(repeating: ap[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
-            s = V(repeating: ap[3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
-            s = V(repeating: ap[4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
-            s = V(repeating: ap[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
-            s = V(repeating: ap[6]); c60.addProduct(s, b0); c61.addProduct(s, b1)
+            // The 6 x 32 kernel's step for the first six rows, then the seventh.
+            MicroKernel.step(ap, b0, b1, &c00, &c01, &c10, &c11, &c20, &c21, &c30, &c31, &c40, &c41, &c50, &c51)
+            let s = V(repeating: ap[6]); c60.addProduct(s, b0); c61.addProduct(s, b1)
             ap += rows
             bp += columns
         }
