@@ -43,7 +43,7 @@ public enum TileFusion {
         }
         readers[p.output] += 1
         func pointwise(_ c: ConvCall) -> Bool { c.geometry.isPointwise && (!scheduled || c.algorithm == .pointwise) }
-        func depthwise3x3(_ c: ConvCall) -> Bool { isDepthwise3x3(c.geometry) && c.residual == nil && (!scheduled || c.algorithm == .depthwise) }
+        func depthwise3x3(_ c: ConvCall) -> Bool { InvertedResidual.computesDepthwise(c.geometry) && c.residual == nil && (!scheduled || c.algorithm == .depthwise) }
         var found: [Chain] = []
         for (i, s) in p.steps.enumerated() {
             guard case .conv(let project) = s.kind, pointwise(project), project.activation == .none,
@@ -57,12 +57,6 @@ public enum TileFusion {
             found.append(Chain(expand: expand, depthwise: Part(step: d, call: depthwise), project: Part(step: i, call: project)))
         }
         return found
-    }
-
-    /// A depthwise convolution the fused kernel computes: 3x3, padding 1, stride 1 or 2.
-    static func isDepthwise3x3(_ g: ConvGeometry) -> Bool {
-        g.isDepthwise && g.kernelH == 3 && g.kernelW == 3 && g.padTop == 1 && g.padLeft == 1
-            && g.strideH == g.strideW && g.strideH <= 2 && g.dilationH == 1 && g.dilationW == 1 && g.inH > 1
     }
 
     /// The one call for the chain, its weights the ones the prepare pass made for each convolution.

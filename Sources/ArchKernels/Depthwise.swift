@@ -27,6 +27,11 @@ enum Depthwise {
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         residual: UnsafePointer<Float>?, activation: Activation, output: UnsafeMutablePointer<Float>,
                         scratch: UnsafeMutablePointer<Float>, threads: Int) {
+        if residual == nil && InvertedResidual.computesDepthwise(g) {
+            InvertedResidual.depthwise(g, input: input, weight: weight, bias: bias, activation: activation, output: output,
+                                       threads: workers(g, threads: threads))
+            return
+        }
         let layout = Layout(g)
         let workers = workers(g, threads: threads)
         // Each worker's phase planes start zero; only the input's cells are ever written, so the

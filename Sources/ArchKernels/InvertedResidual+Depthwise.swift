@@ -1,4 +1,23 @@
 extension InvertedResidual {
+    /// A depthwise convolution this kernel computes: 3x3, padding 1 at the top and left, stride 1 or 2.
+    public static func computesDepthwise(_ g: ConvGeometry) -> Bool {
+        g.isDepthwise && g.kernelH == 3 && g.kernelW == 3 && g.padTop == 1 && g.padLeft == 1
+            && g.strideH == g.strideW && g.strideH <= 2 && g.dilationH == 1 && g.dilationW == 1 && g.inH > 1
+    }
+
+    /// A 3x3 depthwise convolution on its own (`computesDepthwise`), one example: the whole map as
+    /// one band of the fused kernel's depthwise stage, so both run the same code. Channels split
+    /// across `threads`, each task with its own padded rows.
+    static func depthwise(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          activation: Activation, output: UnsafeMutablePointer<Float>, threads: Int) {
+        let s = Shape(inChannels: g.inChannels, hidden: g.inChannels, outChannels: g.inChannels, height: g.inH, width: g.inW,
+                      stride: g.strideH, outHeight: g.outH, outWidth: g.outW, bandRows: g.outH)
+        let w = Weights(expand: nil, expandBias: nil, expandActivation: .none, depthwise: weight, depthwiseBias: bias,
+                        depthwiseActivation: activation, project: weight, projectBias: nil)
+        depthwiseBand(s, w, source: input, channelStride: g.inH * g.inW, firstRow: 0, oy0: 0, rows: g.outH, into: output, padded: nil,
+                      threads: threads)
+    }
+
     /// The 3x3 depthwise convolution (pad 1) of one band: output rows oy0..<oy0+rows of every hidden
     /// channel into `out` [e, rows, ow], from image rows held at `source` (row r of channel c at
     /// source + c * channelStride + (r - firstRow) * width). Channels split across `threads`, each

@@ -82,6 +82,25 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The 3x3 depthwise convolutions without a residual, which run the fused inverted residual's
+    /// depthwise stage on the whole map: strides 1 and 2, odd and even sizes, a map narrower than a
+    /// vector and one wider than two, one worker and two (the last two split their channels).
+    func testDepthwise3x3AgainstTheDefinition() {
+        for (c, h, w, stride) in [(5, 7, 9, 1), (5, 8, 8, 2), (3, 13, 6, 2), (17, 7, 7, 1), (4, 9, 37, 2), (6, 5, 40, 1),
+                                  (64, 17, 17, 1), (96, 30, 29, 2)] {
+            let oh = (h - 1) / stride + 1, ow = (w - 1) / stride + 1
+            let g = ConvGeometry(inChannels: c, outChannels: c, groups: c, inH: h, inW: w, outH: oh, outW: ow, kernelH: 3, kernelW: 3,
+                                 strideH: stride, strideW: stride, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1)
+            XCTAssertTrue(InvertedResidual.computesDepthwise(g))
+            let x = values(g.inputCount, seed: 1), f = values(c * 9, seed: 2), bias = values(c, seed: 3)
+            let want = definition(g, x, f, bias, [Float](repeating: 0, count: g.outputCount))
+            for threads in [1, 2] {
+                let worst = largestDifference(convolve(g, .depthwise, x, f, bias, nil, .relu, threads: threads), want)
+                XCTAssertLessThanOrEqual(worst, 1e-5, "\(c) channels \(h)x\(w) stride \(stride), \(threads) threads")
+            }
+        }
+    }
+
     /// Every algorithm on every geometry it applies to, with bias, residual and activation, against the definition.
     func testConvolutionAlgorithmsAgainstTheDefinition() {
         // (channels in, out, groups, kernel, stride, pad, dilation, h, w)
@@ -204,9 +223,10 @@ extension KernelTests {
             let x = values(c * h * w, seed: 1), res = values(o * oh * ow, seed: 9)
             let (we, be) = (values(e * c, seed: 2), values(e, seed: 3)), (wd, bd) = (values(e * 9, seed: 4), values(e, seed: 5))
             let (wp, bp) = (values(o * e, seed: 6), values(o, seed: 7))
-            // Unfused: each convolution by its own algorithm.
+            // Unfused: the 1x1s by their own algorithm; the depthwise convolution by its definition (the
+            // depthwise algorithm runs the fused kernel's depthwise stage).
             let mid = expand ? convolve(gExpand, .pointwise, x, we, be, nil, .relu6) : x
-            let dw = convolve(gDepth, .depthwise, mid, wd, bd, nil, .relu6)
+            let dw = definition(gDepth, mid, wd, bd, [Float](repeating: 0, count: gDepth.outputCount)).map { min($0, 6) }
             let want = convolve(gProject, .pointwise, dw, wp, bp, residual ? res : nil, .none)
             let shape = InvertedResidual.Shape(inChannels: c, hidden: e, outChannels: o, height: h, width: w, stride: stride,
                                                outHeight: oh, outWidth: ow, bandRows: rows)
@@ -238,15 +258,16 @@ extension KernelTests {
     }
 
     /// One convolution by one algorithm (weights prepared here), for composing references.
-    func convolve(_ g: ConvGeometry, _ a: ConvAlgorithm, _ x: [Float], _ w: [Float], _ b: [Float], _ residual: [Float]?, _ act: Activation) -> [Float] {
+    func convolve(_ g: ConvGeometry, _ a: ConvAlgorithm, _ x: [Float], _ w: [Float], _ b: [Float], _ residual: [Float]?, _ act: Activation,
+                  threads: Int = 1) -> [Float] {
         var prepared = [Float](repeating: 0, count: Conv.preparedCount(g, a))
         w.withUnsafeBufferPointer { wp in prepared.withUnsafeMutableBufferPointer { Conv.prepare(g, a, weight: wp.baseAddress!, into: $0.baseAddress!) } }
-        var scratch = [Float](repeating: 0, count: max(1, Conv.scratchCount(g, a, threads: 1)))
+        var scratch = [Float](repeating: 0, count: max(1, Conv.scratchCount(g, a, threads: threads)))
         var y = [Float](repeating: .nan, count: g.outputCount)
         x.withUnsafeBufferPointer { xp in prepared.withUnsafeBufferPointer { pp in b.withUnsafeBufferPointer { bp in
             (residual ?? []).withUnsafeBufferPointer { rp in y.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer { sp in
                 Conv.forward(g, a, input: xp.baseAddress!, weights: pp.baseAddress!, bias: bp.baseAddress, residual: residual == nil ? nil : rp.baseAddress,
-                             activation: act, output: yp.baseAddress!, scratch: sp.baseAddress!, threads: 1)
+                             activation: act, output: yp.baseAddress!, scratch: sp.baseAddress!, threads: threads)
             } } }
         } } }
         return y
