@@ -9,6 +9,18 @@ public struct CostModel: Sendable {
     public var gemmRate = 40e9
     /// Bytes per second from memory, all cores together.
     public var bandwidth = 20e9
+    /// Bytes per second of weights read from memory, where the network's weights are too many to
+    /// stay in the last-level cache from one forward pass to the next (`coldWeights`), so each
+    /// layer's come from memory. Set from `--tune`'s timings with cold weights (2 threads, batch 1):
+    /// ResNet's 3x3 convolutions on 14x14 maps by Winograd F(4x4, 3x3), whose filters are 4 times the
+    /// kernel's size, 1.05 ms against the positions-as-rows GEMM's 0.77 (timed with the weights in
+    /// cache, Winograd had looked as fast). Otherwise weights are read at `bandwidth`.
+    public var weightBandwidth = 6e9
+    /// Whether each layer's weights come from memory (set by the schedule: the network's weights
+    /// are larger than `lastLevelCache`).
+    public var coldWeights = false
+    /// Bytes of the last-level cache of the machines measured (32 MB, shared by the cores).
+    public static let lastLevelCache = 32 << 20
     /// Multiply-accumulates below which a GEMM runs on one thread.
     public var parallelThreshold = 1 << 15
 
@@ -78,7 +90,7 @@ public struct CostModel: Sendable {
 
     /// Seconds for the batch.
     func seconds(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int) -> Double {
-        a == .spatialGemm || a == .pointwiseRows ? batchSeconds(a, g, batch: batch, threads: threads)
+        a == .spatialGemm || a == .pointwiseRows || a == .winograd4 ? batchSeconds(a, g, batch: batch, threads: threads)
             : Double(batch) * batchSeconds(a, g, batch: 1, threads: threads)
     }
 
@@ -120,15 +132,17 @@ public struct CostModel: Sendable {
             return macs / (gemmRate * 0.5 * min(1, perBlock / 48) * Double(threads))
         case .winograd4:
             // Per task (a block of tiles and a part of the output channels): 36 GEMMs [part x in] x [in x 32]
-            // on panels already in cache, and the two transforms (about 12 multiply-adds' time per value);
-            // plus the transformed filters (36/9 of the weights) read once from memory. The GEMMs run at
-            // about 1.6 times the rate of the big packed GEMMs here (no packing, the panel in L1): calibrated
-            // on ResNet-18's layers (`--tune`, 2 threads: a third of the GEMM's time on 56x56 and 28x28 maps,
-            // half on 14x14, where the one block of 16 tiles fills half of its GEMMs' 32 columns).
+            // on panels already in cache, and the two transforms (about 12 multiply-adds' time per value),
+            // for each example; plus the transformed filters (36/9 of the weights) read once a batch (from
+            // memory where `coldWeights`: for one example on a 14x14 map, more than the arithmetic). The
+            // GEMMs run at about 1.6 times the rate of the big packed GEMMs here (no packing, the panel in
+            // L1): calibrated on ResNet-18's layers (`--tune`, 2 threads: a third of the GEMM's time on
+            // 56x56 and 28x28 maps, half on 14x14, where the one block of 16 tiles fills half of its
+            // GEMMs' 32 columns).
             let t = Winograd4.tasks(g, threads: threads), c = Double(g.inChannels)
             func task(_ rows: Int) -> Double { 36 * 32 * (Double(rows) * c + 12 * (Double(rows) + c)) }
             let work = (Double(t.whole) * task(t.rows) + Double(t.split) * t.partRows.reduce(0) { $0 + task($1) }) / Double(t.workers)
-            return work / (gemmRate * 1.6) + 4 * 36 * Double(g.outChannels) * c / bandwidth
+            return Double(batch) * work / (gemmRate * 1.6) + 4 * 36 * Double(g.outChannels) * c / (coldWeights ? weightBandwidth : bandwidth)
         case .direct:
             // The GEMM's multiplies at the planes' width (the dropped columns counted) and without
             // its packing; or the planes and the output through memory.

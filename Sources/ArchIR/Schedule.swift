@@ -9,9 +9,11 @@ public enum Schedule {
 
     /// With `tuning`, each convolution's algorithm is the one measured fastest here; otherwise the
     /// cost model's.
-    public static func run(_ program: Program, model: CostModel = CostModel(), tuning: Tuning? = nil) -> Program {
+    public static func run(_ program: Program, model base: CostModel = CostModel(), tuning: Tuning? = nil) -> Program {
         var p = program
         let threads = p.threads
+        var model = base
+        model.coldWeights = p.constants.reduce(0) { $0 &+ $1.count } > CostModel.lastLevelCache / 4
         // The 1x1 convolutions the tile pass will fuse into an inverted residual run as its pointwise GEMMs.
         let fused = Set(TileFusion.chains(p, scheduled: false).flatMap { [$0.expand?.step, $0.project.step].compactMap { $0 } })
         for i in p.steps.indices {
@@ -25,11 +27,11 @@ public enum Schedule {
                     choice.estimate = Estimate(chosen: "pointwise (fused by the tile pass)",
                                                seconds: model.seconds(.pointwise, c.geometry, batch: c.batch, threads: threads))
                 } else if let tuning {
-                    choice.algorithm = tuning.convolution(c.geometry, batch: c.batch, threads: threads)
-                    if let times = tuning.measured[tuning.key(c.geometry, batch: c.batch, threads: threads)] {
+                    choice.algorithm = tuning.convolution(c.geometry, batch: c.batch, threads: threads, coldWeights: model.coldWeights)
+                    if let times = tuning.measured[tuning.key(c.geometry, batch: c.batch, threads: threads, coldWeights: model.coldWeights)] {
                         let best = times.first { $0.0 == choice.algorithm }?.1 ?? 0
-                        choice.estimate = Estimate(chosen: choice.algorithm.rawValue + " (measured)", seconds: best * Double(c.batch),
-                                                   alternatives: times.filter { $0.0 != choice.algorithm }.map { ($0.0.rawValue, $0.1 * Double(c.batch)) })
+                        choice.estimate = Estimate(chosen: choice.algorithm.rawValue + " (measured)", seconds: best,
+                                                   alternatives: times.filter { $0.0 != choice.algorithm }.map { ($0.0.rawValue, $0.1) })
                     } else {
                         choice.estimate = Estimate(chosen: choice.algorithm.rawValue + " (tuned before)", seconds: 0)
                     }

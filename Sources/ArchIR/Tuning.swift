@@ -5,7 +5,8 @@ import ArchKernels
 /// machine, on random data of the layer's shape, the fastest kept. Results are cached per machine in
 /// `~/.cache/archc/tuning.json` (or `$ARCHC_TUNING_CACHE`), so a geometry is timed once.
 public final class Tuning: @unchecked Sendable {
-    /// The cached choices: "machine|geometry|batch|threads" -> algorithm.
+    /// The cached choices: "machine|cold or warm weights|geometry|batch|threads" -> algorithm (earlier
+    /// versions timed with the weights in cache whatever the network, under keys without it: not used).
     var table: [String: String] = [:]
     let path: String?
     let machine: String
@@ -35,39 +36,56 @@ public final class Tuning: @unchecked Sendable {
         return (model ?? "unknown cpu").trimmingCharacters(in: .whitespaces) + " x\(Parallel.cores)"
     }
 
-    func key(_ g: ConvGeometry, batch: Int, threads: Int) -> String {
-        "\(machine)|conv \(g.inChannels)->\(g.outChannels) g\(g.groups) \(g.inH)x\(g.inW)->\(g.outH)x\(g.outW) k\(g.kernelH)x\(g.kernelW) "
+    func key(_ g: ConvGeometry, batch: Int, threads: Int, coldWeights: Bool) -> String {
+        "\(machine)|\(coldWeights ? "cold" : "warm") weights|conv \(g.inChannels)->\(g.outChannels) g\(g.groups) \(g.inH)x\(g.inW)->\(g.outH)x\(g.outW) k\(g.kernelH)x\(g.kernelW) "
             + "s\(g.strideH)x\(g.strideW) p\(g.padTop)x\(g.padLeft) d\(g.dilationH)x\(g.dilationW)|b\(batch)|t\(threads)"
     }
 
-    /// The fastest algorithm for the convolution, timed now unless the cache knows it.
-    public func convolution(_ g: ConvGeometry, batch: Int, threads: Int) -> ConvAlgorithm {
-        let k = key(g, batch: batch, threads: threads)
+    /// The fastest algorithm for the convolution, timed now unless the cache knows it; with
+    /// `coldWeights` (the network's weights outgrow the cache: `CostModel.coldWeights`), its weights
+    /// read from memory.
+    public func convolution(_ g: ConvGeometry, batch: Int, threads: Int, coldWeights: Bool) -> ConvAlgorithm {
+        let k = key(g, batch: batch, threads: threads, coldWeights: coldWeights)
         if let cached = table[k].flatMap(ConvAlgorithm.init(rawValue:)), cached.applies(to: g) { return cached }
         let candidates = ConvAlgorithm.allCases.filter { $0.applies(to: g) && !($0 == .gemm && g.isPointwise) }
-        let times = candidates.map { ($0, time($0, g, threads: threads)) }
+        let times = candidates.map { ($0, time($0, g, batch: batch, threads: threads, coldWeights: coldWeights)) }
         measured[k] = times
         let best = times.min { $0.1 < $1.1 }?.0 ?? .gemm
         table[k] = best.rawValue
         return best
     }
 
-    /// The median of five runs of one example, after a warm-up.
-    func time(_ a: ConvAlgorithm, _ g: ConvGeometry, threads: Int) -> Double {
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: g.inputCount), y = UnsafeMutablePointer<Float>.allocate(capacity: g.outputCount)
-        let w = UnsafeMutablePointer<Float>.allocate(capacity: Conv.preparedCount(g, a))
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, Conv.scratchCount(g, a, threads: threads)))
-        defer { x.deallocate(); y.deallocate(); w.deallocate(); scratch.deallocate() }
-        for i in 0..<g.inputCount { x[i] = Float(i % 7) - 3 }
-        w.update(repeating: 0.01, count: Conv.preparedCount(g, a))
+    /// The median of five runs of the batch, after a warm-up. With `coldWeights`, the caches are
+    /// flushed before each run and the input read back in, so that the weights come from memory and
+    /// the input from cache, as in such a network: Winograd's filters are 16/9 or 36/9 the size of
+    /// the kernel, which timing them in cache hid.
+    func time(_ a: ConvAlgorithm, _ g: ConvGeometry, batch: Int, threads: Int, coldWeights: Bool) -> Double {
+        let inputs = batch * g.inputCount, outputs = batch * g.outputCount, prepared = Conv.preparedCount(g, a)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: inputs), y = UnsafeMutablePointer<Float>.allocate(capacity: outputs)
+        let w = UnsafeMutablePointer<Float>.allocate(capacity: prepared)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, Conv.scratchCount(g, a, batch: batch, threads: threads)))
+        let flush = UnsafeMutablePointer<Float>.allocate(capacity: coldWeights ? Tuning.flushBytes / 4 : 1)
+        defer { x.deallocate(); y.deallocate(); w.deallocate(); scratch.deallocate(); flush.deallocate() }
+        for i in 0..<inputs { x[i] = Float(i % 7) - 3 }
+        w.update(repeating: 0.01, count: prepared)
         var times: [Double] = []
         for run in 0..<6 {
+            if coldWeights {
+                flush.update(repeating: Float(run), count: Tuning.flushBytes / 4)
+                var sum: Float = 0
+                for i in stride(from: 0, to: inputs, by: 16) { sum += x[i] }
+                y[0] = sum  // (overwritten by the run: only keeps the reads)
+            }
             let start = DispatchTime.now().uptimeNanoseconds
-            Conv.forward(g, a, input: x, weights: w, bias: nil, residual: nil, activation: .none, output: y, scratch: scratch, threads: threads)
+            Conv.forward(g, a, batch: batch, input: x, weights: w, bias: nil, residual: nil, activation: .none, output: y,
+                         scratch: scratch, threads: threads)
             if run > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
         }
         return times.sorted()[times.count / 2]
     }
+
+    /// Bytes written to flush the caches before a run with cold weights: twice the last-level cache.
+    static let flushBytes = 2 * CostModel.lastLevelCache
 
     /// Writes the cache (quietly skipped where it cannot be written).
     public func save() {
