@@ -14,7 +14,9 @@ public struct CostModel: Sendable {
     /// layer's come from memory. Set from `--tune`'s timings with cold weights (2 threads, batch 1):
     /// ResNet's 3x3 convolutions on 14x14 maps by Winograd F(4x4, 3x3), whose filters are 4 times the
     /// kernel's size, 1.05 ms against the positions-as-rows GEMM's 0.77 (timed with the weights in
-    /// cache, Winograd had looked as fast). Otherwise weights are read at `bandwidth`.
+    /// cache, Winograd had looked as fast). Used for Winograd F(4,3)'s filters, 4 times the kernel,
+    /// the one algorithm whose weights outweigh its arithmetic on small maps; the other algorithms'
+    /// weights, the kernel's size, stay in their traffic at `bandwidth`, as calibrated before.
     public var weightBandwidth = 6e9
     /// Whether each layer's weights come from memory (set by the schedule: the network's weights
     /// are larger than `lastLevelCache`).
