@@ -107,6 +107,28 @@ final class ProgramTests: XCTestCase {
         // (The schedule sets it from the network's weights: testResNet18FusesEveryBatchNormActivationAndResidual.)
     }
 
+    /// `--tune`: every algorithm that applies is timed once, the fastest kept and cached under a key
+    /// that says whether the weights were cold; a second run reads the choice back without timing,
+    /// and a cold-weights choice is not taken for warm weights.
+    func testTuningTimesEveryCandidateOnceAndCachesTheChoice() throws {
+        let g = ConvGeometry(inChannels: 8, outChannels: 16, groups: 1, inH: 12, inW: 12, outH: 12, outW: 12, kernelH: 3, kernelW: 3,
+                             strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("archc-tuning-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let first = Tuning(path: path)
+        let chosen = first.convolution(g, batch: 2, threads: 1, coldWeights: true)
+        let times = try XCTUnwrap(first.measured[first.key(g, batch: 2, threads: 1, coldWeights: true)])
+        XCTAssertEqual(Set(times.map(\.0)), Set(ConvAlgorithm.allCases.filter { $0.applies(to: g) }))
+        XCTAssertEqual(times.min { $0.1 < $1.1 }?.0, chosen)
+        XCTAssertTrue(times.allSatisfy { $0.1 > 0 })
+        first.save()
+        let second = Tuning(path: path)
+        XCTAssertEqual(second.convolution(g, batch: 2, threads: 1, coldWeights: true), chosen)
+        XCTAssertTrue(second.measured.isEmpty, "a cached choice is not timed again")
+        _ = second.convolution(g, batch: 2, threads: 1, coldWeights: false)
+        XCTAssertEqual(second.measured.count, 1, "warm weights are timed apart from cold")
+    }
+
     func testVerifierCatchesBrokenPlans() throws {
         var p = try program("resnet18")
         // Two buffers alive at once put on the same bytes.
