@@ -18,11 +18,13 @@ public struct CostModel: Sendable {
     /// the one algorithm whose weights outweigh its arithmetic on small maps; the other algorithms'
     /// weights, the kernel's size, stay in their traffic at `bandwidth`, as calibrated before.
     public var weightBandwidth = 6e9
-    /// Whether each layer's weights come from memory (set by the schedule: the network's weights
-    /// are larger than `lastLevelCache`).
+    /// Whether each layer's weights come from memory (set by the schedule: `weightsAreCold`).
     public var coldWeights = false
     /// Bytes of the last-level cache of the machines measured (32 MB, shared by the cores).
     public static let lastLevelCache = 32 << 20
+
+    /// Whether a network's weights (`floats` of them) are too many to stay in the last-level cache.
+    public static func weightsAreCold(floats: Int) -> Bool { floats > lastLevelCache / MemoryLayout<Float>.size }
     /// Multiply-accumulates below which a GEMM runs on one thread.
     public var parallelThreshold = 1 << 15
 

@@ -13,7 +13,7 @@ public enum Schedule {
         var p = program
         let threads = p.threads
         var model = base
-        model.coldWeights = p.constants.reduce(0) { $0 &+ $1.count } > CostModel.lastLevelCache / 4
+        model.coldWeights = CostModel.weightsAreCold(floats: p.constants.reduce(0) { $0 &+ $1.count })
         // The 1x1 convolutions the tile pass will fuse into an inverted residual run as its pointwise GEMMs.
         let fused = Set(TileFusion.chains(p, scheduled: false).flatMap { [$0.expand?.step, $0.project.step].compactMap { $0 } })
         for i in p.steps.indices {

@@ -64,14 +64,13 @@ public final class Tuning: @unchecked Sendable {
         let x = UnsafeMutablePointer<Float>.allocate(capacity: inputs), y = UnsafeMutablePointer<Float>.allocate(capacity: outputs)
         let w = UnsafeMutablePointer<Float>.allocate(capacity: prepared)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, Conv.scratchCount(g, a, batch: batch, threads: threads)))
-        let flush = UnsafeMutablePointer<Float>.allocate(capacity: coldWeights ? Tuning.flushBytes / 4 : 1)
-        defer { x.deallocate(); y.deallocate(); w.deallocate(); scratch.deallocate(); flush.deallocate() }
+        defer { x.deallocate(); y.deallocate(); w.deallocate(); scratch.deallocate() }
         for i in 0..<inputs { x[i] = Float(i % 7) - 3 }
         w.update(repeating: 0.01, count: prepared)
         var times: [Double] = []
         for run in 0..<6 {
             if coldWeights {
-                flush.update(repeating: Float(run), count: Tuning.flushBytes / 4)
+                flushCaches(Float(run))
                 var sum: Float = 0
                 for i in stride(from: 0, to: inputs, by: 16) { sum += x[i] }
                 y[0] = sum  // (overwritten by the run: only keeps the reads)
@@ -84,8 +83,19 @@ public final class Tuning: @unchecked Sendable {
         return times.sorted()[times.count / 2]
     }
 
-    /// Bytes written to flush the caches before a run with cold weights: twice the last-level cache.
-    static let flushBytes = 2 * CostModel.lastLevelCache
+    /// Floats written to flush the caches before a run with cold weights: twice the last-level cache.
+    static let flushFloats = 2 * CostModel.lastLevelCache / MemoryLayout<Float>.size
+    /// Where they are written: allocated once, on the first timing with cold weights.
+    private var flushBuffer: UnsafeMutablePointer<Float>?
+
+    /// Evicts the caches (writes `flushFloats`).
+    func flushCaches(_ value: Float) {
+        let buffer = flushBuffer ?? UnsafeMutablePointer<Float>.allocate(capacity: Tuning.flushFloats)
+        flushBuffer = buffer
+        buffer.update(repeating: value, count: Tuning.flushFloats)
+    }
+
+    deinit { flushBuffer?.deallocate() }
 
     /// Writes the cache (quietly skipped where it cannot be written).
     public func save() {

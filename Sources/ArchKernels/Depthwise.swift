@@ -22,14 +22,19 @@ enum Depthwise {
         g.inChannels * g.outH * g.outW >= 1 << 14 ? max(1, min(g.inChannels, threads)) : 1
     }
 
-    static func scratchCount(_ g: ConvGeometry, threads: Int) -> Int { workers(g, threads: threads) * Layout(g).perWorker }
+    /// A worker's phase planes, or, for a 3x3 the inverted residual's kernel computes (without a
+    /// residual: `forward`), its padded rows, whichever is larger.
+    static func scratchCount(_ g: ConvGeometry, threads: Int) -> Int {
+        let rows = InvertedResidual.computesDepthwise(g) ? InvertedResidual.depthwiseShape(g).paddedCount : 0
+        return workers(g, threads: threads) * max(Layout(g).perWorker, rows)
+    }
 
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         residual: UnsafePointer<Float>?, activation: Activation, output: UnsafeMutablePointer<Float>,
                         scratch: UnsafeMutablePointer<Float>, threads: Int) {
         if residual == nil && InvertedResidual.computesDepthwise(g) {
             InvertedResidual.depthwise(g, input: input, weight: weight, bias: bias, activation: activation, output: output,
-                                       threads: workers(g, threads: threads))
+                                       scratch: scratch, threads: workers(g, threads: threads))
             return
         }
         let layout = Layout(g)

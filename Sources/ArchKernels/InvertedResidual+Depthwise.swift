@@ -5,39 +5,43 @@ extension InvertedResidual {
             && g.strideH == g.strideW && g.strideH <= 2 && g.dilationH == 1 && g.dilationW == 1 && g.inH > 1
     }
 
-    /// A 3x3 depthwise convolution on its own (`computesDepthwise`), one example: the whole map as
-    /// one band of the fused kernel's depthwise stage, so both run the same code. Channels split
-    /// across `threads`, each task with its own padded rows.
+    /// The whole map of a 3x3 depthwise convolution on its own (`computesDepthwise`) as one band.
+    static func depthwiseShape(_ g: ConvGeometry) -> Shape {
+        Shape(inChannels: g.inChannels, hidden: g.inChannels, outChannels: g.inChannels, height: g.inH, width: g.inW, stride: g.strideH,
+              outHeight: g.outH, outWidth: g.outW, bandRows: g.outH)
+    }
+
+    /// A 3x3 depthwise convolution on its own, one example: the whole map as one band of the fused
+    /// kernel's depthwise stage, so both run the same code. Channels split across `threads`, each
+    /// worker with its padded rows in `scratch` (`depthwiseShape(g).paddedCount` floats a worker).
     static func depthwise(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                          activation: Activation, output: UnsafeMutablePointer<Float>, threads: Int) {
-        let s = Shape(inChannels: g.inChannels, hidden: g.inChannels, outChannels: g.inChannels, height: g.inH, width: g.inW,
-                      stride: g.strideH, outHeight: g.outH, outWidth: g.outW, bandRows: g.outH)
-        let w = Weights(expand: nil, expandBias: nil, expandActivation: .none, depthwise: weight, depthwiseBias: bias,
-                        depthwiseActivation: activation, project: weight, projectBias: nil)
-        depthwiseBand(s, w, source: input, channelStride: g.inH * g.inW, firstRow: 0, oy0: 0, rows: g.outH, into: output, padded: nil,
-                      threads: threads)
+                          activation: Activation, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, threads: Int) {
+        depthwiseBand(depthwiseShape(g), filter: weight, bias: bias, activation: activation, source: input, channelStride: g.inH * g.inW,
+                      firstRow: 0, oy0: 0, rows: g.outH, into: output, padded: scratch, threads: threads)
     }
 
     /// The 3x3 depthwise convolution (pad 1) of one band: output rows oy0..<oy0+rows of every hidden
     /// channel into `out` [e, rows, ow], from image rows held at `source` (row r of channel c at
-    /// source + c * channelStride + (r - firstRow) * width). Channels split across `threads`, each
-    /// with its own padded rows (`padded`, or allocated here when the band is split).
-    static func depthwiseBand(_ s: Shape, _ w: Weights, source: UnsafePointer<Float>, channelStride: Int, firstRow: Int, oy0: Int, rows: Int,
+    /// source + c * channelStride + (r - firstRow) * width), `filter` [e, 3, 3]. Channels split across
+    /// `threads`, each worker with its own padded rows: `s.paddedCount` floats of `padded` a worker,
+    /// or allocated per task where `padded` is nil.
+    static func depthwiseBand(_ s: Shape, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation,
+                              source: UnsafePointer<Float>, channelStride: Int, firstRow: Int, oy0: Int, rows: Int,
                               into out: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>?, threads: Int) {
         let chunk = max(1, s.hidden / max(1, 4 * threads))
         let first = max(0, oy0 * s.stride - 1), last = min(s.height, (oy0 + rows - 1) * s.stride + 2)
-        let clamp = w.depthwiseActivation.clamp
-        Parallel.forEach((s.hidden + chunk - 1) / chunk, threads: threads) { t, _ in
-            let count = (s.inputRows + 1) * s.paddedWidth
-            let pad = padded ?? UnsafeMutablePointer<Float>.allocate(capacity: count)
+        let clamp = activation.clamp
+        Parallel.forEach((s.hidden + chunk - 1) / chunk, threads: threads) { t, worker in
+            let count = s.paddedCount
+            let pad = padded.map { $0 + worker * count } ?? UnsafeMutablePointer<Float>.allocate(capacity: count)
             defer { if padded == nil { pad.deallocate() } }
             pad.update(repeating: 0, count: count)
             for e in (t * chunk)..<min(s.hidden, (t + 1) * chunk) {
                 let plane = source + e * channelStride - firstRow * s.width
                 for y in first..<last { padRow(s, plane + y * s.width, into: pad + (y - first) * s.paddedWidth) }
-                channel(s, rows: pad, first: first, zero: pad + s.inputRows * s.paddedWidth, filter: w.depthwise + e * 9,
-                        bias: w.depthwiseBias?[e] ?? 0, clamp: clamp, oy0: oy0, count: rows, into: out + e * rows * s.outWidth)
-                if clamp == nil { w.depthwiseActivation.apply(out + e * rows * s.outWidth, count: rows * s.outWidth) }
+                channel(s, rows: pad, first: first, zero: pad + s.inputRows * s.paddedWidth, filter: filter + e * 9,
+                        bias: bias?[e] ?? 0, clamp: clamp, oy0: oy0, count: rows, into: out + e * rows * s.outWidth)
+                if clamp == nil { activation.apply(out + e * rows * s.outWidth, count: rows * s.outWidth) }
             }
         }
     }

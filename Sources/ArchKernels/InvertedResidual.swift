@@ -20,7 +20,9 @@ public enum InvertedResidual {
         var bands: Int { (outHeight + bandRows - 1) / bandRows }
         /// Input rows a band may need: its rows' receptive field.
         var inputRows: Int { bandRows * stride + 2 }
-        var perWorker: Int { hidden * inputRows * width + hidden * bandRows * outWidth + (inputRows + 1) * paddedWidth }
+        var perWorker: Int { hidden * inputRows * width + hidden * bandRows * outWidth + paddedCount }
+        /// The padded rows of one worker's depthwise stage (`depthwiseBand`): the band's input rows and a row of zeros.
+        var paddedCount: Int { (inputRows + 1) * paddedWidth }
         /// A padded row (`padRow`): a zero column before the row and zeros after it for the vectors that
         /// run past its end; at stride 2, its even columns and, from half this width, its odd ones.
         var paddedWidth: Int { width + 2 + 48 }
@@ -120,7 +122,7 @@ public enum InvertedResidual {
             let oy0 = band * s.bandRows, rows = min(s.bandRows, s.outHeight - oy0)
             let need = max(0, oy0 * s.stride - 1)..<min(s.height, (oy0 + rows - 1) * s.stride + 2)
             let (source, channelStride, firstRow) = expand(need)
-            InvertedResidual.depthwiseBand(s, w, source: source, channelStride: channelStride, firstRow: firstRow, oy0: oy0, rows: rows,
+            InvertedResidual.depthwiseBand(s, filter: w.depthwise, bias: w.depthwiseBias, activation: w.depthwiseActivation, source: source, channelStride: channelStride, firstRow: firstRow, oy0: oy0, rows: rows,
                                            into: depthwise, padded: threads == 1 ? padded : nil, threads: threads)
             let n = rows * s.outWidth, plane = s.outHeight * s.outWidth
             Gemm.sgemm(packed: PackedA(w.project, m: s.outChannels, k: s.hidden), n: n, b: depthwise, ldb: n, c: y + oy0 * s.outWidth,
