@@ -24,11 +24,13 @@ indirect enum Sym: Equatable {
             case .mul: py = "*"
             case .div: py = "//"
             case .mod: py = "%"
-            default: return nil
+            // Conditions: not a size, so not written into a layer's arguments.
+            case .and, .or, .eq, .ne, .lt, .le, .gt, .ge: return nil
             }
             guard let a = from(l, names: names), let b = from(r, names: names) else { return nil }
             return .binary(py, a, b)
-        default: return nil
+        // Not whole-number sizes: the emitted module takes archc's number there.
+        case .float, .dims, .list, .bad: return nil
         }
     }
 

@@ -22,6 +22,8 @@ public struct CostModel: Sendable {
     public var coldWeights = false
     /// Bytes of the last-level cache of the machines measured (32 MB, shared by the cores).
     public static let lastLevelCache = 32 << 20
+    /// Bytes of one core's L2 on the machines measured (1 MB).
+    public static let coreCache = 1 << 20
 
     /// Whether a network's weights (`floats` of them) are too many to stay in the last-level cache.
     public static func weightsAreCold(floats: Int) -> Bool { floats > lastLevelCache / MemoryLayout<Float>.size }
@@ -52,6 +54,17 @@ public struct CostModel: Sendable {
     /// The share of the micro-kernel's rate a tile reaches over K steps: loading and storing the
     /// tile (and its epilogue) weigh more on short K.
     func kEfficiency(_ k: Int) -> Double { min(1, Double(k) / 256 + 0.25) }
+
+    /// The positions-as-rows algorithms' transposed write of `outputs` values (and the residual's
+    /// read) where it outgrows a core's L2: to memory in pieces of a few floats, a cache line each
+    /// (counted as 7 floats a line, twice). gemm-bench, 2 threads, batch 8, ResNet-50's 1x1s with
+    /// their residual: 256 -> 512 on 28x28 (12.8 MB out) by the rows of 7 6.7-7.0 ms and by the
+    /// rows of 6 6.7, against the channel-major GEMM's 4.3-4.7; the stride-2 shortcut 56x56 ->
+    /// 28x28 9.2 and 7.7 against 6.0; level on 14x14 (1.6 MB out); the rows ahead on 7x7 (0.8 MB:
+    /// 2.0-2.2 against 2.5-2.6).
+    func transposedWriteOut(_ outputs: Double) -> Double {
+        4 * outputs > Double(Self.coreCache) ? 2 * 64 * outputs / 7 / bandwidth : 0
+    }
 
     /// The algorithm for a convolution and its estimated time, with the alternatives that apply.
     public func convolution(_ g: ConvGeometry, batch: Int, threads: Int) -> (algorithm: ConvAlgorithm, threads: Int, estimate: Estimate) {
@@ -112,19 +125,23 @@ public struct CostModel: Sendable {
         case .gemm: return groupGemmSeconds(a, g, batch: batch, threads: threads) * 1.25
         case .spatialGemm:
             // Each patch gathered once (4 bytes at memory's rate, where the shared buffer they went
-            // through cost 8), and the output written twice.
+            // through cost 8), and the output written twice, the second time transposed.
             let packing = g.isPointwise ? 1.25 : 1.1
             let patches = Double(batch) * Double(g.outH * g.outW) * Double(g.inChannels * g.kernelH * g.kernelW)
-            return groupGemmSeconds(a, g, batch: batch, threads: threads) * packing + (4 * patches + 8 * Double(batch) * Double(g.outputCount)) / bandwidth
+            let outputs = Double(batch) * Double(g.outputCount)
+            return groupGemmSeconds(a, g, batch: batch, threads: threads) * packing + (4 * patches + 8 * outputs) / bandwidth
+                + transposedWriteOut(outputs)
         case .pointwiseRows:
             // The batch's positions in panels of 7, the channels in panels of 32, K whole, each tile
             // written out transposed (about 24 steps of K's time); or the weights, the packed
-            // positions and the output through memory, whichever is larger.
+            // positions and the output through memory, whichever is larger; and the transposed
+            // write-out past L2.
             let rows = Double((batch * g.outH * g.outW + 6) / 7 * 7), columns = Double((g.outChannels + 31) / 32 * 32)
             let workers = Double(PointwiseRows.workers(g, batch: batch, threads: threads)), k = Double(g.inChannels)
             let macs = rows * columns * (k + 24)
-            let traffic = 4 * (columns * k + rows * k + 2 * Double(batch) * Double(g.outputCount))
-            return max(macs / (gemmRate * kEfficiency(g.inChannels) * workers), traffic / bandwidth)
+            let outputs = Double(batch) * Double(g.outputCount)
+            let traffic = 4 * (columns * k + rows * k + 2 * outputs)
+            return max(macs / (gemmRate * kEfficiency(g.inChannels) * workers), traffic / bandwidth) + transposedWriteOut(outputs)
         case .winograd:
             // 16 GEMMs of [out x in] x [in x tiles of a block] (4/9 of the direct multiplies), with the
             // transforms about half the time where the blocks are full; blocks of fewer than 48 tiles

@@ -107,6 +107,21 @@ final class ProgramTests: XCTestCase {
         // (The schedule sets it from the network's weights: testResNet18FusesEveryBatchNormActivationAndResidual.)
     }
 
+    /// The positions-as-rows GEMMs write their output transposed: past a core's L2 (ResNet-50's 1x1s
+    /// at batch 8 on 28x28 maps, 12.8 MB out) that write goes to memory a few floats a line and the
+    /// channel-major GEMM wins; on 7x7 maps the rows of 7 keep their lead.
+    func testTransposedWriteOutDecidesLargeOutputs() {
+        func conv(_ cin: Int, _ cout: Int, _ size: Int, stride: Int) -> ConvGeometry {
+            ConvGeometry(inChannels: cin, outChannels: cout, groups: 1, inH: size, inW: size, outH: size / stride, outW: size / stride,
+                         kernelH: 1, kernelW: 1, strideH: stride, strideW: stride, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1)
+        }
+        let model = CostModel()
+        XCTAssertEqual(model.convolution(conv(256, 512, 28, stride: 1), batch: 8, threads: 2).algorithm, .pointwise)
+        XCTAssertEqual(model.convolution(conv(256, 512, 56, stride: 2), batch: 8, threads: 2).algorithm, .gemm)
+        XCTAssertEqual(model.convolution(conv(2048, 512, 7, stride: 1), batch: 8, threads: 2).algorithm, .pointwiseRows)
+        XCTAssertEqual(model.convolution(conv(1024, 2048, 14, stride: 2), batch: 1, threads: 2).algorithm, .pointwiseRows)
+    }
+
     /// `--tune`: every algorithm that applies is timed once, the fastest kept and cached under a key
     /// that says whether the weights were cold; a second run reads the choice back without timing,
     /// and a cold-weights choice is not taken for warm weights.

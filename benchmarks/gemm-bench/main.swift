@@ -124,6 +124,42 @@ for (name, cin, cout, size, kernel) in [("resnet 3x3 64ch 56x56", 64, 64, 56, 3)
     }
 }
 
+// ResNet-50's 1x1 convolutions and strided layers at batch 8 (the first block of a stage: its 3x3
+// and its 1x1 shortcut, stride 2) by each algorithm, with the residual the 1x1s carry in the
+// network; and the first shortcut on its input already subsampled (stride 1, the same work): what
+// the stride costs.
+for (name, cin, cout, size, kernel, stride, batch) in [("resnet50 b8 1x1/2 256->512 56x56", 256, 512, 56, 1, 2, 8),
+                                                       ("resnet50 b1 1x1/2 256->512 56x56", 256, 512, 56, 1, 2, 1),
+                                                       ("resnet50 b8 1x1 256->512 28x28", 256, 512, 28, 1, 1, 8),
+                                                       ("resnet50 b8 1x1/2 512->1024 28x28", 512, 1024, 28, 1, 2, 8),
+                                                       ("resnet50 b1 1x1/2 512->1024 28x28", 512, 1024, 28, 1, 2, 1),
+                                                       ("resnet50 b8 1x1 1024->256 14x14", 1024, 256, 14, 1, 1, 8),
+                                                       ("resnet50 b8 1x1 1024->512 14x14", 1024, 512, 14, 1, 1, 8),
+                                                       ("resnet50 b8 1x1/2 1024->2048 14x14", 1024, 2048, 14, 1, 2, 8),
+                                                       ("resnet50 b8 1x1 2048->512 7x7", 2048, 512, 7, 1, 1, 8),
+                                                       ("resnet50 b8 1x1 512->2048 7x7", 512, 2048, 7, 1, 1, 8),
+                                                       ("resnet50 b8 3x3/2 128ch 56x56", 128, 128, 56, 3, 2, 8),
+                                                       ("resnet50 b8 3x3/2 256ch 28x28", 256, 256, 28, 3, 2, 8)] {
+    let g = ConvGeometry(inChannels: cin, outChannels: cout, groups: 1, inH: size, inW: size, outH: size / stride, outW: size / stride,
+                         kernelH: kernel, kernelW: kernel, strideH: stride, strideW: stride, padTop: kernel / 2, padLeft: kernel / 2, dilationH: 1, dilationW: 1)
+    let x = random(batch * g.inputCount), w = random(g.outChannels * g.inChannels * kernel * kernel), bias = random(g.outChannels)
+    let residual = kernel == 1 ? random(batch * g.outputCount) : []
+    var y = [Float](repeating: 0, count: batch * g.outputCount)
+    for algorithm in ConvAlgorithm.allCases where algorithm.applies(to: g) {
+        var prepared = [Float](repeating: 0, count: Conv.preparedCount(g, algorithm))
+        w.withUnsafeBufferPointer { wp in prepared.withUnsafeMutableBufferPointer { Conv.prepare(g, algorithm, weight: wp.baseAddress!, into: $0.baseAddress!) } }
+        var scratch = [Float](repeating: 0, count: max(1, Conv.scratchCount(g, algorithm, batch: batch, threads: threads)))
+        time("\(name) \(algorithm)", 2 * Double(batch * g.macs)) { _ in
+            x.withUnsafeBufferPointer { xp in prepared.withUnsafeBufferPointer { pp in bias.withUnsafeBufferPointer { bp in residual.withUnsafeBufferPointer { rp in
+                y.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer { sp in
+                    Conv.forward(g, algorithm, batch: batch, input: xp.baseAddress!, weights: pp.baseAddress!, bias: bp.baseAddress, residual: residual.isEmpty ? nil : rp.baseAddress,
+                                 activation: .relu, output: yp.baseAddress!, scratch: sp.baseAddress!, threads: threads)
+                } }
+            } } } }
+        }
+    }
+}
+
 // The fused epilogue's cost: ViT's and gMLP's first MLP layers with a bias and each activation
 // (compare with `none`: what the activation adds to the GEMM).
 for (name, m, n, k) in [("vit-mlp-fc1", 197, 3072, 768), ("gmlp-channel-fc1", 196, 1536, 256)] {
