@@ -29,7 +29,12 @@ extension Gemm {
     /// then reading one B packed once from the shared cache. Rows cost 10-35% more on 2 threads
     /// where both apply (ResNet's 7x7 and 14x14 maps, `benchmarks/gemm.sh`). With B prepacked (a
     /// linear layer's weight) rows need no packing pass first, and columns must share out at least
-    /// 7/8 evenly: Swin's 96-wide layers (3 panels for 2 workers) ran at 3/4 of the two cores.
+    /// 7/8 evenly: Swin's 96-wide layers (3 panels for 2 workers) ran at 3/4 of the two cores. A
+    /// linear layer with more rows than columns splits by rows even where its columns share out:
+    /// every column task streams all of A, there the larger operand (2 threads, gemm-bench, rows
+    /// against columns: ViT's fc2 at batch 8, 1576 x 768 x 3072, 0.81-0.83 of the time; GPT-2's
+    /// at batch 8 0.83; Mixer's token fc1 0.78 at batch 1, 0.67 at 8; Swin's stage-3 fc2 at batch 8
+    /// 0.68; the layers with fewer rows than columns, 1.0-1.12).
     /// There are a few tasks per worker, taken as workers come free (`Parallel.forEach`).
     ///
     /// A convolution's patches as A (`SpatialGemm`, B its prepacked weights) split by rows, one
@@ -46,7 +51,10 @@ extension Gemm {
         if aPatches && bPrepacked && wanted > 1 && enoughRows { return (wanted, true, 1) }
         let rounds = (panels + wanted - 1) / wanted
         let columnsBalanced = bPrepacked ? 8 * panels >= 7 * rounds * wanted : 4 * panels >= 3 * rounds * wanted
-        let byRows = wanted > 1 && !columnsBalanced && enoughRows
+        // With B prepacked, each column task reads all of A and each row task all of B: rows where A
+        // is the larger (more rows than columns).
+        let aLarger = bPrepacked && m > n
+        let byRows = wanted > 1 && (!columnsBalanced || aLarger) && enoughRows
         return (byRows ? wanted : min(wanted, panels), byRows, 4)
     }
 

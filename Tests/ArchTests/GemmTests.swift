@@ -135,7 +135,13 @@ extension GemmTests {
         // Swin's 96-wide layers: 3 panels for 2 are even enough to pack B per worker, not with B prepacked.
         XCTAssertEqual(Gemm.split(m: 3136, n: 96, k: 384, threads: 2).byRows, false)
         XCTAssertEqual(Gemm.split(m: 3136, n: 96, k: 384, threads: 2, bPrepacked: true).byRows, true)
-        XCTAssertEqual(Gemm.split(m: 3136, n: 288, k: 96, threads: 2, bPrepacked: true).byRows, false)  // 9 for 2
+        // A linear layer with more rows than columns: by rows even where its 9 column panels share out,
+        // every column task would stream all of A (Swin's stage-1 qkv, ViT's fc2 at batch 8); not ViT's
+        // qkv at batch 8 (1576 rows, 2304 columns) nor without B prepacked.
+        XCTAssertEqual(Gemm.split(m: 3136, n: 288, k: 96, threads: 2, bPrepacked: true).byRows, true)
+        XCTAssertEqual(Gemm.split(m: 1576, n: 768, k: 3072, threads: 2, bPrepacked: true).byRows, true)
+        XCTAssertEqual(Gemm.split(m: 1576, n: 2304, k: 768, threads: 2, bPrepacked: true).byRows, false)
+        XCTAssertEqual(Gemm.split(m: 3136, n: 288, k: 96, threads: 2).byRows, false)
         // A convolution's patches: by rows, one task per worker, each packing its own (but not 2 panels for 4 workers).
         XCTAssertTrue(Gemm.split(m: 392, n: 512, k: 4608, threads: 2, bPrepacked: true, aPatches: true) == (2, true, 1))
         XCTAssertTrue(Gemm.split(m: 49, n: 512, k: 4608, threads: 2, bPrepacked: true, aPatches: true) == (2, true, 1))
