@@ -35,7 +35,8 @@ extension Gemm {
     /// against columns: ViT's fc2 at batch 8, 1576 x 768 x 3072, 0.81-0.83 of the time; GPT-2's
     /// at batch 8 0.83; Mixer's token fc1 0.78 at batch 1, 0.67 at 8; Swin's stage-3 fc2 at batch 8
     /// 0.68; the layers with fewer rows than columns, 1.0-1.12).
-    /// There are a few tasks per worker, taken as workers come free (`Parallel.forEach`).
+    /// The tasks shrink towards the end (`tasks`, guided) and are taken as workers come free
+    /// (`Parallel.forEach`).
     ///
     /// A convolution's patches as A (`SpatialGemm`, B its prepacked weights) split by rows, one
     /// task per worker: each worker packs its own rows' patches block by block in its own cache and
@@ -44,33 +45,49 @@ extension Gemm {
     /// 3x3 convolutions on 7x7 maps, 512 channels, 2 threads: 40-44 -> 33-36 ms for three at batch 8,
     /// 6.1-6.4 -> 5.0-5.8 at batch 1; more tasks per worker, each reading all of B again, were slower.
     public static func split(m: Int, n: Int, k: Int, threads: Int, bPrepacked: Bool = false, aPatches: Bool = false)
-        -> (workers: Int, byRows: Bool, tasksPerWorker: Int) {
+        -> (workers: Int, byRows: Bool, guided: Bool) {
         let panels = (n + nr - 1) / nr
         let wanted = max(1, min(threads, m * n * k >= 1 << 15 ? Int.max : 1))
         let enoughRows = m >= 4 * mr * wanted
-        if aPatches && bPrepacked && wanted > 1 && enoughRows { return (wanted, true, 1) }
+        if aPatches && bPrepacked && wanted > 1 && enoughRows { return (wanted, true, false) }
         let rounds = (panels + wanted - 1) / wanted
         let columnsBalanced = bPrepacked ? 8 * panels >= 7 * rounds * wanted : 4 * panels >= 3 * rounds * wanted
         // With B prepacked, each column task reads all of A and each row task all of B: rows where A
         // is the larger (more rows than columns).
         let aLarger = bPrepacked && m > n
         let byRows = wanted > 1 && (!columnsBalanced || aLarger) && enoughRows
-        return (byRows ? wanted : min(wanted, panels), byRows, 4)
+        return (byRows ? wanted : min(wanted, panels), byRows, true)
     }
 
     /// The tasks of a split: ranges of rows (whole panels of 6) or of columns (whole panels of 32).
-    static func tasks(m: Int, n: Int, workers: Int, byRows: Bool, perWorker: Int = 4) -> [(rows: Range<Int>, cols: Range<Int>)] {
+    /// Guided, each task takes a `2 x workers`-th of the panels still left (at least one), so the
+    /// tasks shrink towards the end and a worker that finishes early waits for a small task at
+    /// most: on these shared cores one worker is often slowed by another job, and a fixed 4 tasks
+    /// per worker left the other waiting for up to a quarter of its share. gemm-bench, 2 threads,
+    /// guided against 4 a worker, medians of 3-4 interleaved rounds: 1024³ 0.78, ViT's linear
+    /// layers 0.85-0.99 at batch 1 and 0.90-0.97 at batch 8, GPT-2's at batch 8 0.86-0.95,
+    /// ResNet-50's 1x1s by the GEMM 0.59-1.0. Otherwise one task a worker, of equal size.
+    static func tasks(m: Int, n: Int, workers: Int, byRows: Bool, guided: Bool = true) -> [(rows: Range<Int>, cols: Range<Int>)] {
         let units = byRows ? (m + mr - 1) / mr : (n + nr - 1) / nr, size = byRows ? mr : nr, total = byRows ? m : n
-        let count = workers == 1 ? 1 : min(units, perWorker * workers)
-        return (0..<count).map { t in
-            let range = min(total, units * t / count * size)..<min(total, units * (t + 1) / count * size)
+        func task(_ first: Int, _ end: Int) -> (rows: Range<Int>, cols: Range<Int>) {
+            let range = min(total, first * size)..<min(total, end * size)
             return byRows ? (range, 0..<n) : (0..<m, range)
         }
+        if workers == 1 { return [task(0, units)] }
+        if !guided { return (0..<workers).map { t in task(units * t / workers, units * (t + 1) / workers) } }
+        var parts: [(rows: Range<Int>, cols: Range<Int>)] = []
+        var first = 0
+        while first < units {
+            let take = (units - first + 2 * workers - 1) / (2 * workers)
+            parts.append(task(first, first + take))
+            first += take
+        }
+        return parts
     }
 
     static func parallelBlocks(m: Int, n: Int, k: Int, a: AOperand, b: BOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, epilogue: Epilogue, threads: Int) {
-        let (workers, byRows, perWorker) = split(m: m, n: n, k: k, threads: threads, bPrepacked: b.isPrepacked, aPatches: a.isPatches)
+        let (workers, byRows, guided) = split(m: m, n: n, k: k, threads: threads, bPrepacked: b.isPrepacked, aPatches: a.isPatches)
         if byRows && workers > 1 && !b.isPrepacked {
             // Every row task reads all of B: pack it once, the KC blocks across the workers, then share it.
             let padded = (n + nr - 1) / nr * nr
@@ -97,7 +114,7 @@ extension Gemm {
             }
             return
         }
-        let parts = tasks(m: m, n: n, workers: workers, byRows: byRows, perWorker: perWorker)
+        let parts = tasks(m: m, n: n, workers: workers, byRows: byRows, guided: guided)
         Parallel.forEach(parts.count, threads: workers) { t, _ in
             let (rows, cols) = parts[t]
             guard !rows.isEmpty, !cols.isEmpty else { return }

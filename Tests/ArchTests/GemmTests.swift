@@ -126,6 +126,25 @@ final class GemmTests: XCTestCase {
 }
 
 extension GemmTests {
+    /// Guided tasks cover every panel once, in order, shrinking towards the end (96 panels for 2
+    /// workers: 24, 18, 14, ... 1); one task per worker where the split asks for it.
+    func testGuidedTasksShrinkAndCoverEveryPanel() {
+        let columns = Gemm.tasks(m: 100, n: 96 * 32 - 5, workers: 2, byRows: false).map(\.cols)
+        let widths: [Int] = columns.map(\.count)
+        XCTAssertEqual(Array(widths.prefix(4)), [768, 576, 448, 320])
+        XCTAssertEqual(columns.first?.lowerBound, 0)
+        XCTAssertEqual(columns.last?.upperBound, 96 * 32 - 5)
+        XCTAssertEqual(columns.last?.count, 32 - 5)
+        for (a, b) in zip(columns, columns.dropFirst()) {
+            XCTAssertEqual(a.upperBound, b.lowerBound)
+            XCTAssertGreaterThanOrEqual(a.count, b.count)
+        }
+        let rows = Gemm.tasks(m: 61, n: 40, workers: 4, byRows: true, guided: false)
+        XCTAssertEqual(rows.map(\.rows), [0..<12, 12..<30, 30..<48, 48..<61])
+        XCTAssertTrue(rows.allSatisfy { $0.cols == 0..<40 })
+        XCTAssertEqual(Gemm.tasks(m: 61, n: 40, workers: 1, byRows: true).map(\.rows), [0..<61])
+    }
+
     /// Fewer column panels than share out evenly and many rows: the rows are split across the workers.
     func testNarrowProblemsSplitRows() {
         XCTAssertEqual(Gemm.split(m: 512, n: 49, k: 4608, threads: 2).byRows, false)  // 2 panels for 2
@@ -143,9 +162,9 @@ extension GemmTests {
         XCTAssertEqual(Gemm.split(m: 1576, n: 2304, k: 768, threads: 2, bPrepacked: true).byRows, false)
         XCTAssertEqual(Gemm.split(m: 3136, n: 288, k: 96, threads: 2).byRows, false)
         // A convolution's patches: by rows, one task per worker, each packing its own (but not 2 panels for 4 workers).
-        XCTAssertTrue(Gemm.split(m: 392, n: 512, k: 4608, threads: 2, bPrepacked: true, aPatches: true) == (2, true, 1))
-        XCTAssertTrue(Gemm.split(m: 49, n: 512, k: 4608, threads: 2, bPrepacked: true, aPatches: true) == (2, true, 1))
-        XCTAssertTrue(Gemm.split(m: 49, n: 512, k: 4608, threads: 4, bPrepacked: true, aPatches: true) == (4, false, 4))
+        XCTAssertTrue(Gemm.split(m: 392, n: 512, k: 4608, threads: 2, bPrepacked: true, aPatches: true) == (2, true, false))
+        XCTAssertTrue(Gemm.split(m: 49, n: 512, k: 4608, threads: 2, bPrepacked: true, aPatches: true) == (2, true, false))
+        XCTAssertTrue(Gemm.split(m: 49, n: 512, k: 4608, threads: 4, bPrepacked: true, aPatches: true) == (4, false, true))
         for (m, n, k, threads) in [(512, 49, 300, 2), (512, 49, 300, 4), (97, 17, 40, 2), (256, 100, 9, 2), (300, 70, 33, 4)] {
             check(m, n, k, threads: threads)
         }
