@@ -149,7 +149,8 @@ extension Lowering {
         let ctx = value([grid.windows, t, c]), projected = value([grid.windows, t, c])
         emit(.windowPartition(WindowPartitionCall(grid: grid, input: x, output: tokens)))
         linear(tokens, rows: rows, inFeatures: c, outFeatures: 3 * c, weight: try required("qkv.weight"), bias: param("qkv.bias"), into: qkv)
-        let bias = try n.bool("relpos") ? derived("\(n.path.joined(separator: ".")).relative_position_bias", count: grid.heads * t * t,
+        let bias = try n.bool("relpos") ? derived("\(n.path.joined(separator: ".")).relative_position_bias",
+                                                   count: WindowAttention.biasCount(window: grid.window, heads: grid.heads),
                                                    .relativeBias(table: required("relative_position_bias_table"), window: grid.window,
                                                                  heads: grid.heads)) : nil
         emit(.windowAttention(WindowAttentionCall(grid: grid, qkv: qkv, output: ctx, bias: bias)))

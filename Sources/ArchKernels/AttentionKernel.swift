@@ -183,7 +183,7 @@ public enum AttentionKernel {
             raw.storeBytes(of: x, toByteOffset: j * 64, as: V.self)
             mv = mv.atLeast(x)
         }
-        let newMax = Swift.max(m, mv.max())
+        let newMax = Swift.max(m, mv.maximumLane())
         if newMax == -.infinity {
             // Nothing visible yet: the row contributes nothing.
             row.update(repeating: 0, count: count)

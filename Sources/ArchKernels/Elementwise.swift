@@ -159,7 +159,7 @@ public enum Elementwise {
             var mv = V(repeating: -.infinity)
             var j = 0
             while j < vec { mv = mv.atLeast(raw.loadUnaligned(fromByteOffset: j * 4, as: V.self)); j += 16 }
-            var m = mv.max()
+            var m = mv.maximumLane()
             while j < width { m = max(m, row[j]); j += 1 }
             let mm = V(repeating: m)
             var sv = V()

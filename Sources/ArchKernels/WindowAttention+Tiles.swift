@@ -5,32 +5,28 @@
 extension WindowAttention {
     typealias V = SIMD16<Float>
 
-    /// Keys padded to whole tiles of 64 (Kᵀ's row length).
-    static func paddedTokens(_ g: Grid) -> Int { (g.tokens + 63) / 64 * 64 }
-
     /// Whether a head is computed by the tiles (else by the general GEMM).
     static func tiled(_ g: Grid) -> Bool { g.headWidth % 32 == 0 }
 
-    /// scores [t, t] = scale Q Kᵀ for one (window, head): q at the head's first query (rows 3c apart,
-    /// the keys c after it), `kt` the worker's Kᵀ [dh, padded], zero past the keys.
-    static func tiledScores(_ g: Grid, q: UnsafePointer<Float>, kt: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
-                            scale: Float) {
+    /// scores [t, padded] = Q Kᵀ for one (window, head) (zero past the keys): q at the head's first
+    /// query (rows 3c apart, the keys c after it), `kt` the worker's Kᵀ [dh, padded], zero past the keys.
+    static func tiledScores(_ g: Grid, q: UnsafePointer<Float>, kt: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>) {
         let (t, c, padded) = (g.tokens, g.channels, paddedTokens(g))
         transpose(q + c, ldk: 3 * c, tokens: t, width: g.headWidth, into: kt, padded: padded)
         for i in stride(from: 0, to: t, by: 6) {
             for j in stride(from: 0, to: t, by: 64) {
                 scoreTile(k: g.headWidth, a: q + i * 3 * c, lda: 3 * c, rows: min(6, t - i), b: kt + j, ldb: padded,
-                          out: scores + i * t + j, ldo: t, cols: min(64, t - j), scale: scale)
+                          out: scores + i * padded + j, ldo: padded)
             }
         }
     }
 
-    /// out [t, dh] (rows c apart) = probabilities [t, t] V, V's rows 3c apart.
+    /// out [t, dh] (rows c apart) = probabilities [t, padded] V, V's rows 3c apart.
     static func tiledValues(_ g: Grid, probabilities p: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        let (t, c) = (g.tokens, g.channels)
+        let (t, c, padded) = (g.tokens, g.channels, paddedTokens(g))
         for i in stride(from: 0, to: t, by: 6) {
             for d in stride(from: 0, to: g.headWidth, by: 32) {
-                valueTile(k: t, p: p + i * t, ldp: t, rows: min(6, t - i), b: v + d, ldb: 3 * c, out: out + i * c + d, ldo: c)
+                valueTile(k: t, p: p + i * padded, ldp: padded, rows: min(6, t - i), b: v + d, ldb: 3 * c, out: out + i * c + d, ldo: c)
             }
         }
     }
@@ -50,20 +46,18 @@ extension WindowAttention {
             let s = V(repeating: s)
             v0.addProduct(s, b0); v1.addProduct(s, b1); v2.addProduct(s, b2); v3.addProduct(s, b3)
         }
-        /// Stores scale x the first `count` (at most 64) lanes.
-        @inline(always) func store(_ p: UnsafeMutablePointer<Float>, count: Int, scale: V) {
-            (v0 * scale).store(firstLanes: min(16, count), to: p)
-            if count > 16 { (v1 * scale).store(firstLanes: min(16, count - 16), to: p + 16) }
-            if count > 32 { (v2 * scale).store(firstLanes: min(16, count - 32), to: p + 32) }
-            if count > 48 { (v3 * scale).store(firstLanes: min(16, count - 48), to: p + 48) }
+        @inline(always) func store(_ p: UnsafeMutablePointer<Float>) {
+            let raw = UnsafeMutableRawPointer(p)
+            raw.storeBytes(of: v0, as: V.self); raw.storeBytes(of: v1, toByteOffset: 64, as: V.self)
+            raw.storeBytes(of: v2, toByteOffset: 128, as: V.self); raw.storeBytes(of: v3, toByteOffset: 192, as: V.self)
         }
     }
 
-    /// S[rows x cols] = scale x A[rows x k] B[k x 64], rows <= 6, cols <= 64: A's rows `lda` apart
-    /// (queries), B's rows `ldb` apart (Kᵀ, zero past the keys). Rows past `rows` repeat the last.
+    /// S[rows x 64] = A[rows x k] B[k x 64], rows <= 6: A's rows `lda` apart (queries), B's rows
+    /// `ldb` apart (Kᵀ, zero past the keys). Rows past `rows` repeat the last.
     @inline(never)
     static func scoreTile(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>, ldb: Int,
-                          out: UnsafeMutablePointer<Float>, ldo: Int, cols: Int, scale: Float) {
+                          out: UnsafeMutablePointer<Float>, ldo: Int) {
         let a0 = a, a1 = a + min(1, rows - 1) * lda, a2 = a + min(2, rows - 1) * lda
         let a3 = a + min(3, rows - 1) * lda, a4 = a + min(4, rows - 1) * lda, a5 = a + min(5, rows - 1) * lda
         var r0 = Four(), r1 = Four(), r2 = Four(), r3 = Four(), r4 = Four(), r5 = Four()
@@ -74,13 +68,12 @@ extension WindowAttention {
             r3.add(a3[p], b0, b1, b2, b3); r4.add(a4[p], b0, b1, b2, b3); r5.add(a5[p], b0, b1, b2, b3)
             bp += ldb
         }
-        let s = V(repeating: scale)
-        r0.store(out, count: cols, scale: s)
-        if rows > 1 { r1.store(out + ldo, count: cols, scale: s) }
-        if rows > 2 { r2.store(out + 2 * ldo, count: cols, scale: s) }
-        if rows > 3 { r3.store(out + 3 * ldo, count: cols, scale: s) }
-        if rows > 4 { r4.store(out + 4 * ldo, count: cols, scale: s) }
-        if rows > 5 { r5.store(out + 5 * ldo, count: cols, scale: s) }
+        r0.store(out)
+        if rows > 1 { r1.store(out + ldo) }
+        if rows > 2 { r2.store(out + 2 * ldo) }
+        if rows > 3 { r3.store(out + 3 * ldo) }
+        if rows > 4 { r4.store(out + 4 * ldo) }
+        if rows > 5 { r5.store(out + 5 * ldo) }
     }
 
     /// Two vectors of one tile row.

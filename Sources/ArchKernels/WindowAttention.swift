@@ -53,45 +53,77 @@ public enum WindowAttention {
     }
 
     public static func workers(_ g: Grid, threads: Int) -> Int { max(1, min(threads, g.windows * g.heads)) }
-    /// A worker's scratch: the scores [t, t], the regions [t], and Kᵀ [dh, padded] for the tiles.
-    static func perWorker(_ g: Grid) -> Int { g.tokens * (g.tokens + 1) + (tiled(g) ? g.headWidth * paddedTokens(g) : 0) }
+    /// Keys padded to whole tiles of 64: the length of a row of scores, of Kᵀ and of the bias.
+    static func paddedTokens(_ g: Grid) -> Int { paddedTokens(window: g.window) }
+    static func paddedTokens(window: Int) -> Int { (window * window + 63) / 64 * 64 }
+    /// A worker's scratch: the scores [t, padded], the regions [padded], and Kᵀ [dh, padded] for the tiles.
+    static func perWorker(_ g: Grid) -> Int {
+        let padded = paddedTokens(g)
+        return (g.tokens + 1) * padded + (tiled(g) ? g.headWidth * padded : 0)
+    }
     public static func scratchCount(_ g: Grid, threads: Int) -> Int { workers(g, threads: threads) * perWorker(g) }
 
     /// Attention within each window: qkv [windows, t, 3c] (q, k, v side by side), out [windows, t, c];
-    /// `bias` [heads, t, t] (the relative position bias, gathered from its table once) or nil.
+    /// `bias` [heads, t, padded] (the relative position bias, gathered from its table once: `gatherBias`) or nil.
     public static func attend(_ g: Grid, qkv: UnsafePointer<Float>, bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>,
                               scratch: UnsafeMutablePointer<Float>, threads: Int) {
-        let (t, c, dh) = (g.tokens, g.channels, g.headWidth)
+        let (t, c, dh, padded) = (g.tokens, g.channels, g.headWidth, paddedTokens(g))
         let scale = 1 / Float(dh).squareRoot()
         let workers = workers(g, threads: threads)
         let shifted = g.shiftY + g.shiftX > 0
         let perWorker = perWorker(g)
         // Kᵀ's columns past the keys stay zero: only the keys' columns are written.
-        if tiled(g) { for wk in 0..<workers { (scratch + wk * perWorker + t * (t + 1)).update(repeating: 0, count: dh * paddedTokens(g)) } }
+        if tiled(g) { for wk in 0..<workers { (scratch + wk * perWorker + (t + 1) * padded).update(repeating: 0, count: dh * padded) } }
         Parallel.forEach(g.windows * g.heads, threads: workers) { task, wk in
             let scores = scratch + wk * perWorker
-            let regions = scores + t * t, kt = regions + t
+            let regions = scores + t * padded, kt = regions + padded
             let win = task / g.heads, hd = task % g.heads
             let q = qkv + win * t * 3 * c + hd * dh, o = out + win * t * c + hd * dh
             if tiled(g) {
-                tiledScores(g, q: q, kt: kt, scores: scores, scale: scale)
+                tiledScores(g, q: q, kt: kt, scores: scores)
             } else {
-                Gemm.sgemm(m: t, n: t, k: dh, a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: scores, ldc: t, threads: 1, transposeB: true)
-                for j in 0..<(t * t) { scores[j] *= scale }
+                Gemm.sgemm(m: t, n: t, k: dh, a: q, lda: 3 * c, b: q + c, ldb: 3 * c, c: scores, ldc: padded, threads: 1, transposeB: true)
             }
             if shifted { regionIDs(g, window: win, into: regions) }
             for i in 0..<t {
-                let row = scores + i * t
-                if let bias { let bt = bias + (hd * t + i) * t; for j in 0..<t { row[j] += bt[j] } }
-                if shifted { for j in 0..<t where regions[i] != regions[j] { row[j] -= 100 } }
+                probabilities(row: scores + i * padded, keys: t, padded: padded, scale: scale, bias: bias.map { $0 + (hd * t + i) * padded },
+                              regions: shifted ? regions : nil, query: i)
             }
-            Elementwise.softmaxRows(scores, rows: t, width: t)
             if tiled(g) {
                 tiledValues(g, probabilities: scores, v: q + 2 * c, out: o)
             } else {
-                Gemm.sgemm(m: t, n: dh, k: t, a: scores, lda: t, b: q + 2 * c, ldb: 3 * c, c: o, ldc: c, threads: 1)
+                Gemm.sgemm(m: t, n: dh, k: t, a: scores, lda: padded, b: q + 2 * c, ldb: 3 * c, c: o, ldc: c, threads: 1)
             }
         }
+    }
+
+    /// One query's row of scores [padded] (the keys' Q·K, past them anything) into its attention
+    /// probabilities: scaled, plus the bias [padded], minus 100 where the key's region differs from
+    /// the query's (the shift mask), -infinity past the keys, then softmax; 16 keys at a time.
+    @inline(always)
+    static func probabilities(row: UnsafeMutablePointer<Float>, keys t: Int, padded: Int, scale: Float, bias: UnsafePointer<Float>?,
+                              regions: UnsafeMutablePointer<Float>?, query i: Int) {
+        let raw = UnsafeMutableRawPointer(row), vectors = padded / 16
+        let ri = V(repeating: regions?[i] ?? 0), lane = V(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        var mv = V(repeating: -.infinity)
+        for v in 0..<vectors {
+            var x = raw.loadUnaligned(fromByteOffset: 64 * v, as: V.self) * scale
+            let valid = t - 16 * v
+            if let bias { x += UnsafeRawPointer(bias + 16 * v).loadUnaligned(as: V.self) }
+            if let regions { x.replace(with: x - 100, where: UnsafeRawPointer(regions + 16 * v).loadUnaligned(as: V.self) .!= ri) }
+            if valid < 16 { x.replace(with: -.infinity, where: lane .>= V(repeating: Float(valid))) }
+            raw.storeBytes(of: x, toByteOffset: 64 * v, as: V.self)
+            mv = mv.atLeast(x)
+        }
+        let m = V(repeating: mv.maximumLane())
+        var sum = V()
+        for v in 0..<vectors {
+            let e = Elementwise.exp16(raw.loadUnaligned(fromByteOffset: 64 * v, as: V.self) - m)
+            raw.storeBytes(of: e, toByteOffset: 64 * v, as: V.self)
+            sum += e
+        }
+        let inverse = 1 / sum.sum()
+        for v in 0..<vectors { raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 64 * v, as: V.self) * inverse, toByteOffset: 64 * v, as: V.self) }
     }
 
     /// The region of each position of a window in the rolled grid (torchvision's shift mask: positions
@@ -112,13 +144,18 @@ public enum WindowAttention {
         (i / ws - j / ws + ws - 1) * (2 * ws - 1) + (i % ws - j % ws + ws - 1)
     }
 
+    /// Floats of `gatherBias`'s result.
+    public static func biasCount(window: Int, heads: Int) -> Int { heads * window * window * paddedTokens(window: window) }
+
     /// The relative position bias of every head for every pair of positions in a window,
-    /// [heads, t, t], from the table [(2w - 1)^2, heads].
+    /// [heads, t, padded] (zero past the keys, so a row of scores takes it 16 keys at a time),
+    /// from the table [(2w - 1)^2, heads].
     public static func gatherBias(table: UnsafePointer<Float>, window ws: Int, heads: Int, into bias: UnsafeMutablePointer<Float>) {
-        let t = ws * ws
+        let t = ws * ws, padded = paddedTokens(window: ws)
+        bias.update(repeating: 0, count: biasCount(window: ws, heads: heads))
         for i in 0..<t { for j in 0..<t {
             let index = relativeIndex(i, j, window: ws)
-            for hd in 0..<heads { bias[(hd * t + i) * t + j] = table[index * heads + hd] }
+            for hd in 0..<heads { bias[(hd * t + i) * padded + j] = table[index * heads + hd] }
         } }
     }
 }

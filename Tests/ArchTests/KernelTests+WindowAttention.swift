@@ -12,10 +12,14 @@ extension KernelTests {
             let (t, c) = (g.tokens, g.channels)
             let qkv = values(g.windows * t * 3 * c, seed: 3).map { $0 * 0.5 }, bias = values(heads * t * t, seed: 5)
             let want = reference(g, qkv: qkv, bias: bias)
+            // The kernel reads each row of the bias padded to whole tiles of keys (zero past them).
+            let padded = WindowAttention.paddedTokens(g)
+            var paddedBias = [Float](repeating: 0, count: WindowAttention.biasCount(window: window, heads: heads))
+            for row in 0..<(heads * t) { for j in 0..<t { paddedBias[row * padded + j] = bias[row * t + j] } }
             for threads in [1, 2] {
                 var out = [Float](repeating: .nan, count: g.windows * t * c)
                 var scratch = [Float](repeating: .nan, count: WindowAttention.scratchCount(g, threads: threads))
-                qkv.withUnsafeBufferPointer { q in bias.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { o in
+                qkv.withUnsafeBufferPointer { q in paddedBias.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { o in
                     scratch.withUnsafeMutableBufferPointer { s in
                         WindowAttention.attend(g, qkv: q.baseAddress!, bias: b.baseAddress, out: o.baseAddress!, scratch: s.baseAddress!,
                                                threads: threads)

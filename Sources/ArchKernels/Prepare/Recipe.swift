@@ -27,7 +27,7 @@ public enum Recipe: Sendable, Hashable {
     case concat([Int])
     /// Sinusoidal positions [positions, width] (the Transformer's).
     case sinusoid(positions: Int, width: Int)
-    /// Swin's relative position bias [heads, t, t] gathered from its table.
+    /// Swin's relative position bias [heads, t, padded] gathered from its table (`WindowAttention.gatherBias`).
     case relativeBias(table: Int, window: Int, heads: Int)
     /// Rotary embeddings' cos/sin table [positions, width] from position `start` (`Rotary.table`).
     case rotary(positions: Int, start: Int, width: Int, base: Double)
