@@ -39,8 +39,22 @@ extension WindowAttention {
         }
     }
 
+    /// A tile row's accumulators, stored to a row of the output.
+    protocol TileRow { func store(_ p: UnsafeMutablePointer<Float>) }
+
+    /// The first `rows` (at most 6) rows of a tile, `ldo` apart.
+    @inline(always)
+    static func store<Row: TileRow>(_ r: (Row, Row, Row, Row, Row, Row), rows: Int, out: UnsafeMutablePointer<Float>, ldo: Int) {
+        r.0.store(out)
+        if rows > 1 { r.1.store(out + ldo) }
+        if rows > 2 { r.2.store(out + 2 * ldo) }
+        if rows > 3 { r.3.store(out + 3 * ldo) }
+        if rows > 4 { r.4.store(out + 4 * ldo) }
+        if rows > 5 { r.5.store(out + 5 * ldo) }
+    }
+
     /// Four vectors of one tile row.
-    struct Four {
+    struct Four: TileRow {
         var v0 = V(), v1 = V(), v2 = V(), v3 = V()
         @inline(always) mutating func add(_ s: Float, _ b0: V, _ b1: V, _ b2: V, _ b3: V) {
             let s = V(repeating: s)
@@ -68,16 +82,11 @@ extension WindowAttention {
             r3.add(a3[p], b0, b1, b2, b3); r4.add(a4[p], b0, b1, b2, b3); r5.add(a5[p], b0, b1, b2, b3)
             bp += ldb
         }
-        r0.store(out)
-        if rows > 1 { r1.store(out + ldo) }
-        if rows > 2 { r2.store(out + 2 * ldo) }
-        if rows > 3 { r3.store(out + 3 * ldo) }
-        if rows > 4 { r4.store(out + 4 * ldo) }
-        if rows > 5 { r5.store(out + 5 * ldo) }
+        store((r0, r1, r2, r3, r4, r5), rows: rows, out: out, ldo: ldo)
     }
 
     /// Two vectors of one tile row.
-    struct Two {
+    struct Two: TileRow {
         var v0 = V(), v1 = V()
         @inline(always) mutating func add(_ s: Float, _ b0: V, _ b1: V) {
             let s = V(repeating: s)
@@ -104,12 +113,7 @@ extension WindowAttention {
             r3.add(p3[j], b0, b1); r4.add(p4[j], b0, b1); r5.add(p5[j], b0, b1)
             bp += ldb
         }
-        r0.store(out)
-        if rows > 1 { r1.store(out + ldo) }
-        if rows > 2 { r2.store(out + 2 * ldo) }
-        if rows > 3 { r3.store(out + 3 * ldo) }
-        if rows > 4 { r4.store(out + 4 * ldo) }
-        if rows > 5 { r5.store(out + 5 * ldo) }
+        store((r0, r1, r2, r3, r4, r5), rows: rows, out: out, ldo: ldo)
     }
 
     @inline(always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
