@@ -216,7 +216,7 @@ extension TorchEmitter.Emitter {
                 let d = int(n, "dim") ?? 1
                 if (d < 0 ? rank + d : d) == axis {
                     let parts = n.inputs.compactMap { sc.widths[$0]?[axis] }
-                    if parts.count == n.inputs.count, let first = parts.first { cand = parts.dropFirst().reduce(first) { .binary("+", $0, $1) } }
+                    if parts.count == n.inputs.count, let first = parts.first { cand = parts.dropFirst().reduce(first) { .binary(.add, $0, $1) } }
                 }
             case .batchnorm, .layernorm, .rmsnorm, .groupnorm, .relu, .relu6, .silu, .hardswish, .gelu, .sigmoid, .tanh, .softmax,
                  .dropout, .identity, .add, .sub, .mul, .div, .rsub, .pos, .maxpool, .avgpool, .adaptive_avgpool, .adaptive_maxpool, .upsample:

@@ -8,7 +8,19 @@ import ArchSyntax
 indirect enum Sym: Equatable {
     case int(Int)
     case name(String)
-    case binary(String, Sym, Sym)
+    case binary(Operator, Sym, Sym)
+
+    /// The whole-number operators a size is written with, as Python spells them.
+    enum Operator: String {
+        case add = "+", sub = "-", mul = "*", floorDiv = "//", mod = "%"
+
+        var precedence: Int {
+            switch self {
+            case .add, .sub: return 1
+            case .mul, .floorDiv, .mod: return 2
+            }
+        }
+    }
 
     /// The expression as written in the spec, where its names are among `names` and its operators
     /// are + - * / %.
@@ -17,13 +29,13 @@ indirect enum Sym: Equatable {
         case .int(let n): return .int(n)
         case .name(let n): return names.contains(n) ? .name(n) : nil
         case .binary(let op, let l, let r):
-            let py: String
+            let py: Operator
             switch op {
-            case .add: py = "+"
-            case .sub: py = "-"
-            case .mul: py = "*"
-            case .div: py = "//"
-            case .mod: py = "%"
+            case .add: py = .add
+            case .sub: py = .sub
+            case .mul: py = .mul
+            case .div: py = .floorDiv
+            case .mod: py = .mod
             // Conditions: not a size, so not written into a layer's arguments.
             case .and, .or, .eq, .ne, .lt, .le, .gt, .ge: return nil
             }
@@ -42,13 +54,13 @@ indirect enum Sym: Equatable {
         case .binary(let op, let l, let r):
             guard let a = l.value(env), let b = r.value(env) else { return nil }
             switch op {
-            case "+": let (s, o) = a.addingReportingOverflow(b); return o ? nil : s
-            case "-": let (s, o) = a.subtractingReportingOverflow(b); return o ? nil : s
-            case "*": let (s, o) = a.multipliedReportingOverflow(by: b); return o ? nil : s
-            default:
+            case .add: let (s, o) = a.addingReportingOverflow(b); return o ? nil : s
+            case .sub: let (s, o) = a.subtractingReportingOverflow(b); return o ? nil : s
+            case .mul: let (s, o) = a.multipliedReportingOverflow(by: b); return o ? nil : s
+            case .floorDiv, .mod:
                 guard b > 0 else { return nil }
                 let q = a >= 0 ? a / b : -((-a + b - 1) / b)
-                return op == "//" ? q : a - q * b
+                return op == .floorDiv ? q : a - q * b
             }
         }
     }
@@ -73,7 +85,7 @@ indirect enum Sym: Equatable {
     }
 
     private var precedence: Int {
-        if case .binary(let op, _, _) = self { return op == "+" || op == "-" ? 1 : 2 }
+        if case .binary(let op, _, _) = self { return op.precedence }
         return 3
     }
 
@@ -86,7 +98,7 @@ indirect enum Sym: Equatable {
             let p = precedence
             let a = l.precedence < p ? "(\(l.python(rename)))" : l.python(rename)
             let b = r.precedence <= p ? "(\(r.python(rename)))" : r.python(rename)
-            return "\(a) \(op) \(b)"
+            return "\(a) \(op.rawValue) \(b)"
         }
     }
 }

@@ -122,7 +122,8 @@ public enum InvertedResidual {
             let oy0 = band * s.bandRows, rows = min(s.bandRows, s.outHeight - oy0)
             let need = max(0, oy0 * s.stride - 1)..<min(s.height, (oy0 + rows - 1) * s.stride + 2)
             let (source, channelStride, firstRow) = expand(need)
-            InvertedResidual.depthwiseBand(s, filter: w.depthwise, bias: w.depthwiseBias, activation: w.depthwiseActivation, source: source, channelStride: channelStride, firstRow: firstRow, oy0: oy0, rows: rows,
+            InvertedResidual.depthwiseBand(s, filter: w.depthwise, bias: w.depthwiseBias, activation: w.depthwiseActivation, source: source,
+                                           channelStride: channelStride, firstRow: firstRow, oy0: oy0, rows: rows,
                                            into: depthwise, padded: threads == 1 ? padded : nil, threads: threads)
             let n = rows * s.outWidth, plane = s.outHeight * s.outWidth
             Gemm.sgemm(packed: PackedA(w.project, m: s.outChannels, k: s.hidden), n: n, b: depthwise, ldb: n, c: y + oy0 * s.outWidth,

@@ -87,7 +87,7 @@ public enum WindowAttention {
             if shifted { regionIDs(g, window: win, into: regions) }
             for i in 0..<t {
                 probabilities(row: scores + i * padded, keys: t, padded: padded, scale: scale, bias: bias.map { $0 + (hd * t + i) * padded },
-                              regions: shifted ? regions : nil, query: i)
+                              regions: shifted ? UnsafePointer(regions) : nil, query: i)
             }
             if tiled(g) {
                 tiledValues(g, probabilities: scores, v: q + 2 * c, out: o)
@@ -102,7 +102,7 @@ public enum WindowAttention {
     /// the query's (the shift mask), -infinity past the keys, then softmax; 16 keys at a time.
     @inline(always)
     static func probabilities(row: UnsafeMutablePointer<Float>, keys t: Int, padded: Int, scale: Float, bias: UnsafePointer<Float>?,
-                              regions: UnsafeMutablePointer<Float>?, query i: Int) {
+                              regions: UnsafePointer<Float>?, query i: Int) {
         let raw = UnsafeMutableRawPointer(row), vectors = padded / 16
         let ri = V(repeating: regions?[i] ?? 0), lane = V(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
         var mv = V(repeating: -.infinity)
