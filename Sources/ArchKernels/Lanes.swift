@@ -30,7 +30,8 @@ extension SIMD16 where Scalar == Float {
     /// Stores lanes 0..<count (at most 16) at `p` and nothing past them: 8, 4, 2 and 1 lanes at a
     /// time (at most four stores; taking lanes one by one went through the stack). The halves are
     /// read from the vector's bytes, not by `lowHalf`/`highHalf`, which the inliner left as calls
-    /// (48 of them in window attention's score tile).
+    /// (48 of them in window attention's score tile). Inlined into a loop of other vector work,
+    /// the pieces can make LLVM split that loop's vectors too: see `InvertedResidual.lastOutputs`.
     @inline(always)
     public func store(firstLanes count: Int, to p: UnsafeMutablePointer<Float>) {
         let raw = UnsafeMutableRawPointer(p)
