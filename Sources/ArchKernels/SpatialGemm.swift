@@ -102,7 +102,16 @@ extension Pack {
                     let (n, s) = ((i + r) / positions, (i + r) % positions)
                     at[r] = n * exampleStride + s / g.outW * layout.width + s % g.outW
                 }
-                if h == mr {
+                if h == mr && at[5] - at[0] == 5 {
+                    // Six positions side by side in one row: each column's six values are
+                    // consecutive in the planes, copied as 4 + 2 lanes.
+                    let a0 = at[0]
+                    for p in 0..<kcur {
+                        let src = UnsafeRawPointer(planes + tap[p] + a0), d = UnsafeMutableRawPointer(panel + p * 6)
+                        d.storeBytes(of: src.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                        d.storeBytes(of: src.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self), toByteOffset: 16, as: SIMD2<Float>.self)
+                    }
+                } else if h == mr {
                     let (a0, a1, a2, a3, a4, a5) = (at[0], at[1], at[2], at[3], at[4], at[5])
                     for p in 0..<kcur {
                         let src = planes + tap[p], d = panel + p * 6
