@@ -7,8 +7,8 @@ import ArchKernels
 /// - a residual add becomes the epilogue of the GEMM or convolution that computes one of its
 ///   operands, when the other is ready before it (ResNet's `relu(conv2 + shortcut)`, a transformer's
 ///   `x + proj(attention)`): the GEMM then starts from the residual instead of zero.
-/// Only a value with a single reader is fused away, and never the program's output. One pass over
-/// the steps in order (chains such as conv, batchnorm, add, relu fold one step at a time).
+/// Only a value with a single reader is fused away, and never the program's output; a view of the
+/// same shape in between (a dropout) is fused away with it. One pass over the steps in order (chains such as conv, batchnorm, add, relu fold one step at a time).
 public enum Fuse {
     public static let name = "fuse"
 
@@ -46,12 +46,28 @@ struct Fusion {
             guard let consumer = steps[c] else { continue }
             var seen = Set<Int>()
             for v in consumer.reads where seen.insert(v).inserted {
-                guard let p = producer[v], readers[v] == [c], v != program.output, let producerStep = steps[p],
-                      let fused = fuse(producerStep, into: consumer, through: v, at: p) else { continue }
+                guard var p = producer[v], readers[v] == [c], v != program.output else { continue }
+                let view = identityView(p)
+                if let view { p = view.producer }
+                guard let producerStep = steps[p], var fused = fuse(producerStep, into: consumer, through: v, at: p) else { continue }
+                if let view {
+                    fused.nodes = producerStep.nodes + steps[view.step]!.nodes + consumer.nodes
+                    readers[view.input] = []
+                    steps[view.step] = nil
+                }
                 merge(c, into: p, fused, through: v)
                 break
             }
         }
+    }
+
+    /// Step `s` when it is a view of the same shape (a dropout or identity, which the lowering
+    /// leaves between a transformer's projections and their residual adds) whose input only it
+    /// reads: the step that computes that input, through which a consumer of the view fuses.
+    func identityView(_ s: Int) -> (step: Int, input: Int, producer: Int)? {
+        guard let step = steps[s], case .view(let view) = step.kind, readers[view.input] == [s], view.input != program.output,
+              program.values[view.input].shape == program.values[view.output].shape, let p = producer[view.input] else { return nil }
+        return (s, view.input, p)
     }
 
     /// Replaces the producer by the fused step and removes the consumer, keeping the maps right.

@@ -60,6 +60,18 @@ final class ProgramTests: XCTestCase {
         XCTAssertEqual(p.steps.filter { $0.storage == .inPlace }.count, 8)
     }
 
+    /// ViT's residual adds fuse into the projection before them through the dropout between
+    /// (`dropout 0.0`, a view of the same shape): each block's attention output projection and fc2
+    /// start from the residual, and no add is left; a reshape between would not be looked through.
+    func testResidualsFuseThroughDropoutViews() throws {
+        let p = try program("vit_b16")
+        let linears = p.steps.compactMap { s -> LinearCall? in if case .linear(let l) = s.kind { return l } else { return nil } }
+        XCTAssertEqual(linears.count, 12 * 4 + 2, "4 a block, the patch embedding and the head")
+        XCTAssertEqual(linears.filter { $0.residual != nil }.count, 24)
+        XCTAssertEqual(p.steps.filter { $0.kind.name == "binary" }.count, 0)
+        XCTAssertEqual(ProgramVerifier.verify(p), [])
+    }
+
     /// MobileNetV2's 17 blocks each run as one fused inverted residual, at batch 1 and 8: the 1x1
     /// convolutions of a chain run as pointwise GEMMs, never the positions-as-rows GEMM the cost model
     /// prefers alone on 7x7 maps (which left the last block, 160 -> 960 -> 320, unfused).
