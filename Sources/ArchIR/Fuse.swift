@@ -4,11 +4,13 @@ import ArchKernels
 /// - a batchnorm right after a convolution is folded into it (the prepare pass makes the folded
 ///   weights and bias);
 /// - an activation becomes the epilogue of the GEMM, convolution, norm, affine or add before it;
-/// - a residual add becomes the epilogue of the GEMM or convolution that computes one of its
-///   operands, when the other is ready before it (ResNet's `relu(conv2 + shortcut)`, a transformer's
-///   `x + proj(attention)`): the GEMM then starts from the residual instead of zero.
+/// - a residual add becomes the epilogue of the GEMM, convolution or window merge that computes
+///   one of its operands, when the other is ready before it (ResNet's `relu(conv2 + shortcut)`, a
+///   transformer's `x + proj(attention)`, Swin's `x + merge(windows)`): the GEMM then starts from
+///   the residual instead of zero.
 /// Only a value with a single reader is fused away, and never the program's output; a view of the
-/// same shape in between (a dropout) is fused away with it. One pass over the steps in order (chains such as conv, batchnorm, add, relu fold one step at a time).
+/// same shape in between (a dropout) is fused away with it. One pass over the steps in order
+/// (chains such as conv, batchnorm, add, relu fold one step at a time).
 public enum Fuse {
     public static let name = "fuse"
 
@@ -96,7 +98,7 @@ struct Fusion {
                   add.lhsStrides == add.rhsStrides, add.lhsStrides == BinaryCall.strides(of: add.shape, broadcastTo: add.shape) {
             let other = add.lhs == v ? add.rhs : add.lhs
             // The other operand must be ready before the producer runs.
-            guard other != v, p.kind.residual == .some(nil), p.kind.epilogueActivation == Activation.none,
+            guard other != v, p.kind.residual == .some(nil), (p.kind.epilogueActivation ?? Activation.none) == Activation.none,
                   (producer[other] ?? -1) < index else { return nil }
             fused.kind = p.kind.adding(residual: other)
         } else {

@@ -79,15 +79,17 @@ extension KernelCall {
         }
     }
 
-    /// For calls that can add a residual before their activation (GEMMs and convolutions): the one
+    /// For calls that can add a residual before their activation (GEMMs, convolutions, the window
+    /// merge): the one
     /// they add now, as `.some(nil)` when none yet; nil when they cannot.
     var residual: Int?? {
         switch self {
         case .linear(let c): return .some(c.residual)
         case .conv(let c): return .some(c.residual)
+        case .windowMerge(let c): return .some(c.residual)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm,
              .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary,
-             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
+             .windowPartition, .windowAttention, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return nil
         }
     }
@@ -96,9 +98,10 @@ extension KernelCall {
         switch self {
         case .linear(var c): c.residual = r; return .linear(c)
         case .conv(var c): c.residual = r; return .conv(c)
+        case .windowMerge(var c): c.residual = r; return .windowMerge(c)
         case .activation, .tokenMix, .gate, .embedding, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .norm, .groupNorm,
              .channelAffine, .softmax, .binary, .view, .permute, .concat, .positions, .prependToken, .take, .patchMergeGather, .attention, .rotary,
-             .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
+             .windowPartition, .windowAttention, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return self
         }
     }
@@ -116,10 +119,11 @@ extension KernelCall {
         case .binary(let c): return c.lhsStrides == BinaryCall.strides(of: c.shape, broadcastTo: c.shape) ? c.lhs : nil
         case .linear(let c): return c.residual
         case .conv(let c): return c.residual
+        case .windowMerge(let c): return c.residual
         case .embedding(let c): return c.base
         case .rotary(let c): return c.inputOffset == 0 && c.ld == c.shape.heads * c.shape.dh ? c.input : nil
         case .tokenMix, .gate, .moe, .convTranspose, .patchify, .pool, .adaptivePool, .upsample, .view, .permute, .concat, .prependToken,
-             .take, .patchMergeGather, .attention, .windowPartition, .windowAttention, .windowMerge, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
+             .take, .patchMergeGather, .attention, .windowPartition, .windowAttention, .recurrent, .invertedResidual, .reduce, .slice, .unfold:
             return nil
         }
     }

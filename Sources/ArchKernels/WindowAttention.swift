@@ -32,11 +32,13 @@ public enum WindowAttention {
     }
 
     /// Windows of tokens [windows, t, c] back onto the grid [b, h, w, c] (rolled by +shift, cropped).
-    public static func merge(_ g: Grid, input: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
+    public static func merge(_ g: Grid, input: UnsafePointer<Float>, residual: UnsafePointer<Float>? = nil, output y: UnsafeMutablePointer<Float>) {
         forEachToken(g) { win, ty, tx, si, sj, bi in
             guard si < g.height && sj < g.width else { return }
-            (y + ((bi * g.height + si) * g.width + sj) * g.channels).update(from: input + (win * g.tokens + ty * g.window + tx) * g.channels,
-                                                                            count: g.channels)
+            let at = ((bi * g.height + si) * g.width + sj) * g.channels, from = input + (win * g.tokens + ty * g.window + tx) * g.channels
+            // (The residual may be the output itself: each element is read before it is written.)
+            if let residual { for c in 0..<g.channels { y[at + c] = from[c] + residual[at + c] } }
+            else { (y + at).update(from: from, count: g.channels) }
         }
     }
 

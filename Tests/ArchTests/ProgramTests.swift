@@ -60,16 +60,24 @@ final class ProgramTests: XCTestCase {
         XCTAssertEqual(p.steps.filter { $0.storage == .inPlace }.count, 8)
     }
 
-    /// ViT's residual adds fuse into the projection before them through the dropout between
-    /// (`dropout 0.0`, a view of the same shape): each block's attention output projection and fc2
-    /// start from the residual, and no add is left; a reshape between would not be looked through.
-    func testResidualsFuseThroughDropoutViews() throws {
-        let p = try program("vit_b16")
-        let linears = p.steps.compactMap { s -> LinearCall? in if case .linear(let l) = s.kind { return l } else { return nil } }
+    /// Residual adds fuse into the step that computes their other operand: through the dropout
+    /// between (`dropout 0.0`, a view of the same shape) into ViT's attention output projections
+    /// and fc2s, and into Swin's window merges (the attention branch's last step) and fc2s. No add
+    /// is left in either.
+    func testResidualsFuseThroughDropoutViewsAndWindowMerges() throws {
+        let vit = try program("vit_b16")
+        let linears = vit.steps.compactMap { s -> LinearCall? in if case .linear(let l) = s.kind { return l } else { return nil } }
         XCTAssertEqual(linears.count, 12 * 4 + 2, "4 a block, the patch embedding and the head")
         XCTAssertEqual(linears.filter { $0.residual != nil }.count, 24)
-        XCTAssertEqual(p.steps.filter { $0.kind.name == "binary" }.count, 0)
-        XCTAssertEqual(ProgramVerifier.verify(p), [])
+        let swin = try program("swin_t")
+        let merges = swin.steps.compactMap { s -> WindowMergeCall? in if case .windowMerge(let m) = s.kind { return m } else { return nil } }
+        XCTAssertEqual(merges.count, 12)
+        XCTAssertEqual(merges.filter { $0.residual != nil }.count, 12)
+        XCTAssertEqual(swin.steps.filter { if case .linear(let l) = $0.kind { return l.residual != nil } else { return false } }.count, 12)
+        for p in [vit, swin] {
+            XCTAssertEqual(p.steps.filter { $0.kind.name == "binary" }.count, 0)
+            XCTAssertEqual(ProgramVerifier.verify(p), [])
+        }
     }
 
     /// MobileNetV2's 17 blocks each run as one fused inverted residual, at batch 1 and 8: the 1x1

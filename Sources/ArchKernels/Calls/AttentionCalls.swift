@@ -72,14 +72,18 @@ public struct WindowAttentionCall: KernelCallProtocol {
 public struct WindowMergeCall: KernelCallProtocol {
     public var grid = WindowAttention.Grid(batch: 0, height: 0, width: 0, channels: 0, window: 1, shift: 0, heads: 1)
     public var input = 0, output = 0
+    /// Added to the merged grid as it is written (the block's residual, fused by the fuse pass).
+    public var residual: Int? = nil
     public init(
                 grid: WindowAttention.Grid = WindowAttention.Grid(batch: 0, height: 0, width: 0, channels: 0, window: 1, shift: 0, heads: 1),
-                input: Int = 0, output: Int = 0) {
-        self.grid = grid; self.input = input; self.output = output
+                input: Int = 0, output: Int = 0, residual: Int? = nil) {
+        self.grid = grid; self.input = input; self.output = output; self.residual = residual
     }
 
-    public var reads: [Int] { [input] }
-    public func run(_ f: Frame) { WindowAttention.merge(grid, input: f.value(input), output: f.value(output)) }
+    public var reads: [Int] { [input] + (residual.map { [$0] } ?? []) }
+    public func run(_ f: Frame) {
+        WindowAttention.merge(grid, input: f.value(input), residual: residual.map { UnsafePointer(f.value($0)) }, output: f.value(output))
+    }
 }
 
 /// Rotary position embeddings of q or k (`Rotary`): heads read from a column slice of their value
