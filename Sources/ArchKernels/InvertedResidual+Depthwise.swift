@@ -66,8 +66,8 @@ extension InvertedResidual {
     /// One channel's rows of the band: `rows` holds image rows first... as `padRow` lays them out,
     /// `zero` a row of zeros for rows outside the image. Output x of a row reads taps kx = 0, 1, 2
     /// at padded columns x + kx (stride 1) or 2x + kx (stride 2: even column x, odd column x, even
-    /// column x + 1), 16 outputs at a time. Each vector takes its 9 taps in registers, is clamped
-    /// there (ReLU, ReLU6) and stored once.
+    /// column x + 1), 16 outputs at a time. Each vector takes its 9 taps in registers and is clamped
+    /// there (ReLU, ReLU6, `Window`).
     @inline(never)
     static func channel(_ s: Shape, rows: UnsafePointer<Float>, first: Int, zero: UnsafePointer<Float>, filter f: UnsafePointer<Float>,
                         bias: Float, clamp: (low: Float, high: Float)?, oy0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
