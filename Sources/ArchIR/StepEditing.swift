@@ -80,8 +80,7 @@ extension KernelCall {
     }
 
     /// For calls that can add a residual before their activation (GEMMs, convolutions, the window
-    /// merge): the one
-    /// they add now, as `.some(nil)` when none yet; nil when they cannot.
+    /// merge): the one they add now, as `.some(nil)` when none yet; nil when they cannot.
     var residual: Int?? {
         switch self {
         case .linear(let c): return .some(c.residual)
