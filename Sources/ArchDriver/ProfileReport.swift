@@ -1,12 +1,20 @@
 import ArchSemantics
 import ArchIR
+import ArchEngine
 
-/// `archc run --profile`: where the time went in the last run, by kind of step and for the
-/// slowest steps, with the arithmetic rate each achieved (2 x MACs per second, like a GEMM's FLOP/s;
-/// for convolutions computed by Winograd's method, an effective rate over the direct MACs).
+/// `archc run --profile`: where the time went, by kind of step and for the slowest steps, with the
+/// arithmetic rate each achieved (2 x MACs per second, like a GEMM's FLOP/s; for convolutions
+/// computed by Winograd's method, an effective rate over the direct MACs). Over several runs, each
+/// step's median: on a machine other jobs share, the last run alone was often one a neighbour slowed.
 enum ProfileReport {
-    static func render(_ p: Program, seconds: [Double], top: Int = 10) -> String {
-        let total = seconds.reduce(0, +)
+    /// Each step's median over the runs (seconds by step, one array a run).
+    static func medians(_ runs: [[Double]]) -> [Double] {
+        guard let first = runs.first else { return [] }
+        return first.indices.map { i in RunReport.median(runs.map { $0[i] }) }
+    }
+
+    static func render(_ p: Program, runs: [[Double]], top: Int = 10) -> String {
+        let seconds = medians(runs), total = seconds.reduce(0, +)
         guard total > 0 else { return "" }
         func kind(_ s: Program.Step) -> String { s.kind.label }
         func macs(_ s: Program.Step) -> Int { s.kind.macs }
@@ -18,7 +26,8 @@ enum ProfileReport {
             byKind[k, default: (0, 0, 0)].time += seconds[i]
             byKind[k, default: (0, 0, 0)].macs += macs(s)
         }
-        var out = "profile of the last run: \(Format.fixed(total * 1000, 2)) ms in \(p.steps.count) steps\n"
+        let over = runs.count == 1 ? "profile of the run" : "profile, each step's median over \(runs.count) runs"
+        var out = "\(over): \(Format.fixed(total * 1000, 2)) ms in \(p.steps.count) steps\n"
         out += Format.pad("step kind", 28) + Format.pad("calls", 6, right: true) + Format.pad("ms", 10, right: true)
             + Format.pad("share", 8, right: true) + "  rate\n"
         for (k, v) in byKind.sorted(by: { $0.value.time > $1.value.time }) {

@@ -24,7 +24,8 @@ extension Driver {
     beside it) or a folder save_pretrained wrote; given several times, the files are one checkpoint's shards.
     --threads N uses N threads (default: every core of this machine).
     --tune times each convolution's algorithms on this machine and keeps the fastest (cached).
-    --profile prints the time each kind of step took in the last run, and the 10 slowest steps;
+    --profile prints the time each kind of step took, and the 10 slowest steps: with --repeat N, each
+    step's median over the N runs (one slow run on a shared machine does not decide it);
     --profile-steps K prints the K slowest (and implies --profile).
     --dump-ir prints the program the interpreter runs (as `archc ir` does) before running it.
     --output names a file (not -: the .npy is binary, and standard output has the report).
@@ -98,16 +99,17 @@ extension Driver {
             let interpreter = try Interpreter(program: program, weights: store)
             let profileSteps = opts.values["--profile-steps"].flatMap(Int.init)
             if opts.flags.contains("--profile") || profileSteps != nil { interpreter.profile = [] }
-            var times: [Double] = []
+            var times: [Double] = [], profiles: [[Double]] = []
             var y = Tensor(shape: [], floats: [])
             for _ in 0..<repeats {
                 let start = Date()
                 y = try interpreter.run(files)
                 times.append(Date().timeIntervalSince(start) * 1000)
+                if let seconds = interpreter.profile { profiles.append(seconds) }
             }
             if let o = opts.values["--output"] { try NPY.write(y, to: o) }
             out.stdout += RunReport.render(y, milliseconds: RunReport.median(times), repeats: repeats, top: opts.values["--top"].flatMap(Int.init))
-            if let seconds = interpreter.profile { out.stdout += ProfileReport.render(program, seconds: seconds, top: profileSteps ?? 10) }
+            if !profiles.isEmpty { out.stdout += ProfileReport.render(program, runs: profiles, top: profileSteps ?? 10) }
         } catch let e as RuntimeError {
             out.stderr += "\(e)\n"
             out.status = 1
