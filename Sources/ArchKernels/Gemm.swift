@@ -24,6 +24,7 @@ public enum Gemm {
                              accumulate: Bool = false, epilogue: Epilogue = .none, threads: Int = 1) {
         guard m > 0, b.n > 0 else { return }
         if b.k == 0 { emptyProduct(m: m, n: b.n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue); return }
+        if m == 1 { gemv(a: a, packed: b, c: c, accumulate: accumulate, epilogue: epilogue, threads: threads); return }
         parallelBlocks(m: m, n: b.n, k: b.k, a: .matrix(a, lda: lda), b: .prepacked(b.data, columnsPadded: b.columnsPadded),
                        c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, threads: threads)
     }

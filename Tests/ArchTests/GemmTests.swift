@@ -110,6 +110,37 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// One row times a prepacked weight (a classifier head at batch 1) runs its own kernel
+    /// (`Gemm.gemv`): K across KC blocks and odd, the last panel part empty, on one worker and two,
+    /// with the epilogue (residual, bias, activation) and accumulating.
+    func testOneRowTimesPrepackedWeights() {
+        for (n, k, threads) in [(1000, 600, 2), (33, 7, 1), (70, 513, 2), (1, 1, 1)] {
+            var rng = LCG(s: UInt64(n * 31 + k))
+            let a = (0..<k).map { _ in rng.next() }, w = (0..<(n * k)).map { _ in rng.next() }
+            let bias = (0..<n).map { _ in rng.next() }, residual = (0..<n).map { _ in rng.next() }
+            var b = [Float](repeating: 0, count: k * n)
+            for j in 0..<n { for p in 0..<k { b[p * n + j] = w[j * k + p] } }
+            let plain = reference(1, n, k, a, k, b, n)
+            var data = [Float](repeating: 0, count: Gemm.packedBCount(n: n, k: k))
+            w.withUnsafeBufferPointer { wp in data.withUnsafeMutableBufferPointer { Gemm.packB(transposed: wp.baseAddress!, ldb: k, n: n, k: k, into: $0.baseAddress!) } }
+            var fused = [Float](repeating: .nan, count: n), summed = [Float](repeating: 2, count: n)
+            data.withUnsafeBufferPointer { dp in a.withUnsafeBufferPointer { ap in bias.withUnsafeBufferPointer { bp in residual.withUnsafeBufferPointer { rp in
+                let packed = PackedB(dp.baseAddress!, n: n, k: k)
+                fused.withUnsafeMutableBufferPointer { cp in
+                    Gemm.sgemm(m: 1, a: ap.baseAddress!, lda: k, packed: packed, c: cp.baseAddress!, ldc: n,
+                               epilogue: Epilogue(bias: .perColumn, bp.baseAddress, activation: .relu, residual: rp.baseAddress, ldr: n), threads: threads)
+                }
+                summed.withUnsafeMutableBufferPointer { cp in
+                    Gemm.sgemm(m: 1, a: ap.baseAddress!, lda: k, packed: packed, c: cp.baseAddress!, ldc: n, accumulate: true, threads: threads)
+                }
+            } } } }
+            for j in 0..<n {
+                XCTAssertEqual(fused[j], max(0, plain[j] + bias[j] + residual[j]), accuracy: 1e-3, "n \(n) k \(k) column \(j)")
+                XCTAssertEqual(summed[j], plain[j] + 2, accuracy: 1e-3, "n \(n) k \(k) column \(j)")
+            }
+        }
+    }
+
     func testTransposedB() {
         let m = 9, n = 37, k = 300
         var rng = LCG(s: 7)
