@@ -7,6 +7,9 @@ import ArchEngine
 /// computed by Winograd's method, an effective rate over the direct MACs). Over several runs, each
 /// step's median: on a machine other jobs share, the last run alone was often one a neighbour slowed.
 enum ProfileReport {
+    /// The runs whose step times `archc run` keeps for the medians (the last ones).
+    static let runsKept = 255
+
     /// Each step's median over the runs (seconds by step, one array a run).
     static func medians(_ runs: [[Double]]) -> [Double] {
         guard let first = runs.first else { return [] }

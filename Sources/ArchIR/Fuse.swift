@@ -53,7 +53,7 @@ struct Fusion {
                 if let view { p = view.producer }
                 guard let producerStep = steps[p], var fused = fuse(producerStep, into: consumer, through: v, at: p) else { continue }
                 if let view {
-                    fused.nodes = producerStep.nodes + steps[view.step]!.nodes + consumer.nodes
+                    fused.nodes = producerStep.nodes + view.nodes + consumer.nodes
                     readers[view.input] = []
                     steps[view.step] = nil
                 }
@@ -66,10 +66,10 @@ struct Fusion {
     /// Step `s` when it is a view of the same shape (a dropout or identity, which the lowering
     /// leaves between a transformer's projections and their residual adds) whose input only it
     /// reads: the step that computes that input, through which a consumer of the view fuses.
-    func identityView(_ s: Int) -> (step: Int, input: Int, producer: Int)? {
+    func identityView(_ s: Int) -> (step: Int, nodes: [Int], input: Int, producer: Int)? {
         guard let step = steps[s], case .view(let view) = step.kind, readers[view.input] == [s], view.input != program.output,
               program.values[view.input].shape == program.values[view.output].shape, let p = producer[view.input] else { return nil }
-        return (s, view.input, p)
+        return (s, step.nodes, view.input, p)
     }
 
     /// Replaces the producer by the fused step and removes the consumer, keeping the maps right.

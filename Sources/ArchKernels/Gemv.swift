@@ -12,7 +12,8 @@ extension Gemm {
     static func gemv(a: UnsafePointer<Float>, packed b: PackedB, c: UnsafeMutablePointer<Float>, accumulate: Bool, epilogue: Epilogue,
                      threads: Int) {
         let panels = (b.n + nr - 1) / nr
-        let workers = b.n * b.k >= 1 << 15 ? max(1, min(threads, panels)) : 1
+        // The GEMM's split for one row (by columns), which the schedule's cost model also asks.
+        let workers = split(m: 1, n: b.n, k: b.k, threads: threads, bPrepacked: true).workers
         Parallel.forEach(workers, threads: workers) { w, _ in
             let mine = Parallel.share(panels, w, workers)
             guard !mine.isEmpty else { return }

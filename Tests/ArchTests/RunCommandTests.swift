@@ -66,6 +66,10 @@ final class RunCommandTests: XCTestCase {
         // Over several runs each step's own median, not one run's times: a step slowed in one run
         // only (another job on the core) does not show.
         XCTAssertEqual(ProfileReport.medians([[1, 5, 0.5], [3, 1, 0.5], [2, 9, 40]]), [2, 5, 0.5])
+        // Only the last runs are kept for the medians, however many are asked for.
+        let many = Support.run("run", s, "--weights", path("w.safetensors"), "--input", path("x.npy"), "--repeat", "300", "--profile")
+        XCTAssertEqual(many.status, 0, many.stderr)
+        XCTAssertTrue(many.stdout.contains("profile, each step's median over \(ProfileReport.runsKept) runs: "), many.stdout)
     }
 
     /// A network too large for the machine's memory is refused with the sizes, not left to the allocator.
