@@ -24,20 +24,30 @@ extension InvertedResidual {
     /// channel into `out` [e, rows, ow], from image rows held at `source` (row r of channel c at
     /// source + c * channelStride + (r - firstRow) * width), `filter` [e, 3, 3]. Channels split across
     /// `threads`, each worker with its own padded rows: `s.paddedCount` floats of `padded` a worker,
-    /// or allocated per task where `padded` is nil.
+    /// or allocated per task where `padded` is nil. With `readableAround` (the rows are the fused
+    /// block's expanded rows, with memory before and after them that may be read), stride 1 reads
+    /// the rows in place (`channelInPlace`) instead of copying them into padded rows.
     static func depthwiseBand(_ s: Shape, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation,
                               source: UnsafePointer<Float>, channelStride: Int, firstRow: Int, oy0: Int, rows: Int,
-                              into out: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>?, threads: Int) {
+                              into out: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>?, threads: Int,
+                              readableAround: Bool = false) {
         let chunk = max(1, s.hidden / max(1, 4 * threads))
         let first = max(0, oy0 * s.stride - 1), last = min(s.height, (oy0 + rows - 1) * s.stride + 2)
         let clamp = activation.clamp
+        let inPlace = readableAround && s.stride == 1
         Parallel.forEach((s.hidden + chunk - 1) / chunk, threads: threads) { t, worker in
             let count = s.paddedCount
             let pad = padded.map { $0 + worker * count } ?? UnsafeMutablePointer<Float>.allocate(capacity: count)
             defer { if padded == nil { pad.deallocate() } }
-            pad.update(repeating: 0, count: count)
+            pad.update(repeating: 0, count: inPlace ? s.paddedWidth : count)
             for e in (t * chunk)..<min(s.hidden, (t + 1) * chunk) {
                 let plane = source + e * channelStride - firstRow * s.width
+                if inPlace {
+                    channelInPlace(s, plane: plane, zero: pad, filter: filter + e * 9, bias: bias?[e] ?? 0, clamp: clamp, oy0: oy0,
+                                   count: rows, into: out + e * rows * s.outWidth)
+                    if clamp == nil { activation.apply(out + e * rows * s.outWidth, count: rows * s.outWidth) }
+                    continue
+                }
                 for y in first..<last { padRow(s, plane + y * s.width, into: pad + (y - first) * s.paddedWidth) }
                 channel(s, rows: pad, first: first, zero: pad + s.inputRows * s.paddedWidth, filter: filter + e * 9,
                         bias: bias?[e] ?? 0, clamp: clamp, oy0: oy0, count: rows, into: out + e * rows * s.outWidth)

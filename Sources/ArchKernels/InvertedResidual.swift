@@ -20,7 +20,10 @@ public enum InvertedResidual {
         var bands: Int { (outHeight + bandRows - 1) / bandRows }
         /// Input rows a band may need: its rows' receptive field.
         var inputRows: Int { bandRows * stride + 2 }
-        var perWorker: Int { hidden * inputRows * width + hidden * bandRows * outWidth + paddedCount }
+        var perWorker: Int { Self.rowSlack + hidden * inputRows * width + hidden * bandRows * outWidth + paddedCount }
+        /// Floats before the expanded rows, so the depthwise stage may read one before the first
+        /// (`channelInPlace`); a whole vector, to keep them aligned.
+        static let rowSlack = 16
         /// The padded rows of one worker's depthwise stage (`depthwiseBand`): the band's input rows and a row of zeros.
         var paddedCount: Int { (inputRows + 1) * paddedWidth }
         /// A padded row (`padRow`): a zero column before the row and zeros after it for the vectors that
@@ -113,8 +116,8 @@ public enum InvertedResidual {
         init(_ s: Shape, _ w: Weights, x: UnsafePointer<Float>, residual: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
              scratch: UnsafeMutablePointer<Float>, threads: Int) {
             self.s = s; self.w = w; self.x = x; self.residual = residual; self.y = y; self.threads = threads
-            expanded = scratch
-            depthwise = scratch + s.hidden * s.inputRows * s.width
+            expanded = scratch + Shape.rowSlack
+            depthwise = expanded + s.hidden * s.inputRows * s.width
             padded = depthwise + s.hidden * s.bandRows * s.outWidth
         }
 
@@ -124,7 +127,8 @@ public enum InvertedResidual {
             let (source, channelStride, firstRow) = expand(need)
             InvertedResidual.depthwiseBand(s, filter: w.depthwise, bias: w.depthwiseBias, activation: w.depthwiseActivation, source: source,
                                            channelStride: channelStride, firstRow: firstRow, oy0: oy0, rows: rows,
-                                           into: depthwise, padded: threads == 1 ? padded : nil, threads: threads)
+                                           into: depthwise, padded: threads == 1 ? padded : nil, threads: threads,
+                                           readableAround: w.expand != nil)
             let n = rows * s.outWidth, plane = s.outHeight * s.outWidth
             Gemm.sgemm(packed: PackedA(w.project, m: s.outChannels, k: s.hidden), n: n, b: depthwise, ldb: n, c: y + oy0 * s.outWidth,
                        ldc: plane, epilogue: Epilogue(bias: .perRow, w.projectBias, residual: residual.map { $0 + oy0 * s.outWidth }, ldr: plane),

@@ -205,13 +205,17 @@ final class KernelTests: XCTestCase {
 
 extension KernelTests {
     /// The fused inverted residual against its three convolutions run one after the other: with and
-    /// without the expansion, strides 1 and 2, even and odd sizes, bands of one row and of several,
-    /// one worker and two.
+    /// without the expansion, strides 1 and 2, even and odd sizes, rows of one vector and of
+    /// several (16, 17, 32 wide: a row's last vector full or of one lane), bands of one row and of
+    /// several, one worker and two. Scratch starts as NaN: a read past a row's edge that reached an
+    /// output would show.
     func testInvertedResidualMatchesItsConvolutions() {
         for (c, e, o, h, w, stride, rows, residual) in [(8, 48, 8, 12, 13, 1, 3, true), (8, 48, 16, 12, 13, 2, 2, false),
                                                          (16, 16, 8, 9, 40, 1, 4, false), (4, 24, 4, 7, 7, 1, 7, true),
                                                          (6, 36, 12, 17, 35, 2, 1, false), (8, 32, 8, 33, 33, 1, 5, true),
-                                                         (8, 24, 8, 10, 80, 2, 3, true), (4, 16, 4, 9, 71, 2, 2, false)] {
+                                                         (8, 24, 8, 10, 80, 2, 3, true), (4, 16, 4, 9, 71, 2, 2, false),
+                                                         (8, 48, 8, 6, 16, 1, 2, false), (4, 24, 4, 5, 32, 1, 5, true),
+                                                         (4, 24, 8, 4, 17, 1, 1, false)] {
             let oh = (h - 1) / stride + 1, ow = (w - 1) / stride + 1
             let expand = c != e
             let gExpand = ConvGeometry(inChannels: c, outChannels: e, groups: 1, inH: h, inW: w, outH: h, outW: w, kernelH: 1, kernelW: 1,
