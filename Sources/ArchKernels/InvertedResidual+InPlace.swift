@@ -6,7 +6,7 @@ extension InvertedResidual {
     /// lane 0 of its left tap and the last vector the lanes of its right tap past the row (`Edges`:
     /// zeroed bits, so a NaN or infinity next door never reaches an output). The caller guarantees
     /// that the float before the first row and the 16 after the last may be read (the fused block's
-    /// scratch: `Shape.rowSlack`, and the buffers after the expanded rows). `zero` is a row of zeros,
+    /// scratch: `Shape.rowSlack` on either side of the expanded rows). `zero` is a row of zeros,
     /// `s.paddedWidth` long, for rows outside the image.
     @inline(never)
     static func channelInPlace(_ s: Shape, plane: UnsafePointer<Float>, zero: UnsafePointer<Float>, filter f: UnsafePointer<Float>,

@@ -20,9 +20,10 @@ public enum InvertedResidual {
         var bands: Int { (outHeight + bandRows - 1) / bandRows }
         /// Input rows a band may need: its rows' receptive field.
         var inputRows: Int { bandRows * stride + 2 }
-        var perWorker: Int { Self.rowSlack + hidden * inputRows * width + hidden * bandRows * outWidth + paddedCount }
-        /// Floats before the expanded rows, so the depthwise stage may read one before the first
-        /// (`channelInPlace`); a whole vector, to keep them aligned.
+        var perWorker: Int { Self.rowSlack + hidden * inputRows * width + Self.rowSlack + hidden * bandRows * outWidth + paddedCount }
+        /// Floats before and after the expanded rows, so the depthwise stage may read one before the
+        /// first and 16 past the last (`channelInPlace`) without touching another buffer; a whole
+        /// vector, to keep them aligned.
         static let rowSlack = 16
         /// The padded rows of one worker's depthwise stage (`depthwiseBand`): the band's input rows and a row of zeros.
         var paddedCount: Int { (inputRows + 1) * paddedWidth }
@@ -117,7 +118,7 @@ public enum InvertedResidual {
              scratch: UnsafeMutablePointer<Float>, threads: Int) {
             self.s = s; self.w = w; self.x = x; self.residual = residual; self.y = y; self.threads = threads
             expanded = scratch + Shape.rowSlack
-            depthwise = expanded + s.hidden * s.inputRows * s.width
+            depthwise = expanded + s.hidden * s.inputRows * s.width + Shape.rowSlack
             padded = depthwise + s.hidden * s.bandRows * s.outWidth
         }
 
