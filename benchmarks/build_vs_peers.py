@@ -10,13 +10,18 @@ within each round, then its median over the rounds. OpenVINO is asked for f32
 labelled reference row. Writes the table to BENCHMARKS.md (--write) and prints it.
 
 Needs torch, torchvision, timm, transformers, onnx, onnxscript, onnxruntime, openvino and safetensors:
-    swift build -c release --product archc
+    swift build -c release --product archc && swift build -c release --product gemm-bench
     python3 benchmarks/build_vs_peers.py [--rounds 5] [--runs 10] [--batches 1 8] [--write] [NETWORK ...]
 
 On a machine shared with other jobs, run it under `chrt -f 10` (real-time priority, as root): `nice`
 does not reach across sessions where the kernel groups them (sched_autogroup_enabled), and a 2-thread
 engine that sleeps between steps (archc) loses more to a busy neighbour than one that spins (ONNX
 Runtime, OpenVINO).
+
+Every round starts by timing how long a cache line takes to pass between two cores (`gemm-bench
+--cross-core`): on a virtual machine the host may place the two vCPUs on cores that share an L3
+(tens of ns) or on cores that do not (150-200 ns on the EPYCs measured), for minutes at a time, and
+in the second placement archc's 2-thread times were up to 40% longer. The table lists it per round.
 """
 import argparse
 import datetime
@@ -174,6 +179,16 @@ def engines(name, batch, m, inputs, w):
             "openvino f32": openvino("openvino"), "openvino default": openvino("openvino_default")}
 
 
+def cross_core_ns():
+    """One-way core-to-core latency now (`CrossCore` in gemm-bench), or None without the probe."""
+    probe = os.path.join(os.path.dirname(args.archc), "gemm-bench")
+    if not os.path.exists(probe):
+        return None
+    time.sleep(0.5)  # the peers' pools spin for a while after a run, on the cores the probe needs
+    m = re.search(r"cross_core_ns=([0-9]+)", sh(probe, "--cross-core"))
+    return int(m.group(1)) if m else None
+
+
 def measure(fns):
     """Each engine's median over the rounds, and archc build's ratio to the faster f32 peer taken
     within each round (the three measured minutes apart at most) and then its median over the
@@ -182,23 +197,25 @@ def measure(fns):
     for f in fns.values():
         f(2)  # warm-up
     blocks = {k: [] for k in fns}
+    latencies = []
     for _ in range(args.rounds):
+        latencies.append(cross_core_ns())
         order = list(fns)
         random.shuffle(order)
         for k in order:
             blocks[k].append(fns[k](args.runs))
     ratios = [b / min(o, v) for b, o, v in zip(blocks["archc build"], blocks["onnxruntime"], blocks["openvino f32"])]
-    return {k: statistics.median(v) for k, v in blocks.items()}, statistics.median(ratios)
+    return {k: statistics.median(v) for k, v in blocks.items()}, statistics.median(ratios), latencies
 
 
 rows = []
 for name in args.networks or list(VISION) + TEXT:
     for batch in args.batches:
         m, inputs, w = prepare(name, batch)
-        result, ratio = measure(engines(name, batch, m, inputs, w))
-        rows.append((name, batch, result, ratio))
+        result, ratio, latencies = measure(engines(name, batch, m, inputs, w))
+        rows.append((name, batch, result, ratio, latencies))
         print(f"{name:13s} b{batch}  " + "  ".join(f"{k} {v:8.2f}" for k, v in result.items())
-              + f"  build/best-peer {ratio:.2f}", flush=True)
+              + f"  build/best-peer {ratio:.2f}  cross-core ns {latencies}", flush=True)
 
 
 def table():
@@ -209,15 +226,18 @@ def table():
         f"{args.threads} threads for every engine, f32, medians over {args.rounds} interleaved rounds of {args.runs} runs (ms).",
         f"Versions: {sh(args.archc, '--version').strip()}, torch {torch.__version__}, onnxruntime {ort.__version__}, "
         f"openvino {ov.__version__}, numpy {np.__version__}. Text models at sequence {SEQ}.", "",
-        "| network | batch | archc build | archc run | PyTorch eager | ONNX Runtime | OpenVINO f32 | build / best peer | OpenVINO default (reference) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| network | batch | archc build | archc run | PyTorch eager | ONNX Runtime | OpenVINO f32 | build / best peer | OpenVINO default (reference) | cross-core ns by round |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name, batch, r, ratio in rows:
+    for name, batch, r, ratio, latencies in rows:
         lines.append(f"| {name} | {batch} | {r['archc build']:.1f} | {r['archc run']:.1f} | {r['torch eager']:.1f} | {r['onnxruntime']:.1f} "
-                     f"| {r['openvino f32']:.1f} | {ratio:.2f} | {r['openvino default']:.1f} |")
+                     f"| {r['openvino f32']:.1f} | {ratio:.2f} | {r['openvino default']:.1f} "
+                     f"| {' / '.join('-' if v is None else str(v) for v in latencies)} |")
     lines += ["", "`build / best peer` is archc build's time over the faster of ONNX Runtime and OpenVINO in f32 in the same round, "
               "the median over the rounds (below 1: archc is faster).",
-              "OpenVINO's default precision may run in bf16 where the CPU has it: not comparable, listed for reference.", ""]
+              "OpenVINO's default precision may run in bf16 where the CPU has it: not comparable, listed for reference.",
+              "`cross-core ns by round`: a cache line's trip between the two threads' cores at the start of each round "
+              "(`gemm-bench --cross-core`); above about 100 ns the cores do not share an L3, and archc's 2-thread times run longer.", ""]
     return "\n".join(lines)
 
 

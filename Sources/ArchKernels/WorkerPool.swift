@@ -48,7 +48,7 @@ final class WorkerPool: @unchecked Sendable {
             wake.broadcast()
             wake.unlock()
             body(0)
-            while remaining.load(ordering: .acquiring) > 0 {}
+            while remaining.load(ordering: .acquiring) > 0 { spinPause() }
             job = nil
         }
         return true
@@ -79,6 +79,7 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             let g = generation.load(ordering: .acquiring)
             if g != seen { return g }
+            spinPause()
             spins += 1
             if spins & 1023 == 0 && DispatchTime.now().uptimeNanoseconds - start > Self.spinTime { break }
         }
@@ -88,3 +89,20 @@ final class WorkerPool: @unchecked Sendable {
         return generation.load(ordering: .acquiring)
     }
 }
+
+/// The processor's spin-wait hint (x86's `pause`; nothing elsewhere), in every spin loop of the pool,
+/// as ONNX Runtime's and OpenMP's pools have: where two hardware threads share a core, a loop
+/// spinning without it takes issue slots from the worker computing beside it, and leaving the loop
+/// does not flush the pipeline. On this project's 2-vCPU machines, whose vCPUs are not SMT siblings,
+/// it measured level (ResNet-18, batch 1, 16 alternating pairs of processes: 15.3-16.5 ms both).
+@inline(__always)
+func spinPause() {
+    #if arch(x86_64)
+    x86Pause()
+    #endif
+}
+
+#if arch(x86_64)
+/// LLVM's intrinsic for the instruction (no C module needed).
+@_silgen_name("llvm.x86.sse2.pause") func x86Pause()
+#endif

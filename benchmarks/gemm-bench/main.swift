@@ -10,6 +10,8 @@ import Foundation
 /// 12 of them, so they come from memory as in a network. ResNet's 3x3 convolutions and its 1x1s on
 /// small maps run by each algorithm, their weights likewise taken from 12 copies.
 ///   swift run -c release gemm-bench [threads] [only the cases whose name contains this]
+///   swift run -c release gemm-bench --cross-core   (the placement of the cores: `CrossCore`)
+if CommandLine.arguments.dropFirst().first == "--cross-core" { CrossCore.report(); exit(0) }
 let threads = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 1 : 1
 let filter = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : ""
 let cpuClock = ProcessInfo.processInfo.environment["BENCH_CLOCK"] == "cpu"
