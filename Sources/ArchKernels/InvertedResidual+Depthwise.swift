@@ -81,38 +81,68 @@ extension InvertedResidual {
     @inline(never)
     static func channel(_ s: Shape, rows: UnsafePointer<Float>, first: Int, zero: UnsafePointer<Float>, filter f: UnsafePointer<Float>,
                         bias: Float, clamp: (low: Float, high: Float)?, oy0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
-        let ow = s.outWidth, pw = s.paddedWidth, stride = s.stride
-        let window = Window(filter: f, bias: bias, clamp: clamp)
-        // Where taps 1 and 2 start from tap 0's column.
-        let (tap1, tap2) = stride == 1 ? (1, 2) : (pw / 2, 1)
-        func taps(_ r: Int) -> Taps {
-            func row(_ ky: Int) -> UnsafePointer<Float> {
-                let iy = (oy0 + r) * stride - 1 + ky
-                return iy >= 0 && iy < s.height ? rows + (iy - first) * pw : zero
-            }
-            return Taps(r0: row(0), r1: row(1), r2: row(2), tap1: tap1, tap2: tap2)
-        }
-        // A whole vector wherever it stays inside this channel's rows: past the end of a row it
-        // writes the start of the next, which is written again after. The channel's last few
-        // outputs are stored lane by lane after the loop, out of line (`lastOutputs`): a call in
-        // the loop made LLVM keep the filter on the stack.
+        rowLoop(PaddedRows(s, rows: rows, first: first, zero: zero, filter: f, bias: bias, clamp: clamp, oy0: oy0), count: count, into: out)
+    }
+
+    /// The loop over a channel's output rows that both layouts of its input run (`PaddedRows`,
+    /// `InPlaceRows`): a whole vector of 16 outputs wherever it stays inside the channel's rows (past
+    /// the end of a row it writes the start of the next, which is written again after); the
+    /// channel's last few outputs stored after the loop, out of line (`ChannelRows.lastOutputs`):
+    /// a call in the loop made LLVM keep the filter on the stack.
+    @inline(__always)
+    static func rowLoop<Rows: ChannelRows>(_ rows: Rows, count: Int, into out: UnsafeMutablePointer<Float>) {
+        let width = rows.width
         var tail: (row: Int, x: Int)?
         rowLoop: for r in 0..<count {
-            let t = taps(r), dst = out + r * ow, left = (count - r) * ow
+            let t = rows.taps(r), dst = out + r * width, left = (count - r) * width
             var x = 0
-            while x < ow {
+            while x < width {
                 if left - x < 16 { tail = (r, x); break rowLoop }
-                UnsafeMutableRawPointer(dst + x).storeBytes(of: window.outputs(t, x), as: V.self)
+                UnsafeMutableRawPointer(dst + x).storeBytes(of: rows.outputs(t, x), as: V.self)
                 x += 16
             }
         }
         guard var (r, x) = tail else { return }
         while r < count {
-            while x < ow {
-                lastOutputs(taps(r), x, filter: f, bias: bias, clamp: clamp, count: min(16, ow - x), into: out + r * ow + x)
+            while x < width {
+                rows.lastOutputs(row: r, x: x, count: min(16, width - x), into: out + r * width + x)
                 x += 16
             }
             (r, x) = (r + 1, 0)
+        }
+    }
+
+    /// A channel's input rows copied into padded rows (`padRow`), any stride.
+    struct PaddedRows: ChannelRows {
+        let s: Shape, rows: UnsafePointer<Float>, first: Int, zero: UnsafePointer<Float>, oy0: Int
+        let filter: UnsafePointer<Float>, bias: Float, clamp: (low: Float, high: Float)?, window: Window
+        var width: Int { s.outWidth }
+
+        @inline(always)
+        init(_ s: Shape, rows: UnsafePointer<Float>, first: Int, zero: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: Float,
+             clamp: (low: Float, high: Float)?, oy0: Int) {
+            (self.s, self.rows, self.first, self.zero, self.oy0) = (s, rows, first, zero, oy0)
+            (self.filter, self.bias, self.clamp) = (filter, bias, clamp)
+            window = Window(filter: filter, bias: bias, clamp: clamp)
+        }
+
+        /// Row r's three input rows; taps 1 and 2 from tap 0's column.
+        @inline(always)
+        func taps(_ r: Int) -> Taps {
+            let pw = s.paddedWidth
+            func row(_ ky: Int) -> UnsafePointer<Float> {
+                let iy = (oy0 + r) * s.stride - 1 + ky
+                return iy >= 0 && iy < s.height ? rows + (iy - first) * pw : zero
+            }
+            let (tap1, tap2) = s.stride == 1 ? (1, 2) : (pw / 2, 1)
+            return Taps(r0: row(0), r1: row(1), r2: row(2), tap1: tap1, tap2: tap2)
+        }
+
+        @inline(always) func outputs(_ t: Taps, _ x: Int) -> V { window.outputs(t, x) }
+
+        @inline(always)
+        func lastOutputs(row r: Int, x: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
+            InvertedResidual.lastOutputs(taps(r), x, filter: filter, bias: bias, clamp: clamp, count: count, into: dst)
         }
     }
 
@@ -163,4 +193,18 @@ extension InvertedResidual {
     }
 
     @inline(always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+}
+
+/// Where a channel's output rows read their taps and how a vector of 16 outputs is computed there,
+/// for `InvertedResidual.rowLoop`: from padded rows (`PaddedRows`) or in place (`InPlaceRows`).
+protocol ChannelRows {
+    /// Outputs per row.
+    var width: Int { get }
+    /// The three input rows of output row r.
+    func taps(_ r: Int) -> InvertedResidual.Taps
+    /// Outputs x..<x+16 of a row whose taps are `t`.
+    func outputs(_ t: InvertedResidual.Taps, _ x: Int) -> SIMD16<Float>
+    /// Row r's last `count` (< 16) outputs from x: calls an out-of-line routine (a partial store
+    /// inlined into the loop splits its vectors).
+    func lastOutputs(row r: Int, x: Int, count: Int, into dst: UnsafeMutablePointer<Float>)
 }

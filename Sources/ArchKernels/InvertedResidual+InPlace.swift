@@ -11,33 +11,37 @@ extension InvertedResidual {
     @inline(never)
     static func channelInPlace(_ s: Shape, plane: UnsafePointer<Float>, zero: UnsafePointer<Float>, filter f: UnsafePointer<Float>,
                                bias: Float, clamp: (low: Float, high: Float)?, oy0: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
-        let width = s.width
-        let window = Window(filter: f, bias: bias, clamp: clamp), edges = Edges(width: width)
-        // Tap 0 of output x at column x - 1: each row pointer starts one before its row.
-        func taps(_ r: Int) -> Taps { inPlaceTaps(s, plane: plane, zero: zero, row: oy0 + r) }
-        // Whole vectors wherever they stay inside this channel's rows (past a row's end they write the
-        // start of the next, written again after); the channel's last few outputs out of line.
-        var tail: (row: Int, x: Int)?
-        rowLoop: for r in 0..<count {
-            let t = taps(r), dst = out + r * width, left = (count - r) * width
-            var x = 0
-            while x < width {
-                if left - x < 16 { tail = (r, x); break rowLoop }
-                let v = x == 0 || x == edges.last
-                    ? window.outputs(t, x, keepLeft: x == 0 ? edges.first : edges.all, keepRight: x == edges.last ? edges.right : edges.all)
-                    : window.outputs(t, x)
-                UnsafeMutableRawPointer(dst + x).storeBytes(of: v, as: V.self)
-                x += 16
-            }
+        rowLoop(InPlaceRows(s, plane: plane, zero: zero, filter: f, bias: bias, clamp: clamp, oy0: oy0), count: count, into: out)
+    }
+
+    /// A channel's input rows read where they are (stride 1): a row's first and last vectors with
+    /// the lanes of their outer taps masked (`Edges`).
+    struct InPlaceRows: ChannelRows {
+        let s: Shape, plane: UnsafePointer<Float>, zero: UnsafePointer<Float>, oy0: Int
+        let filter: UnsafePointer<Float>, bias: Float, clamp: (low: Float, high: Float)?, window: Window, edges: Edges
+        var width: Int { s.width }
+
+        @inline(always)
+        init(_ s: Shape, plane: UnsafePointer<Float>, zero: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: Float,
+             clamp: (low: Float, high: Float)?, oy0: Int) {
+            (self.s, self.plane, self.zero, self.oy0) = (s, plane, zero, oy0)
+            (self.filter, self.bias, self.clamp) = (filter, bias, clamp)
+            (window, edges) = (Window(filter: filter, bias: bias, clamp: clamp), Edges(width: s.width))
         }
-        guard var (r, x) = tail else { return }
-        while r < count {
-            while x < width {
-                lastOutputsInPlace(s, plane: plane, zero: zero, row: oy0 + r, x: x, filter: f, bias: bias, clamp: clamp,
-                                   count: min(16, width - x), into: out + r * width + x)
-                x += 16
-            }
-            (r, x) = (r + 1, 0)
+
+        /// Tap 0 of output x at column x - 1: each row pointer starts one before its row.
+        @inline(always) func taps(_ r: Int) -> Taps { inPlaceTaps(s, plane: plane, zero: zero, row: oy0 + r) }
+
+        @inline(always)
+        func outputs(_ t: Taps, _ x: Int) -> V {
+            x == 0 || x == edges.last
+                ? window.outputs(t, x, keepLeft: x == 0 ? edges.first : edges.all, keepRight: x == edges.last ? edges.right : edges.all)
+                : window.outputs(t, x)
+        }
+
+        @inline(always)
+        func lastOutputs(row r: Int, x: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
+            lastOutputsInPlace(s, plane: plane, zero: zero, row: oy0 + r, x: x, filter: filter, bias: bias, clamp: clamp, count: count, into: dst)
         }
     }
 
