@@ -3,11 +3,11 @@ import Synchronization
 
 /// `gemm-bench --cross-core`: the time a cache line takes to pass between two threads (a ping-pong
 /// on one atomic, half a round trip, the fastest of 31 rounds of 2 000 round trips: a round in which
-/// the host paused either thread reads hundreds of ns more), printed as `cross_core_ns=<number>`. On the 2-vCPU virtual machines this project is measured on, the host
-/// moves the vCPUs between cores that share an L3 (25-60 ns here) and cores that do not (150-200 ns,
-/// another CCD of the EPYC) for minutes at a time; in the second placement each core fetches the
-/// weights both read from memory on its own, and archc at 2 threads ran ResNet-18 at batch 1 in
-/// 22 ms instead of 15.5. `benchmarks/build_vs_peers.py` records it every round.
+/// the host paused either thread reads hundreds of ns more), printed as `cross_core_ns=<number>`.
+/// On the 2-vCPU virtual machines this project is measured on, it read 25-60 ns in some spells of
+/// minutes and 150-200 ns in others (cores that do not share an L3: two CCDs of the EPYC), and in
+/// the second kind archc at 2 threads ran ResNet-18 at batch 1 in 22 ms instead of 15.5 (ONNX
+/// Runtime 18 instead of 17). `benchmarks/build_vs_peers.py` records it every round.
 enum CrossCore {
     final class Line: Sendable { let value = Atomic<Int>(0) }
 
