@@ -237,7 +237,8 @@ def table():
               "the median over the rounds (below 1: archc is faster).",
               "OpenVINO's default precision may run in bf16 where the CPU has it: not comparable, listed for reference.",
               "`cross-core ns by round`: a cache line's trip between the two threads' cores at the start of each round "
-              "(`gemm-bench --cross-core`); above about 100 ns the cores do not share an L3, and archc's 2-thread times run longer.", ""]
+              "(`gemm-bench --cross-core`); on the machines measured, archc's 2-thread times ran 35-45% longer in the spells "
+              "where it read above about 150 ns. A hint, not a measurement of the placement (BENCHMARKS.md, by hand).", ""]
     return "\n".join(lines)
 
 

@@ -11,19 +11,23 @@ import Synchronization
 enum CrossCore {
     final class Line: Sendable { let value = Atomic<Int>(0) }
 
+    /// One round: the partner thread says it is running (1), then the two take turns, the clock
+    /// started only once it runs (its start-up, tens of µs, would otherwise add about 10 ns a trip).
     static func oneWayNanoseconds(roundTrips: Int = 2_000) -> Double {
         let line = Line()
         let partner = Thread {
+            line.value.store(1, ordering: .releasing)
             for i in 0..<roundTrips {
-                while line.value.load(ordering: .acquiring) != 2 * i + 1 {}
-                line.value.store(2 * i + 2, ordering: .releasing)
+                while line.value.load(ordering: .acquiring) != 2 * i + 2 {}
+                line.value.store(2 * i + 3, ordering: .releasing)
             }
         }
         partner.start()
+        while line.value.load(ordering: .acquiring) != 1 {}
         let start = DispatchTime.now().uptimeNanoseconds
         for i in 0..<roundTrips {
-            line.value.store(2 * i + 1, ordering: .releasing)
-            while line.value.load(ordering: .acquiring) != 2 * i + 2 {}
+            line.value.store(2 * i + 2, ordering: .releasing)
+            while line.value.load(ordering: .acquiring) != 2 * i + 3 {}
         }
         return Double(DispatchTime.now().uptimeNanoseconds - start) / Double(2 * roundTrips)
     }
